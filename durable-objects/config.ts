@@ -1,0 +1,78 @@
+// Named limits and thresholds for a document room. Every number is overridable through the
+// Worker's environment (wrangler.toml [vars]); see README "Configuration".
+
+export interface RoomLimits {
+  /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */
+  maxMessageBytes: number;
+  /** Largest encoded document in bytes; an update that would exceed it is refused with 4413. */
+  maxDocBytes: number;
+  /** Messages a socket may send per rate window before it is closed with 4529. */
+  rateMessages: number;
+  /** Bytes a socket may send per rate window before it is closed with 4529. */
+  rateBytes: number;
+  /** Length of the rate-limit window in milliseconds. */
+  rateWindowMs: number;
+  /** Awareness client ids one socket may introduce (stock clients use one). */
+  maxAwarenessIdsPerSocket: number;
+  /** Log rows that trigger compaction into a snapshot. */
+  compactLogRows: number;
+  /** Log bytes that trigger compaction into a snapshot. */
+  compactLogBytes: number;
+  /** Quiet period after the last change before the document is replicated to D1. */
+  flushDebounceMs: number;
+  /** Longest a change may wait for D1 replication while edits keep coming. */
+  flushMaxDelayMs: number;
+  /** First retry delay after a failed D1 flush; doubles per failure up to flushRetryMaxMs. */
+  flushRetryBaseMs: number;
+  /** Cap on the D1 flush retry delay. */
+  flushRetryMaxMs: number;
+}
+
+export const DEFAULT_LIMITS: RoomLimits = {
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxDocBytes: 8 * 1024 * 1024,
+  rateMessages: 10_000,
+  rateBytes: 64 * 1024 * 1024,
+  rateWindowMs: 10_000,
+  maxAwarenessIdsPerSocket: 4,
+  compactLogRows: 1000,
+  compactLogBytes: 1024 * 1024,
+  flushDebounceMs: 2_000,
+  flushMaxDelayMs: 30_000,
+  flushRetryBaseMs: 1_000,
+  flushRetryMaxMs: 5 * 60_000,
+};
+
+/** Environment variable names for each limit (string values parsed as integers). */
+const ENV_NAMES: Record<keyof RoomLimits, string> = {
+  maxMessageBytes: "MAX_MESSAGE_BYTES",
+  maxDocBytes: "MAX_DOC_BYTES",
+  rateMessages: "RATE_LIMIT_MESSAGES",
+  rateBytes: "RATE_LIMIT_BYTES",
+  rateWindowMs: "RATE_LIMIT_WINDOW_MS",
+  maxAwarenessIdsPerSocket: "MAX_AWARENESS_IDS_PER_SOCKET",
+  compactLogRows: "COMPACT_LOG_ROWS",
+  compactLogBytes: "COMPACT_LOG_BYTES",
+  flushDebounceMs: "D1_FLUSH_DEBOUNCE_MS",
+  flushMaxDelayMs: "D1_FLUSH_MAX_DELAY_MS",
+  flushRetryBaseMs: "D1_FLUSH_RETRY_BASE_MS",
+  flushRetryMaxMs: "D1_FLUSH_RETRY_MAX_MS",
+};
+
+/** Reads limits from environment variables, falling back to the defaults. */
+export function limitsFromEnv(env: Record<string, unknown>): RoomLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(ENV_NAMES) as (keyof RoomLimits)[]) {
+    const raw = env[ENV_NAMES[key]];
+    if (raw === undefined || raw === "") continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new Error(`${ENV_NAMES[key]} must be a positive number, got ${JSON.stringify(raw)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/** Rows in DO SQLite and D1 must stay under 2 MB; snapshots and large updates are split at this size. */
+export const CHUNK_BYTES = 512 * 1024;

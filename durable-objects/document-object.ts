@@ -1,0 +1,206 @@
+// The per-document Durable Object: a thin adapter from Cloudflare's hibernation API to the
+// transport-agnostic Room, with Persistence doing loading, compaction and D1 replication.
+import { DurableObject } from "cloudflare:workers";
+import { CloseCode } from "../protocol/close-codes";
+import { limitsFromEnv, type RoomLimits } from "./config";
+import type { Connection, ConnectionState } from "./connection";
+import { readHandoff } from "./handoff";
+import { Persistence, type LoadReport } from "./persistence";
+import { Room } from "./room";
+import { D1Record } from "./storage/d1-record";
+import { SqliteLog } from "./storage/sqlite-log";
+
+export class DocumentObject extends DurableObject<Env> {
+  private readonly limits: RoomLimits;
+  private readonly log: SqliteLog;
+  private readonly persistence: Persistence;
+  private readonly connections = new Map<WebSocket, Connection>();
+  private room: Room | null = null;
+  private loading: Promise<Room> | null = null;
+  private lastLoad: LoadReport | null = null;
+  /** Mirror of the scheduled alarm time, so the hot path rarely touches the alarm API. */
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = limitsFromEnv(env);
+    // Keep-alives are answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.log = new SqliteLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.persistence = new Persistence(this.log, new D1Record(env.DB), this.limits);
+    ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+      const docId = this.persistence.docId;
+      if (docId !== null) await this.ready(docId).catch(() => undefined);
+    });
+  }
+
+  /** Loads the document once; a failure is reported to the caller and retried next time. */
+  private ready(docId: string | null = this.persistence.docId): Promise<Room> {
+    if (this.room) return Promise.resolve(this.room);
+    if (docId === null) return Promise.reject(new Error("document id unknown"));
+    this.loading ??= this.load(docId).finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  private async load(docId: string): Promise<Room> {
+    const room = new Room({
+      log: this.log,
+      limits: this.limits,
+      connections: () => this.connections.values(),
+      onChange: () => this.persistence.noteChange(),
+    });
+    try {
+      this.lastLoad = await this.persistence.load(room, docId);
+    } catch (err) {
+      console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
+      for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable");
+      this.connections.clear();
+      throw err;
+    }
+    // Sockets that survived hibernation: rebuild their connections and awareness.
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as ConnectionState | null;
+      if (state) room.presence.restore(this.wrap(ws, state).state.aw);
+    }
+    this.room = room;
+    return room;
+  }
+
+  private wrap(ws: WebSocket, state: ConnectionState): Connection {
+    const conn: Connection = {
+      state,
+      send: (data) => ws.send(data),
+      close: (code, reason) => closeQuietly(ws, code, reason),
+      saveState: () => ws.serializeAttachment(conn.state),
+    };
+    this.connections.set(ws, conn);
+    return conn;
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const handoff = readHandoff(request.headers);
+    const { 0: client, 1: server } = new WebSocketPair();
+    let room: Room;
+    try {
+      room = await this.ready(handoff.docId);
+    } catch {
+      server.accept();
+      closeQuietly(server, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    this.ctx.acceptWebSocket(server);
+    const state: ConnectionState = { id: crypto.randomUUID(), role: handoff.role, exp: handoff.exp, aw: {} };
+    if (handoff.sub) state.sub = handoff.sub;
+    server.serializeAttachment(state);
+    room.onConnect(this.wrap(server, state));
+    this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    let room: Room;
+    try {
+      room = this.room ?? (await this.ready());
+    } catch {
+      return closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+    }
+    const conn = this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState);
+    try {
+      room.handleMessage(conn, message);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.scheduleAlarm(this.persistence.dueAt());
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const conn = this.connections.get(ws);
+    this.connections.delete(ws);
+    if (conn && this.room) this.room.onClose(conn);
+    closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    const conn = this.connections.get(ws);
+    this.connections.delete(ws);
+    if (conn && this.room) this.room.onClose(conn);
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const room = await this.ready();
+    const nextExpiry = room.expireTokens();
+    await this.persistence.run(room);
+    this.scheduleAlarm(this.persistence.dueAt());
+    this.scheduleAlarm(nextExpiry);
+  }
+
+  /** Sets the alarm if `at` is earlier than the one scheduled. */
+  private scheduleAlarm(at: number | null): void {
+    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * An unexpected error while handling a message: memory may no longer match storage, so
+   * drop the in-memory document and close every socket with a transient code; clients
+   * reconnect and resync against a document reloaded from storage.
+   */
+  private fail(err: unknown): void {
+    console.error(`edgesync: room failure, reloading from storage: ${(err as Error).stack ?? err}`);
+    this.room = null;
+    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.InternalError, "internal error, reconnect");
+    this.connections.clear();
+  }
+
+  // ---- introspection and maintenance (RPC, used by the REST API and tests) ----
+
+  /** Runs compaction and D1 replication now, regardless of thresholds. */
+  async persistNow(): Promise<void> {
+    await this.persistence.run(await this.ready(), { compact: true, flush: true });
+  }
+
+  /** Operational facts about the document. */
+  async stats(): Promise<DocumentStats> {
+    const room = await this.ready();
+    return {
+      docId: this.persistence.docId ?? "",
+      epoch: this.persistence.epoch,
+      connections: this.connections.size,
+      logRows: this.log.countLogRows(),
+      updateCount: this.log.lastSeq,
+      snapshotBytes: this.log.getMetaNumber("snapshot_bytes"),
+      encodedBytes: room.encodedSize(),
+      d1: this.persistence.flushState(),
+      quarantined: this.log.listQuarantine(),
+      lastLoad: this.lastLoad,
+    };
+  }
+}
+
+export interface DocumentStats {
+  docId: string;
+  epoch: string;
+  connections: number;
+  logRows: number;
+  updateCount: number;
+  snapshotBytes: number;
+  encodedBytes: number;
+  d1: ReturnType<Persistence["flushState"]>;
+  quarantined: ReturnType<SqliteLog["listQuarantine"]>;
+  lastLoad: LoadReport | null;
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closing or closed
+  }
+}

@@ -1,0 +1,36 @@
+// What the Worker tells a document's Durable Object about an authenticated request. The DO
+// is reachable only through the Worker, which strips these headers from client requests.
+import type { Role } from "./connection";
+
+export const HANDOFF_HEADERS = {
+  docId: "x-edgesync-doc",
+  role: "x-edgesync-role",
+  exp: "x-edgesync-exp",
+  sub: "x-edgesync-sub",
+} as const;
+
+export interface Handoff {
+  docId: string;
+  role: Role;
+  /** Token expiry (Unix seconds) or null when auth is off. */
+  exp: number | null;
+  sub?: string;
+}
+
+export function readHandoff(headers: Headers): Handoff {
+  const docId = headers.get(HANDOFF_HEADERS.docId);
+  const role = headers.get(HANDOFF_HEADERS.role);
+  if (!docId || (role !== "read" && role !== "write" && role !== "admin")) {
+    throw new Error("request did not come through the edgesync Worker");
+  }
+  const exp = headers.get(HANDOFF_HEADERS.exp);
+  const sub = headers.get(HANDOFF_HEADERS.sub) ?? undefined;
+  return { docId, role, exp: exp ? Number(exp) : null, ...(sub ? { sub } : {}) };
+}
+
+export function writeHandoff(headers: Headers, handoff: Handoff): void {
+  headers.set(HANDOFF_HEADERS.docId, handoff.docId);
+  headers.set(HANDOFF_HEADERS.role, handoff.role);
+  if (handoff.exp !== null) headers.set(HANDOFF_HEADERS.exp, String(handoff.exp));
+  if (handoff.sub) headers.set(HANDOFF_HEADERS.sub, handoff.sub);
+}

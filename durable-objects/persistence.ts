@@ -1,0 +1,177 @@
+// Loading, compaction and D1 replication for one document, and when the next alarm is due.
+// Alarms run at least once: every step here is idempotent and leaves one consistent state.
+import * as Y from "yjs";
+import { validateUpdate } from "../protocol/messages";
+import type { RoomLimits } from "./config";
+import { maybeFail } from "./faults";
+import type { Room } from "./room";
+import type { D1Record } from "./storage/d1-record";
+import type { QuarantinedRow, SqliteLog } from "./storage/sqlite-log";
+
+export interface LoadReport {
+  source: "storage" | "d1" | "new";
+  quarantined: QuarantinedRow[];
+  ms: number;
+}
+
+export interface FlushState {
+  /** Last log sequence replicated to D1. */
+  flushedSeq: number;
+  /** Consecutive failed flushes (drives backoff); 0 when healthy. */
+  failures: number;
+  lastError: string | null;
+}
+
+export class Persistence {
+  /** When the first change not yet in D1 was made, and the latest change (memory only). */
+  private firstUnflushedAt: number | null = null;
+  private lastChangeAt = 0;
+  private retryAt: number | null = null;
+  lastFlushError: string | null = null;
+
+  constructor(
+    readonly log: SqliteLog,
+    private readonly d1: D1Record,
+    private readonly limits: RoomLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get docId(): string | null {
+    const id = this.log.getMeta("doc_id");
+    return typeof id === "string" ? id : null;
+  }
+
+  get epoch(): string {
+    return String(this.log.getMeta("epoch") ?? "");
+  }
+
+  /**
+   * Fills `room` from DO storage, else from D1, else starts a new document. Throws if
+   * storage or D1 fails; then nothing has been written and the caller must refuse service.
+   */
+  async load(room: Room, docId: string): Promise<LoadReport> {
+    const started = this.now();
+    maybeFail(docId, "load");
+    if (!this.log.isEmpty()) {
+      const { snapshot, log, quarantined } = this.log.load(validateUpdate);
+      for (const row of quarantined) {
+        console.error(`edgesync: quarantined corrupt row ${row.source} of ${docId}: ${row.reason}`);
+      }
+      room.loadFrom(snapshot, log);
+      if (this.log.getMeta("doc_id") === undefined) this.log.setMeta("doc_id", docId);
+      if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq")) this.firstUnflushedAt = this.now();
+      return { source: "storage", quarantined, ms: this.now() - started };
+    }
+    const record = await this.d1.get(docId);
+    if (record) {
+      const snapshot = await this.d1.loadSnapshot(record);
+      validateUpdate(snapshot);
+      room.loadFrom(snapshot, []);
+      // Only now, with everything read, does hydration write: D1's state becomes ours.
+      this.log.compact(snapshot, record.flushedSeq);
+      this.log.setMeta("doc_id", docId);
+      this.log.setMeta("epoch", record.epoch);
+      this.log.setMeta("created_at", record.createdAt);
+      this.log.setMeta("updated_at", record.updatedAt);
+      this.log.setMeta("d1_generation", record.generation);
+      this.log.setMeta("d1_flushed_seq", record.flushedSeq);
+      this.log.load(validateUpdate); // re-reads sequence numbers
+      return { source: "d1", quarantined: [], ms: this.now() - started };
+    }
+    this.log.setMeta("doc_id", docId);
+    this.log.setMeta("epoch", crypto.randomUUID());
+    this.log.setMeta("created_at", this.now());
+    return { source: "new", quarantined: [], ms: this.now() - started };
+  }
+
+  /** Records a stored change (called on the hot path: memory only). */
+  noteChange(): void {
+    const now = this.now();
+    this.lastChangeAt = now;
+    this.firstUnflushedAt ??= now;
+  }
+
+  private compactionDue(): boolean {
+    return this.log.logRows >= this.limits.compactLogRows || this.log.logBytes >= this.limits.compactLogBytes;
+  }
+
+  /** When D1 replication is due: debounced after the last change, bounded by the max delay. */
+  private flushDueAt(): number | null {
+    if (this.firstUnflushedAt === null) return null;
+    if (this.retryAt !== null) return this.retryAt;
+    return Math.min(this.lastChangeAt + this.limits.flushDebounceMs, this.firstUnflushedAt + this.limits.flushMaxDelayMs);
+  }
+
+  /** When the next alarm should run for persistence work, or null if nothing is pending. */
+  dueAt(): number | null {
+    return this.compactionDue() ? this.now() : this.flushDueAt();
+  }
+
+  /** Runs whatever is due: compaction, then D1 replication of the same snapshot. */
+  async run(room: Room, force: { compact?: boolean; flush?: boolean } = {}): Promise<void> {
+    const now = this.now();
+    const flushDue = force.flush || (this.flushDueAt() ?? Infinity) <= now;
+    // Flushing compacts too, so the DO's snapshot and D1's generation hold the same bytes.
+    const compactDue = force.compact || this.compactionDue() || (flushDue && this.log.logRows > 0);
+    if (!compactDue && !flushDue) return;
+    const snapshot = Y.encodeStateAsUpdate(room.doc);
+    const seq = this.log.lastSeq;
+    if (compactDue) this.compact(room, snapshot, seq);
+    if (flushDue) await this.flush(snapshot, seq);
+  }
+
+  /** Replaces the snapshot and drops covered log rows in one transaction. */
+  compact(room: Room, snapshot: Uint8Array, seq: number): void {
+    const docId = this.docId;
+    this.log.compact(snapshot, seq, () => maybeFail(docId, "compact-before-commit"));
+    this.log.setMeta("updated_at", this.lastChangeAt || this.now());
+    room.noteSnapshot(snapshot.length);
+  }
+
+  /** Writes `snapshot` (covering `seq`) to D1 as the next generation; backs off on failure. */
+  async flush(snapshot: Uint8Array, seq: number): Promise<void> {
+    const docId = this.docId;
+    if (docId === null) return;
+    const generation = this.log.getMetaNumber("d1_generation") + 1;
+    const flushedAt = this.now();
+    try {
+      maybeFail(docId, "d1-flush");
+      await this.d1.flush(
+        {
+          id: docId,
+          epoch: this.epoch,
+          generation,
+          encodedSize: snapshot.length,
+          updateCount: seq,
+          flushedSeq: seq,
+          createdAt: this.log.getMetaNumber("created_at", flushedAt),
+          updatedAt: this.lastChangeAt || this.log.getMetaNumber("updated_at", flushedAt),
+          flushedAt,
+        },
+        snapshot,
+      );
+    } catch (err) {
+      const failures = this.log.getMetaNumber("d1_failures") + 1;
+      this.log.setMeta("d1_failures", failures);
+      const delay = Math.min(this.limits.flushRetryBaseMs * 2 ** (failures - 1), this.limits.flushRetryMaxMs);
+      this.retryAt = this.now() + delay;
+      this.lastFlushError = (err as Error).message;
+      console.error(`edgesync: D1 flush of ${docId} failed (attempt ${failures}, retry in ${delay} ms): ${this.lastFlushError}`);
+      return;
+    }
+    this.log.setMeta("d1_generation", generation);
+    this.log.setMeta("d1_flushed_seq", seq);
+    this.log.setMeta("d1_failures", 0);
+    this.retryAt = null;
+    this.lastFlushError = null;
+    this.firstUnflushedAt = this.log.lastSeq > seq ? this.lastChangeAt : null;
+  }
+
+  flushState(): FlushState {
+    return {
+      flushedSeq: this.log.getMetaNumber("d1_flushed_seq"),
+      failures: this.log.getMetaNumber("d1_failures"),
+      lastError: this.lastFlushError,
+    };
+  }
+}

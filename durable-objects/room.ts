@@ -1,0 +1,258 @@
+// One document's live state: the Y.Doc, awareness, and the sync protocol over any transport.
+// Every change is appended to the DO's SQLite log before it is broadcast; compaction and D1
+// replication are scheduled by the owner (see persistence.ts) through `onChange`.
+import * as Y from "yjs";
+import { CloseCode } from "../protocol/close-codes";
+import {
+  decodeClientMessage,
+  encodeAwareness,
+  encodePermissionDenied,
+  encodeSaved,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  ProtocolError,
+  validateUpdate,
+  type ClientMessage,
+} from "../protocol/messages";
+import type { RoomLimits } from "./config";
+import { canWrite, type Connection } from "./connection";
+import { Presence } from "./presence";
+import type { SqliteLog } from "./storage/sqlite-log";
+
+export interface RoomOptions {
+  log: SqliteLog;
+  limits: RoomLimits;
+  /** Every open connection (the DO derives them from its hibernatable sockets). */
+  connections: () => Iterable<Connection>;
+  /** Called after each stored change (drives compaction and replication scheduling). */
+  onChange: (seq: number, bytes: number) => void;
+  now?: () => number;
+}
+
+/** Thrown by `applyUpdate` when an update would push the document over its size limit. */
+export class DocumentTooLargeError extends Error {
+  override name = "DocumentTooLargeError";
+}
+
+export class Room {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly presence = new Presence(this.doc);
+  /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
+  private sizeEstimate = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RoomOptions) {
+    this.now = opts.now ?? Date.now;
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
+  }
+
+  /** Builds the document from a snapshot and log entries without writing anything back. */
+  loadFrom(snapshot: Uint8Array | null, log: { data: Uint8Array }[]): void {
+    this.loading = true;
+    try {
+      this.doc.transact(() => {
+        if (snapshot) Y.applyUpdate(this.doc, snapshot);
+        for (const entry of log) Y.applyUpdate(this.doc, entry.data);
+      });
+    } finally {
+      this.loading = false;
+    }
+    this.sizeEstimate = (snapshot?.length ?? 0) + log.reduce((n, e) => n + e.data.length, 0);
+  }
+  private loading = false;
+
+  /** The exact encoded size of the document (encodes it; use sparingly). */
+  encodedSize(): number {
+    const size = Y.encodeStateAsUpdate(this.doc).length;
+    this.sizeEstimate = size;
+    return size;
+  }
+
+  /** Resets the size estimate after a compaction wrote an exact snapshot. */
+  noteSnapshot(bytes: number): void {
+    this.sizeEstimate = bytes;
+  }
+
+  /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
+  onConnect(conn: Connection): void {
+    conn.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
+    const states = this.presence.encodeAll();
+    if (states) conn.send(encodeAwareness(states));
+  }
+
+  /** Handles one frame. Bad frames close only this connection; nothing is applied from them. */
+  handleMessage(conn: Connection, data: ArrayBuffer | string): void {
+    if (conn.closed) return;
+    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    if (bytes > this.opts.limits.maxMessageBytes) {
+      return this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
+    }
+    if (!this.withinRate(conn, bytes)) {
+      return this.close(conn, CloseCode.RateLimited, "rate limit exceeded");
+    }
+    const { exp } = conn.state;
+    if (exp !== null && this.now() >= exp * 1000) {
+      return this.close(conn, CloseCode.Unauthenticated, "token expired");
+    }
+    if (typeof data === "string") {
+      // "ping" is answered by the runtime's auto-response and never reaches us.
+      return this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
+    }
+    let message: ClientMessage;
+    try {
+      message = decodeClientMessage(new Uint8Array(data));
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.close(conn, CloseCode.ProtocolError, err.message);
+      throw err;
+    }
+    this.dispatch(conn, message);
+  }
+
+  private dispatch(conn: Connection, message: ClientMessage): void {
+    switch (message.kind) {
+      case "sync-step1":
+        conn.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+        return;
+      case "sync-step2":
+      case "sync-update":
+        if (!canWrite(conn.state.role)) {
+          conn.send(encodePermissionDenied("read-only connection: update not applied"));
+          return;
+        }
+        try {
+          this.applyUpdate(message.update, conn);
+        } catch (err) {
+          if (err instanceof DocumentTooLargeError) return this.close(conn, CloseCode.DocumentTooLarge, err.message);
+          throw err;
+        }
+        return;
+      case "awareness":
+        return this.onAwareness(conn, message.entries, message.update);
+      case "query-awareness": {
+        const states = this.presence.encodeAll();
+        if (states) conn.send(encodeAwareness(states));
+        return;
+      }
+      case "saved":
+        // Output gates hold this until every write before it is durable: an echo means saved.
+        conn.send(encodeSaved(message.counter));
+        return;
+    }
+  }
+
+  /**
+   * Applies a validated update from `origin` (a connection, or another source such as HTTP).
+   * The effective change is logged and broadcast by the doc's update handler.
+   * @throws DocumentTooLargeError when the update would exceed the size limit (nothing applied).
+   */
+  applyUpdate(update: Uint8Array, origin: unknown): void {
+    const max = this.opts.limits.maxDocBytes;
+    if (this.sizeEstimate + update.length > max && this.encodedSize() + update.length > max) {
+      throw new DocumentTooLargeError(
+        `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
+      );
+    }
+    Y.applyUpdate(this.doc, update, origin);
+  }
+
+  /** Validates and applies an update from outside the WebSocket path (e.g. HTTP). */
+  applyExternalUpdate(update: Uint8Array, origin: unknown): void {
+    validateUpdate(update);
+    this.applyUpdate(update, origin);
+  }
+
+  private onDocUpdate(update: Uint8Array, origin: unknown): void {
+    if (this.loading) return;
+    // Durable first: the append is synchronous SQLite; output gates hold the broadcast until
+    // it is committed, so anything a client receives is on disk.
+    const seq = this.opts.log.append(update);
+    this.sizeEstimate += update.length;
+    this.opts.onChange(seq, update.length);
+    const message = encodeSyncUpdate(update);
+    for (const conn of this.opts.connections()) {
+      if (conn !== origin && !conn.closed) conn.send(message);
+    }
+  }
+
+  private onAwareness(conn: Connection, entries: Parameters<Presence["check"]>[0], raw: Uint8Array): void {
+    const verdict = this.presence.check(
+      entries,
+      raw,
+      conn.state.aw,
+      (clientId) => this.ownerOf(clientId, conn),
+      this.opts.limits.maxAwarenessIdsPerSocket,
+    );
+    if (!verdict.ok) return this.close(conn, CloseCode.Forbidden, verdict.reason);
+    if (!verdict.update) return;
+    conn.state.aw = verdict.owned;
+    conn.saveState();
+    const changed = this.presence.apply(verdict.update, conn);
+    if (changed) this.broadcast(encodeAwareness(changed));
+  }
+
+  private ownerOf(clientId: number, except: Connection): boolean {
+    const key = String(clientId);
+    for (const other of this.opts.connections()) {
+      if (other !== except && !other.closed && key in other.state.aw) return true;
+    }
+    return false;
+  }
+
+  /** Sends to every open connection. */
+  broadcast(message: Uint8Array): void {
+    for (const conn of this.opts.connections()) {
+      if (!conn.closed) conn.send(message);
+    }
+  }
+
+  /** Forgets a socket that closed: its awareness ids are removed and the others told. */
+  onClose(conn: Connection): void {
+    conn.closed = true;
+    const ids = Object.keys(conn.state.aw).map(Number);
+    conn.state.aw = {};
+    const removal = this.presence.remove(ids);
+    if (removal) this.broadcast(encodeAwareness(removal));
+  }
+
+  /** Closes one connection with a documented code; the others carry on. */
+  close(conn: Connection, code: number, reason: string): void {
+    if (conn.closed) return;
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    conn.close(code, truncateReason(reason));
+    this.onClose(conn);
+  }
+
+  /** Closes sockets whose token has expired; returns the earliest expiry still ahead, if any. */
+  expireTokens(): number | null {
+    let next: number | null = null;
+    const now = this.now();
+    for (const conn of this.opts.connections()) {
+      const { exp } = conn.state;
+      if (exp === null || conn.closed) continue;
+      if (now >= exp * 1000) this.close(conn, CloseCode.Unauthenticated, "token expired");
+      else next = next === null ? exp * 1000 : Math.min(next, exp * 1000);
+    }
+    return next;
+  }
+
+  private withinRate(conn: Connection, bytes: number): boolean {
+    const { rateWindowMs, rateMessages, rateBytes } = this.opts.limits;
+    const now = this.now();
+    let rate = conn.rate;
+    if (!rate || now - rate.windowStart >= rateWindowMs) {
+      rate = conn.rate = { windowStart: now, messages: 0, bytes: 0 };
+    }
+    rate.messages++;
+    rate.bytes += bytes;
+    return rate.messages <= rateMessages && rate.bytes <= rateBytes;
+  }
+}
+
+function truncateReason(reason: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(reason).length <= 123) return reason;
+  let cut = reason.slice(0, 120);
+  while (encoder.encode(cut + "…").length > 123) cut = cut.slice(0, -1);
+  return cut + "…";
+}

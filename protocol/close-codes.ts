@@ -1,0 +1,35 @@
+// WebSocket close codes used by edgesync, shared by the server and the client SDK.
+// Two bands: 4400–4499 are permanent (do not retry as is), 4500–4599 transient (retry with backoff).
+
+export const CloseCode = {
+  /** Standard: a frame exceeded the maximum message size. Permanent for that frame. */
+  MessageTooBig: 1009,
+  /** Malformed frame: bad varint, unknown message type, bytes that are not a Yjs update, stray text. */
+  ProtocolError: 4400,
+  /** The token is missing, invalid or has expired: fetch a new token, then reconnect. */
+  Unauthenticated: 4401,
+  /** The socket tried something its role or ownership does not allow (e.g. another socket's awareness). */
+  Forbidden: 4403,
+  /** The document was deleted while the socket was open. */
+  DocumentDeleted: 4404,
+  /** Applying the update would push the document over the configured size limit; it was not applied. */
+  DocumentTooLarge: 4413,
+  /** An unexpected server error; nothing from the failing frame was applied. Retry with backoff. */
+  InternalError: 4500,
+  /** The document could not be loaded from storage; nothing was served or written. Retry with backoff. */
+  DocumentUnavailable: 4503,
+  /** The socket exceeded its message or byte rate. Retry with backoff. */
+  RateLimited: 4529,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whether a close code means "do not reconnect as is". 1009 and the 44xx band are permanent. */
+export function isPermanentClose(code: number): boolean {
+  return code === CloseCode.MessageTooBig || (code >= 4400 && code <= 4499);
+}
+
+/** Whether a close code is in the transient band (reconnect with backoff). */
+export function isTransientClose(code: number): boolean {
+  return code >= 4500 && code <= 4599;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// `npm start [-- wrangler dev args]`: applies D1 migrations to the local database (in the
+// same --persist-to directory wrangler dev will use), then runs `wrangler dev` in local,
+// open-access mode. Passing `--var AUTH_SECRET:<secret>` turns token auth on.
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const args = process.argv.slice(2);
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+function persistArgs(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--persist-to") out.push("--persist-to", argv[i + 1]);
+    else if (argv[i].startsWith("--persist-to=")) out.push(argv[i]);
+  }
+  return out;
+}
+
+const migrate = spawnSync(
+  process.execPath,
+  [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persistArgs(args)],
+  { cwd: root, env: { ...env, CI: "true" }, stdio: ["ignore", "inherit", "inherit"] },
+);
+if (migrate.status !== 0) {
+  console.error("edgesync: applying local D1 migrations failed");
+  process.exit(migrate.status ?? 1);
+}
+
+// Open access is a local-development switch only: it is not in wrangler.toml, so a deployed
+// Worker without AUTH_SECRET fails closed.
+const dev = spawn(process.execPath, [wrangler, "dev", "--var", "DEV_OPEN_ACCESS:true", ...args], {
+  cwd: root,
+  env,
+  stdio: "inherit",
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,40 @@
+// Three projects: workerd tests with token auth off (local dev mode) and on, and Node tests
+// (pure unit tests beside modules, plus tests against the real server and real Chromium).
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations("./migrations");
+
+/** The secret the auth workerd project signs with (tests mint tokens with it). */
+export const TEST_AUTH_SECRET = "test-secret-for-edgesync-workerd-tests";
+
+const workerd = (name: string, include: string[], bindings: Record<string, unknown>) => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...bindings } },
+    }),
+  ],
+  test: { name, include, setupFiles: ["./test/helpers/workerd-setup.ts"] },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      workerd("workerd", ["test/workerd/**/*.test.ts"], { DEV_OPEN_ACCESS: "true", RATE_LIMIT_MESSAGES: "500" }),
+      workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
+        AUTH_SECRET: TEST_AUTH_SECRET,
+        ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
+      }),
+      {
+        test: {
+          name: "node",
+          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "durable-objects/**/*.test.ts", "worker/**/*.test.ts", "test/server/**/*.test.ts", "test/browser/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,46 @@
+// Who may do what: token checks and the origin allow-list, run in the Worker before any
+// Durable Object is touched. Fails closed when no secret is configured outside local dev.
+import type { Context } from "hono";
+import type { Handoff } from "../durable-objects/handoff";
+import { ApiError } from "./errors";
+import { roleAllows, verifyToken, type Role } from "./tokens";
+
+/** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
+export function tokenFrom(c: Context): string | null {
+  const query = c.req.query("token");
+  if (query) return query;
+  const header = c.req.header("Authorization");
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  return match ? match[1]!.trim() : null;
+}
+
+/** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
+export async function authorize(c: Context<{ Bindings: Env }>, docId: string, needed: Role): Promise<Handoff> {
+  const secret = c.env.AUTH_SECRET;
+  if (!secret) {
+    if (c.env.DEV_OPEN_ACCESS === "true") return { docId, role: "admin", exp: null };
+    throw new ApiError(
+      503,
+      "auth_not_configured",
+      "AUTH_SECRET is not set: set it with `wrangler secret put AUTH_SECRET` (or run locally with `npm start`)",
+    );
+  }
+  const token = tokenFrom(c);
+  if (!token) throw new ApiError(401, "missing_token", "a token is required (?token= or Authorization: Bearer)");
+  const result = await verifyToken(token, secret, docId);
+  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
+  const { role, exp, sub } = result.claims;
+  if (!roleAllows(role, needed)) throw new ApiError(403, "forbidden", `this needs the ${needed} role; the token has ${role}`);
+  return { docId, role, exp, ...(sub ? { sub } : {}) };
+}
+
+/** Refuses browser requests from origins outside ALLOWED_ORIGINS (unset or "*" allows any). */
+export function checkOrigin(c: Context<{ Bindings: Env }>): void {
+  const origin = c.req.header("Origin");
+  const allowed = c.env.ALLOWED_ORIGINS?.trim();
+  if (!origin || !allowed || allowed === "*") return;
+  const list = allowed.split(",").map((o) => o.trim().replace(/\/$/, ""));
+  if (!list.includes("*") && !list.includes(origin)) {
+    throw new ApiError(403, "origin_not_allowed", `origin ${origin} is not in ALLOWED_ORIGINS`);
+  }
+}

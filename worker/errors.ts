@@ -1,0 +1,29 @@
+// Typed HTTP errors mapped once to `{ "error": { "code", "message" } }` by `app.onError`.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** The one place errors become responses. */
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  console.error(`edgesync: unhandled error: ${err.stack ?? err.message}`);
+  return c.json(errorBody("internal_error", "internal server error"), 500);
+}
+
+export function notFound(c: Context): Response {
+  return c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
+}

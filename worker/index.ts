@@ -1,0 +1,16 @@
+// The edgesync Worker: stateless routing, auth and upgrade forwarding in front of one
+// Durable Object per document.
+import { createApp } from "./app";
+import { notFound, onError } from "./errors";
+import { health } from "./routes/health";
+import { sync } from "./routes/sync";
+
+export { DocumentObject } from "../durable-objects/document-object";
+
+const app = createApp();
+app.route("/", health);
+app.route("/", sync);
+app.notFound(notFound);
+app.onError(onError);
+
+export default app;

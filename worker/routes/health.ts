@@ -1,0 +1,6 @@
+// GET /health: liveness for load balancers and the test harness.
+import { createApp } from "../app";
+
+export const health = createApp().get("/health", (c) =>
+  c.json({ ok: true, service: "edgesync", auth: c.env.AUTH_SECRET ? "token" : c.env.DEV_OPEN_ACCESS === "true" ? "open" : "unconfigured" }),
+);

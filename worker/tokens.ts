@@ -1,0 +1,84 @@
+// HS256 tokens for edgesync: minting (for application backends, Node or Workers) and
+// verification (in the Worker, before any Durable Object is touched). The algorithm is pinned.
+import { sign, verify } from "hono/jwt";
+
+export type Role = "read" | "write" | "admin";
+export const ROLES: readonly Role[] = ["read", "write", "admin"];
+
+export interface TokenClaims {
+  /** A document id, or a prefix ending in `*` (e.g. `team-42:*`). */
+  doc: string;
+  role: Role;
+  /** Expiry, Unix seconds (required). */
+  exp: number;
+  /** Not valid before, Unix seconds. */
+  nbf?: number;
+  sub?: string;
+}
+
+export interface CreateTokenOptions {
+  doc: string;
+  role: Role;
+  /** Lifetime in seconds (default 3600). */
+  ttlSeconds?: number;
+  sub?: string;
+  nbf?: number;
+  /** Clock override for tests, in milliseconds. */
+  now?: number;
+}
+
+/** Mints an HS256 token for one document (or prefix) and role. */
+export async function createToken(secret: string, options: CreateTokenOptions): Promise<string> {
+  if (!secret) throw new Error("createToken: secret is empty");
+  if (!ROLES.includes(options.role)) throw new Error(`createToken: role must be one of ${ROLES.join(", ")}`);
+  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  const claims: TokenClaims = { doc: options.doc, role: options.role, exp: now + (options.ttlSeconds ?? 3600) };
+  if (options.sub) claims.sub = options.sub;
+  if (options.nbf !== undefined) claims.nbf = options.nbf;
+  return sign({ ...claims }, secret, "HS256");
+}
+
+export type TokenFailure = { ok: false; status: 401 | 403; code: string; message: string };
+export type TokenResult = { ok: true; claims: TokenClaims } | TokenFailure;
+
+/** Verifies a token for `docId`: signature (HS256 only), exp (required), nbf, claims, scope. */
+export async function verifyToken(token: string, secret: string, docId: string): Promise<TokenResult> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = (await verify(token, secret, { alg: "HS256" })) as Record<string, unknown>;
+  } catch (err) {
+    const name = (err as Error).name;
+    const message =
+      name === "JwtTokenExpired"
+        ? "token has expired"
+        : name === "JwtTokenNotBefore"
+          ? "token is not valid yet"
+          : "token is invalid";
+    return { ok: false, status: 401, code: "invalid_token", message };
+  }
+  const { doc, role, exp, nbf, sub } = payload;
+  if (typeof exp !== "number") return { ok: false, status: 401, code: "invalid_token", message: "token has no exp claim" };
+  if (typeof doc !== "string" || doc === "") {
+    return { ok: false, status: 401, code: "invalid_token", message: "token has no doc claim" };
+  }
+  if (typeof role !== "string" || !ROLES.includes(role as Role)) {
+    return { ok: false, status: 401, code: "invalid_token", message: "token role must be read, write or admin" };
+  }
+  if (!docMatches(doc, docId)) {
+    return { ok: false, status: 403, code: "forbidden", message: "token does not grant access to this document" };
+  }
+  const claims: TokenClaims = { doc, role: role as Role, exp };
+  if (typeof nbf === "number") claims.nbf = nbf;
+  if (typeof sub === "string") claims.sub = sub;
+  return { ok: true, claims };
+}
+
+/** `claim` is an exact id or a prefix ending in `*` (`*` alone matches every document). */
+export function docMatches(claim: string, docId: string): boolean {
+  return claim.endsWith("*") ? docId.startsWith(claim.slice(0, -1)) : claim === docId;
+}
+
+/** Whether `role` includes the permissions of `needed`. */
+export function roleAllows(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
