@@ -2,6 +2,7 @@
 // transport-agnostic Room, with Persistence doing loading, compaction and D1 replication.
 import { DurableObject } from "cloudflare:workers";
 import { CloseCode } from "../protocol/close-codes";
+import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
 import type { Connection, ConnectionState } from "./connection";
 import { readHandoff } from "./handoff";
@@ -92,11 +93,21 @@ export class DocumentObject extends DurableObject<Env> {
       closeQuietly(server, CloseCode.DocumentUnavailable, "document unavailable, retry later");
       return new Response(null, { status: 101, webSocket: client });
     }
+    const url = new URL(request.url);
+    const knownEpoch = url.searchParams.get("epoch");
+    if (knownEpoch !== null && knownEpoch !== this.persistence.epoch) {
+      // The client holds history of an earlier incarnation of this id: it must not merge it.
+      server.accept();
+      closeQuietly(server, CloseCode.DocumentDeleted, "document was deleted; drop local state");
+      return new Response(null, { status: 101, webSocket: client });
+    }
     this.ctx.acceptWebSocket(server);
     const state: ConnectionState = { id: crypto.randomUUID(), role: handoff.role, exp: handoff.exp, aw: {} };
     if (handoff.sub) state.sub = handoff.sub;
     server.serializeAttachment(state);
-    room.onConnect(this.wrap(server, state));
+    const conn = this.wrap(server, state);
+    room.onConnect(conn);
+    if (url.searchParams.get("ext") === "1") conn.send(encodeEpoch(this.persistence.epoch));
     this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
     return new Response(null, { status: 101, webSocket: client });
   }

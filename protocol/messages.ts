@@ -14,6 +14,8 @@ export const MessageType = {
   QueryAwareness: 3,
   /** edgesync extension: "saved" acknowledgement counter (see PROTOCOL.md). */
   Saved: 100,
+  /** edgesync extension, server to client only: the document's epoch (see PROTOCOL.md). */
+  Epoch: 101,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */
@@ -201,5 +203,13 @@ export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
       encoding.writeVarUint(e, entry.clock);
       encoding.writeVarString(e, JSON.stringify(entry.state));
     }
+  });
+}
+
+/** The epoch extension `[101, varString epoch]`, sent to clients that opt in with `?ext=1`. */
+export function encodeEpoch(epoch: string): Uint8Array {
+  return encode((e) => {
+    encoding.writeVarUint(e, MessageType.Epoch);
+    encoding.writeVarString(e, epoch);
   });
 }

@@ -1,0 +1,127 @@
+// Starts the real server exactly as `npm start` does (scripts/start.mjs → wrangler dev →
+// workerd) on a free port with its own state directory, and stops or SIGKILLs it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** How long a server may take to answer /health after start (wrangler + workerd boot). */
+const START_TIMEOUT_MS = 60_000;
+
+export interface ServerOptions {
+  /** `--var NAME:value` pairs passed to wrangler dev. */
+  vars?: Record<string, string>;
+  /** State directory (D1 and Durable Object storage); a fresh temp dir by default. */
+  persistTo?: string;
+  port?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  persistTo: string;
+  /** Output so far (for failure messages). */
+  output(): string;
+  /** Graceful stop (SIGTERM to the process group). */
+  stop(): Promise<void>;
+  /** SIGKILL the whole process group: wrangler and workerd die at once. */
+  kill(): Promise<void>;
+  /** Starts again on the same port and state directory. */
+  restart(): Promise<void>;
+  /** Stops and removes the state directory if it was created here. */
+  dispose(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const ownDir = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "edgesync-test-"));
+  const port = options.port ?? (await freePort());
+  let child: ChildProcess | null = null;
+  let log = "";
+
+  const launch = async () => {
+    const args = ["scripts/start.mjs", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo];
+    for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+    args.push("--log-level", "warn");
+    child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      detached: true, // its own process group, so kill() reaches workerd too
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        if (res.ok) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const signalGroup = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    try {
+      process.kill(-proc.pid!, signal);
+    } catch {
+      return;
+    }
+    await exited;
+    // Give workerd (a grandchild) a moment to release the port.
+    await waitForPortFree(port);
+  };
+
+  await launch();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/sync`,
+    port,
+    persistTo,
+    output: () => log,
+    stop: () => signalGroup("SIGTERM"),
+    kill: () => signalGroup("SIGKILL"),
+    restart: async () => {
+      await signalGroup("SIGKILL");
+      await launch();
+    },
+    dispose: async () => {
+      await signalGroup("SIGKILL");
+      if (ownDir) rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPortFree(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
