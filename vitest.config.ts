@@ -21,7 +21,7 @@ const workerd = (name: string, include: string[], bindings: Record<string, unkno
 export default defineConfig({
   test: {
     projects: [
-      workerd("workerd", ["test/workerd/**/*.test.ts"], { DEV_OPEN_ACCESS: "true", RATE_LIMIT_MESSAGES: "500" }),
+      workerd("workerd", ["test/workerd/**/*.test.ts"], { DEV_OPEN_ACCESS: "true", RATE_LIMIT_MESSAGES: "500", COMPACT_LOG_ROWS: "20" }),
       workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
         AUTH_SECRET: TEST_AUTH_SECRET,
         ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",

@@ -11,6 +11,9 @@ import { Room } from "./room";
 import { D1Record } from "./storage/d1-record";
 import { SqliteLog } from "./storage/sqlite-log";
 
+/** Delay before retrying a compaction that failed (the alarm's own work, not D1's backoff). */
+const PERSIST_RETRY_MS = 1_000;
+
 export class DocumentObject extends DurableObject<Env> {
   private readonly limits: RoomLimits;
   private readonly log: SqliteLog;
@@ -145,10 +148,16 @@ export class DocumentObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const room = await this.ready();
-    const nextExpiry = room.expireTokens();
-    await this.persistence.run(room);
+    this.scheduleAlarm(room.expireTokens());
+    try {
+      await this.persistence.run(room);
+    } catch (err) {
+      // Compaction is one transaction, so a failure left the previous state intact; retry.
+      console.error(`edgesync: persistence of ${this.persistence.docId} failed: ${(err as Error).message}`);
+      this.scheduleAlarm(Date.now() + PERSIST_RETRY_MS);
+      return;
+    }
     this.scheduleAlarm(this.persistence.dueAt());
-    this.scheduleAlarm(nextExpiry);
   }
 
   /** Sets the alarm if `at` is earlier than the one scheduled. */

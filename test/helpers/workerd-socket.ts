@@ -1,6 +1,6 @@
 // Sockets opened through the real Worker inside workerd (vitest-plugin), with a message
 // queue the tests can wait on, and Yjs-aware helpers.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import * as Y from "yjs";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -113,9 +113,15 @@ export class SyncedDoc {
       this.pump();
       if (this.doc.getText(name).toString() === expected) return;
       if (Date.now() > deadline) {
-        throw new Error(`text is ${JSON.stringify(this.doc.getText(name).toString())}, expected ${JSON.stringify(expected)}`);
+        const actual = this.doc.getText(name).toString();
+        throw new Error(`text is ${actual.length} chars ${JSON.stringify(actual.slice(0, 80))}…, expected ${expected.length} chars ${JSON.stringify(expected.slice(0, 80))}…`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+}
+
+/** The Durable Object stub of a document. */
+export function stubFor(docId: string) {
+  return env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId));
 }

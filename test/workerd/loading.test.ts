@@ -1,0 +1,84 @@
+// Safe loading: a load that throws refuses sockets with a transient code and writes nothing;
+// a corrupt stored row is quarantined and reported while the rest of the document loads.
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { DocumentObject } from "../../durable-objects/document-object";
+import { setFault } from "../../durable-objects/faults";
+import { CloseCode, isTransientClose } from "../../protocol/close-codes";
+import { SyncedDoc, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
+
+/** Everything in the DO's SQLite tables, as one comparable string. */
+const dump = (docId: string) =>
+  runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
+    const tables = ["es_log", "es_snapshot", "es_meta", "es_quarantine"];
+    return JSON.stringify(tables.map((t) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()), (_k, v) =>
+      v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v,
+    );
+  });
+
+describe("loading", () => {
+  it("refuses sockets with 4503 while loading fails, writes nothing, and recovers", async () => {
+    const docId = uniqueDocId();
+    const writer = await SyncedDoc.open(docId);
+    writer.doc.getText("t").insert(0, "precious content");
+    await (await SyncedDoc.open(docId)).waitForText("precious content");
+    await evictDurableObject(stubFor(docId), { webSockets: "close" });
+    const before = await dump(docId);
+    await evictDurableObject(stubFor(docId), { webSockets: "close" });
+
+    setFault(docId, "load");
+    try {
+      for (let i = 0; i < 3; i++) {
+        const refused = await openSocket(`/sync/${docId}`);
+        const { code } = await refused.closed;
+        expect(code).toBe(CloseCode.DocumentUnavailable);
+        expect(isTransientClose(code)).toBe(true);
+      }
+    } finally {
+      setFault(docId, "load", false);
+    }
+    expect(await dump(docId)).toBe(before);
+    const reader = await SyncedDoc.open(docId);
+    await reader.waitForText("precious content");
+  });
+
+  it("never starts an empty document in place of one whose load failed", async () => {
+    const docId = uniqueDocId("new");
+    setFault(docId, "load");
+    try {
+      const refused = await openSocket(`/sync/${docId}`);
+      expect((await refused.closed).code).toBe(CloseCode.DocumentUnavailable);
+    } finally {
+      setFault(docId, "load", false);
+    }
+    const rows = await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM es_meta").one(),
+    );
+    expect(rows.n).toBe(0);
+  });
+
+  it("quarantines a corrupt log row and loads the rest", async () => {
+    const docId = uniqueDocId();
+    const writer = await SyncedDoc.open(docId);
+    writer.doc.getText("t").insert(0, "good ");
+    writer.doc.getText("t").insert(5, "rows");
+    await (await SyncedDoc.open(docId)).waitForText("good rows");
+    await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO es_log (seq, part, data) VALUES ((SELECT MAX(seq) + 1 FROM es_log), 0, ?)",
+        new Uint8Array([1, 2, 3, 255, 255, 255]),
+      );
+    });
+    await evictDurableObject(stubFor(docId), { webSockets: "close" });
+
+    const reader = await SyncedDoc.open(docId);
+    await reader.waitForText("good rows");
+    const stats = await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
+    expect(stats.quarantined).toHaveLength(1);
+    expect(stats.quarantined[0]!.source).toMatch(/^log:\d+$/);
+    expect(stats.lastLoad?.quarantined).toHaveLength(1);
+    // The document stays writable.
+    reader.doc.getText("t").insert(0, "still ");
+    await (await SyncedDoc.open(docId)).waitForText("still good rows");
+  });
+});
