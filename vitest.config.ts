@@ -2,11 +2,10 @@
 // (pure unit tests beside modules, plus tests against the real server and real Chromium).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_AUTH_SECRET } from "./test/helpers/auth-secret";
 
 const migrations = await readD1Migrations("./migrations");
 
-/** The secret the auth workerd project signs with (tests mint tokens with it). */
-export const TEST_AUTH_SECRET = "test-secret-for-edgesync-workerd-tests";
 
 const workerd = (name: string, include: string[], bindings: Record<string, unknown>) => ({
   plugins: [

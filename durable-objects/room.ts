@@ -117,7 +117,11 @@ export class Room {
       case "sync-step2":
       case "sync-update":
         if (!canWrite(conn.state.role)) {
-          conn.send(encodePermissionDenied("read-only connection: update not applied"));
+          // Stock clients answer our step 1 with a step 2 even when read-only; only refuse
+          // (and say so) when the update holds something the document does not.
+          if (!Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)) {
+            conn.send(encodePermissionDenied("read-only connection: update not applied"));
+          }
           return;
         }
         try {

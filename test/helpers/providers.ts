@@ -5,7 +5,7 @@ import * as Y from "yjs";
 
 export function provider(wsUrl: string, docId: string, doc = new Y.Doc(), params: Record<string, string> = {}) {
   return new WebsocketProvider(wsUrl, docId, doc, {
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: WebSocket as never,
     params,
     disableBc: true,
   });

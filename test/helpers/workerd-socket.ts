@@ -86,8 +86,8 @@ export class SyncedDoc {
     socket.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
   }
 
-  static async open(docId: string): Promise<SyncedDoc> {
-    const synced = new SyncedDoc(await openSocket(`/sync/${docId}`));
+  static async open(docId: string, query = ""): Promise<SyncedDoc> {
+    const synced = new SyncedDoc(await openSocket(`/sync/${docId}${query}`));
     await synced.socket.waitFor((m) => m[0] === MessageType.Sync);
     synced.pump();
     return synced;
