@@ -6,8 +6,11 @@ import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
 import type { Connection, ConnectionState } from "./connection";
 import { readHandoff } from "./handoff";
-import { Persistence, type LoadReport } from "./persistence";
+import { DocumentNotFoundError, Persistence, type LoadReport } from "./persistence";
 import { Room } from "./room";
+import { failure, httpSync, readUpdate, renderJson, writeUpdate, type ApiFailure, type ApiResult } from "./document-api";
+import type { Role } from "./connection";
+import * as Y from "yjs";
 import { D1Record } from "./storage/d1-record";
 import { SqliteLog } from "./storage/sqlite-log";
 
@@ -40,23 +43,25 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   /** Loads the document once; a failure is reported to the caller and retried next time. */
-  private ready(docId: string | null = this.persistence.docId): Promise<Room> {
+  private ready(docId: string | null = this.persistence.docId, create = true): Promise<Room> {
     if (this.room) return Promise.resolve(this.room);
-    if (docId === null) return Promise.reject(new Error("document id unknown"));
-    this.loading ??= this.load(docId).finally(() => (this.loading = null));
+    if (docId === null) return Promise.reject(new DocumentNotFoundError("document id unknown"));
+    this.loading ??= this.load(docId, create).finally(() => (this.loading = null));
     return this.loading;
   }
 
-  private async load(docId: string): Promise<Room> {
+  private async load(docId: string, create: boolean): Promise<Room> {
     const room = new Room({
       log: this.log,
       limits: this.limits,
       connections: () => this.connections.values(),
       onChange: () => this.persistence.noteChange(),
+      tombstone: this.persistence.tombstone(),
     });
     try {
-      this.lastLoad = await this.persistence.load(room, docId);
+      this.lastLoad = await this.persistence.load(room, docId, create);
     } catch (err) {
+      if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
       for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable");
       this.connections.clear();
@@ -147,6 +152,7 @@ export class DocumentObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.persistence.docId === null) return; // deleted, nothing left to do
     const room = await this.ready();
     this.scheduleAlarm(room.expireTokens());
     try {
@@ -179,16 +185,82 @@ export class DocumentObject extends DurableObject<Env> {
     this.connections.clear();
   }
 
-  // ---- introspection and maintenance (RPC, used by the REST API and tests) ----
+  // ---- RPC for the REST API (and tests). Results are plain values; see document-api.ts ----
 
-  /** Runs compaction and D1 replication now, regardless of thresholds. */
+  /** Loads an existing document for a REST call, or returns a 404/503 failure. */
+  private async existing(docId: string, create = false): Promise<Room | ApiFailure> {
+    try {
+      return await this.ready(docId, create);
+    } catch (err) {
+      if (err instanceof DocumentNotFoundError) return failure(404, "document_not_found", `document ${docId} does not exist`);
+      return failure(503, "document_unavailable", "the document could not be loaded; retry later");
+    }
+  }
+
+  async getUpdate(docId: string, stateVector: Uint8Array | null): Promise<ApiResult<{ update: Uint8Array }>> {
+    const room = await this.existing(docId);
+    return room instanceof Room ? readUpdate(room, stateVector) : room;
+  }
+
+  async getJson(docId: string): Promise<ApiResult<{ json: Record<string, unknown> }>> {
+    const room = await this.existing(docId);
+    return room instanceof Room ? { ok: true, json: renderJson(room.doc) } : room;
+  }
+
+  async postUpdate(docId: string, update: Uint8Array, role: Role): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
+    const room = await this.existing(docId, true);
+    if (!(room instanceof Room)) return room;
+    const result = writeUpdate(room, update, role, "http");
+    this.scheduleAlarm(this.persistence.dueAt());
+    // Output gates hold this response until the appended update is durable.
+    return result.ok ? { ...result, stateVector: Y.encodeStateVector(room.doc) } : result;
+  }
+
+  async sync(docId: string, stateVector: Uint8Array, update: Uint8Array | null, role: Role, epoch: string | null) {
+    const room = await this.existing(docId, true);
+    if (!(room instanceof Room)) return room;
+    if (epoch !== null && epoch !== this.persistence.epoch) {
+      return failure(409, "epoch_mismatch", "the document was deleted and recreated: drop local state, then sync again without epoch");
+    }
+    const result = httpSync(room, stateVector, update, role, "http");
+    this.scheduleAlarm(this.persistence.dueAt());
+    return result.ok ? { ...result, epoch: this.persistence.epoch } : result;
+  }
+
+  async info(docId: string): Promise<ApiResult<{ stats: DocumentStats }>> {
+    const room = await this.existing(docId);
+    return room instanceof Room ? { ok: true, stats: this.statsOf(room) } : room;
+  }
+
+  /** Closes every socket with 4404 and removes the document from DO storage and D1. */
+  async destroy(docId: string): Promise<ApiResult<{ deleted: true }>> {
+    const room = await this.existing(docId);
+    if (!(room instanceof Room)) return room;
+    try {
+      await this.persistence.destroy(Y.encodeStateVector(room.doc));
+    } catch (err) {
+      console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
+      return failure(503, "delete_failed", "the document could not be deleted from D1; nothing was removed, retry");
+    }
+    this.room = null;
+    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentDeleted, "document deleted");
+    this.connections.clear();
+    await this.ctx.storage.deleteAlarm();
+    this.alarmAt = null;
+    return { ok: true, deleted: true };
+  }
+
+  /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */
   async persistNow(): Promise<void> {
     await this.persistence.run(await this.ready(), { compact: true, flush: true });
   }
 
-  /** Operational facts about the document. */
+  /** Operational facts about the document (loads it if needed). */
   async stats(): Promise<DocumentStats> {
-    const room = await this.ready();
+    return this.statsOf(await this.ready());
+  }
+
+  private statsOf(room: Room): DocumentStats {
     return {
       docId: this.persistence.docId ?? "",
       epoch: this.persistence.epoch,
@@ -197,6 +269,8 @@ export class DocumentObject extends DurableObject<Env> {
       updateCount: this.log.lastSeq,
       snapshotBytes: this.log.getMetaNumber("snapshot_bytes"),
       encodedBytes: room.encodedSize(),
+      createdAt: this.log.getMetaNumber("created_at"),
+      updatedAt: this.log.getMetaNumber("updated_at") || this.log.getMetaNumber("created_at"),
       d1: this.persistence.flushState(),
       quarantined: this.log.listQuarantine(),
       lastLoad: this.lastLoad,
@@ -212,6 +286,8 @@ export interface DocumentStats {
   updateCount: number;
   snapshotBytes: number;
   encodedBytes: number;
+  createdAt: number;
+  updatedAt: number;
   d1: ReturnType<Persistence["flushState"]>;
   quarantined: ReturnType<SqliteLog["listQuarantine"]>;
   lastLoad: LoadReport | null;

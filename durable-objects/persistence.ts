@@ -1,5 +1,6 @@
 // Loading, compaction and D1 replication for one document, and when the next alarm is due.
 // Alarms run at least once: every step here is idempotent and leaves one consistent state.
+import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { validateUpdate } from "../protocol/messages";
 import type { RoomLimits } from "./config";
@@ -8,6 +9,11 @@ import type { Room } from "./room";
 import type { D1Record } from "./storage/d1-record";
 import type { QuarantinedRow, SqliteLog } from "./storage/sqlite-log";
 
+/** Thrown by `load` with `create: false` when the document does not exist anywhere. */
+export class DocumentNotFoundError extends Error {
+  override name = "DocumentNotFoundError";
+}
+
 export interface LoadReport {
   source: "storage" | "d1" | "new";
   quarantined: QuarantinedRow[];
@@ -15,6 +21,8 @@ export interface LoadReport {
 }
 
 export interface FlushState {
+  /** The D1 snapshot generation last written (0 before the first flush). */
+  generation: number;
   /** Last log sequence replicated to D1. */
   flushedSeq: number;
   /** Consecutive failed flushes (drives backoff); 0 when healthy. */
@@ -49,7 +57,7 @@ export class Persistence {
    * Fills `room` from DO storage, else from D1, else starts a new document. Throws if
    * storage or D1 fails; then nothing has been written and the caller must refuse service.
    */
-  async load(room: Room, docId: string): Promise<LoadReport> {
+  async load(room: Room, docId: string, create = true): Promise<LoadReport> {
     const started = this.now();
     maybeFail(docId, "load");
     if (!this.log.isEmpty()) {
@@ -78,6 +86,7 @@ export class Persistence {
       this.log.load(validateUpdate); // re-reads sequence numbers
       return { source: "d1", quarantined: [], ms: this.now() - started };
     }
+    if (!create) throw new DocumentNotFoundError(`document ${docId} does not exist`);
     this.log.setMeta("doc_id", docId);
     this.log.setMeta("epoch", crypto.randomUUID());
     this.log.setMeta("created_at", this.now());
@@ -128,8 +137,16 @@ export class Persistence {
     room.noteSnapshot(snapshot.length);
   }
 
+  /** A D1 flush in progress, so deletion can wait for it before removing D1 rows. */
+  inflight: Promise<void> | null = null;
+
   /** Writes `snapshot` (covering `seq`) to D1 as the next generation; backs off on failure. */
-  async flush(snapshot: Uint8Array, seq: number): Promise<void> {
+  flush(snapshot: Uint8Array, seq: number): Promise<void> {
+    this.inflight = this.doFlush(snapshot, seq).finally(() => (this.inflight = null));
+    return this.inflight;
+  }
+
+  private async doFlush(snapshot: Uint8Array, seq: number): Promise<void> {
     const docId = this.docId;
     if (docId === null) return;
     const generation = this.log.getMetaNumber("d1_generation") + 1;
@@ -167,11 +184,52 @@ export class Persistence {
     this.firstUnflushedAt = this.log.lastSeq > seq ? this.lastChangeAt : null;
   }
 
+  /**
+   * Deletes the document everywhere. Keeps only a tombstone — the deleted document's state
+   * vector — so that stale clients' old content is not accepted back (see Room.applyUpdate).
+   */
+  async destroy(stateVector: Uint8Array): Promise<void> {
+    const docId = this.docId;
+    await this.inflight?.catch(() => undefined);
+    const tombstone = mergeStateVectors(this.tombstone(), stateVector);
+    // D1 first: if it fails, nothing is wiped and the caller can retry. The other order
+    // would let a later load hydrate the deleted document back from D1.
+    if (docId !== null) await this.d1.delete(docId);
+    this.log.wipe();
+    this.log.setMeta("tombstone_sv", tombstone);
+    this.firstUnflushedAt = null;
+    this.retryAt = null;
+  }
+
+  /** The state vector of deleted incarnations of this id, or null. */
+  tombstone(): Uint8Array | null {
+    const value = this.log.getMeta("tombstone_sv");
+    return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+  }
+
   flushState(): FlushState {
     return {
+      generation: this.log.getMetaNumber("d1_generation"),
       flushedSeq: this.log.getMetaNumber("d1_flushed_seq"),
       failures: this.log.getMetaNumber("d1_failures"),
       lastError: this.lastFlushError,
     };
   }
+}
+
+function mergeStateVectors(a: Uint8Array | null, b: Uint8Array): Uint8Array {
+  if (!a) return b;
+  const merged = Y.decodeStateVector(a);
+  for (const [client, clock] of Y.decodeStateVector(b)) merged.set(client, Math.max(clock, merged.get(client) ?? 0));
+  return encodeStateVectorMap(merged);
+}
+
+function encodeStateVectorMap(sv: Map<number, number>): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, sv.size);
+  for (const [client, clock] of sv) {
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, clock);
+  }
+  return encoding.toUint8Array(encoder);
 }

@@ -27,6 +27,8 @@ export interface RoomOptions {
   connections: () => Iterable<Connection>;
   /** Called after each stored change (drives compaction and replication scheduling). */
   onChange: (seq: number, bytes: number) => void;
+  /** State vector of a deleted earlier incarnation: content below it is never accepted back. */
+  tombstone?: Uint8Array | null;
   now?: () => number;
 }
 
@@ -157,7 +159,9 @@ export class Room {
         `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
       );
     }
-    Y.applyUpdate(this.doc, update, origin);
+    // A client still holding a deleted incarnation would resurrect it; drop that old content.
+    const tombstone = this.opts.tombstone;
+    Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);
   }
 
   /** Validates and applies an update from outside the WebSocket path (e.g. HTTP). */

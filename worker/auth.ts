@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { Handoff } from "../durable-objects/handoff";
 import { ApiError } from "./errors";
-import { roleAllows, verifyToken, type Role } from "./tokens";
+import { roleAllows, verifyToken, verifyTokenForPrefix, type Role, type TokenResult } from "./tokens";
 
 /** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
 export function tokenFrom(c: Context): string | null {
@@ -15,7 +15,21 @@ export function tokenFrom(c: Context): string | null {
 }
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
-export async function authorize(c: Context<{ Bindings: Env }>, docId: string, needed: Role): Promise<Handoff> {
+export function authorize(c: Context<{ Bindings: Env }>, docId: string, needed: Role): Promise<Handoff> {
+  return check(c, docId, needed, (token, secret) => verifyToken(token, secret, docId));
+}
+
+/** Authenticates a listing of documents under `prefix` (the token's claim must cover it). */
+export function authorizePrefix(c: Context<{ Bindings: Env }>, prefix: string, needed: Role): Promise<Handoff> {
+  return check(c, prefix, needed, (token, secret) => verifyTokenForPrefix(token, secret, prefix));
+}
+
+async function check(
+  c: Context<{ Bindings: Env }>,
+  docId: string,
+  needed: Role,
+  verify: (token: string, secret: string) => Promise<TokenResult>,
+): Promise<Handoff> {
   const secret = c.env.AUTH_SECRET;
   if (!secret) {
     if (c.env.DEV_OPEN_ACCESS === "true") return { docId, role: "admin", exp: null };
@@ -27,7 +41,7 @@ export async function authorize(c: Context<{ Bindings: Env }>, docId: string, ne
   }
   const token = tokenFrom(c);
   if (!token) throw new ApiError(401, "missing_token", "a token is required (?token= or Authorization: Bearer)");
-  const result = await verifyToken(token, secret, docId);
+  const result = await verify(token, secret);
   if (!result.ok) throw new ApiError(result.status, result.code, result.message);
   const { role, exp, sub } = result.claims;
   if (!roleAllows(role, needed)) throw new ApiError(403, "forbidden", `this needs the ${needed} role; the token has ${role}`);

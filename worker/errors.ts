@@ -1,5 +1,6 @@
 // Typed HTTP errors mapped once to `{ "error": { "code", "message" } }` by `app.onError`.
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export class ApiError extends Error {
@@ -20,6 +21,10 @@ export function errorBody(code: string, message: string) {
 /** The one place errors become responses. */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  // Hono's own 4xx (e.g. its validator's "Malformed JSON in request body").
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json(errorBody("invalid_request", err.message), err.status as ContentfulStatusCode);
+  }
   console.error(`edgesync: unhandled error: ${err.stack ?? err.message}`);
   return c.json(errorBody("internal_error", "internal server error"), 500);
 }

@@ -3,6 +3,7 @@
 import { createApp } from "./app";
 import { notFound, onError } from "./errors";
 import { health } from "./routes/health";
+import { docs } from "./routes/docs";
 import { sync } from "./routes/sync";
 
 export { DocumentObject } from "../durable-objects/document-object";
@@ -10,6 +11,7 @@ export { DocumentObject } from "../durable-objects/document-object";
 const app = createApp();
 app.route("/", health);
 app.route("/", sync);
+app.route("/", docs);
 app.notFound(notFound);
 app.onError(onError);
 

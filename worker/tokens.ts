@@ -42,7 +42,16 @@ export type TokenFailure = { ok: false; status: 401 | 403; code: string; message
 export type TokenResult = { ok: true; claims: TokenClaims } | TokenFailure;
 
 /** Verifies a token for `docId`: signature (HS256 only), exp (required), nbf, claims, scope. */
-export async function verifyToken(token: string, secret: string, docId: string): Promise<TokenResult> {
+export function verifyToken(token: string, secret: string, docId: string): Promise<TokenResult> {
+  return verifyClaims(token, secret, (claim) => docMatches(claim, docId));
+}
+
+/** Verifies a token whose `doc` claim must cover every id under `prefix` (for listing). */
+export function verifyTokenForPrefix(token: string, secret: string, prefix: string): Promise<TokenResult> {
+  return verifyClaims(token, secret, (claim) => claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1)));
+}
+
+async function verifyClaims(token: string, secret: string, covers: (claim: string) => boolean): Promise<TokenResult> {
   let payload: Record<string, unknown>;
   try {
     payload = (await verify(token, secret, { alg: "HS256" })) as Record<string, unknown>;
@@ -64,7 +73,7 @@ export async function verifyToken(token: string, secret: string, docId: string):
   if (typeof role !== "string" || !ROLES.includes(role as Role)) {
     return { ok: false, status: 401, code: "invalid_token", message: "token role must be read, write or admin" };
   }
-  if (!docMatches(doc, docId)) {
+  if (!covers(doc)) {
     return { ok: false, status: 403, code: "forbidden", message: "token does not grant access to this document" };
   }
   const claims: TokenClaims = { doc, role: role as Role, exp };

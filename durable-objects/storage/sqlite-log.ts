@@ -47,7 +47,7 @@ export type MetaKey =
   | "d1_generation"
   | "d1_flushed_seq"
   | "d1_failures"
-  | "first_unflushed_at";
+  | "tombstone_sv";
 
 export class SqliteLog {
   /** Next sequence number to append; log rows have seq > snapshotSeq. */
@@ -75,7 +75,7 @@ export class SqliteLog {
     return typeof value === "number" ? value : fallback;
   }
 
-  setMeta(key: MetaKey, value: SqlStorageValue): void {
+  setMeta(key: MetaKey, value: SqlStorageValue | Uint8Array): void {
     this.sql.exec("INSERT OR REPLACE INTO es_meta (key, value) VALUES (?, ?)", key, value);
   }
 

@@ -1,0 +1,267 @@
+// The REST API under /v1: the document index, binary and JSON reads, HTTP writes, one-round-
+// trip HTTP sync for mobile background tasks, and deletion. Described by /v1/openapi.json.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ApiFailure } from "../../durable-objects/document-api";
+import { limitsFromEnv } from "../../durable-objects/config";
+import { D1Record } from "../../durable-objects/storage/d1-record";
+import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
+import type { AppEnv } from "../app";
+import { authorize, authorizePrefix, checkOrigin } from "../auth";
+import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
+import { ApiError } from "../errors";
+
+/** Default and maximum page size of GET /v1/docs. */
+const LIST_DEFAULT_LIMIT = 50;
+const LIST_MAX_LIMIT = 500;
+
+export const docs = new OpenAPIHono<AppEnv>({
+  defaultHook: (result) => {
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new ApiError(400, "invalid_request", issue ? `${issue.path.join(".") || "request"}: ${issue.message}` : "invalid request");
+    }
+  },
+});
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi("Error");
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: "error", content: { "application/json": { schema: ErrorSchema } } }]));
+const IdParam = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, description: `1–${MAX_DOC_ID_LENGTH} characters of ${DOC_ID_PATTERN.source}` }),
+});
+const DocumentSchema = z
+  .object({
+    id: z.string(),
+    epoch: z.string(),
+    generation: z.number(),
+    encodedSize: z.number(),
+    updateCount: z.number(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    flushedAt: z.number(),
+  })
+  .openapi("DocumentIndexEntry");
+const Base64url = z.string().openapi({ description: "base64url, no padding", example: "AQKS7q6rCQA" });
+
+function docIdOf(c: Context): string {
+  const id = c.req.param("id");
+  const problem = docIdProblem(id);
+  if (problem) throw new ApiError(400, "invalid_doc_id", problem);
+  return id!;
+}
+
+const stubOf = (c: Context<AppEnv>, id: string) => c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id));
+
+/** Turns a Durable Object's failure value into the HTTP error, or returns the success value. */
+function unwrap<R extends { ok: boolean }>(result: R): Exclude<R, { ok: false }> {
+  if (!result.ok) {
+    const failed = result as unknown as ApiFailure;
+    throw new ApiError(failed.status, failed.code, failed.message);
+  }
+  return result as Exclude<R, { ok: false }>;
+}
+
+function decodeParam(value: string, name: string): Uint8Array {
+  try {
+    return decodeBase64url(value);
+  } catch (err) {
+    throw new ApiError(400, `invalid_${name}`, `${name} is not base64url: ${(err as Error).message}`);
+  }
+}
+
+/** Reads a binary body, refusing more than MAX_MESSAGE_BYTES before buffering it all. */
+async function binaryBody(c: Context<AppEnv>): Promise<Uint8Array> {
+  const max = limitsFromEnv(c.env).maxMessageBytes;
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > max) throw new ApiError(413, "payload_too_large", `body of ${declared} bytes exceeds ${max}`);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (body.length > max) throw new ApiError(413, "payload_too_large", `body of ${body.length} bytes exceeds ${max}`);
+  if (body.length === 0) throw new ApiError(400, "invalid_update", "the body is empty; send a binary Yjs update");
+  return body;
+}
+
+docs.use("/v1/*", async (c, next) => {
+  checkOrigin(c);
+  await next();
+});
+
+docs.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/docs",
+    summary: "List documents (admin)",
+    request: {
+      query: z.object({
+        prefix: z.string().max(MAX_DOC_ID_LENGTH).optional(),
+        cursor: z.string().max(MAX_DOC_ID_LENGTH).optional(),
+        limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+      }),
+    },
+    responses: {
+      200: { description: "a page of the D1 document index", content: { "application/json": { schema: z.object({ documents: z.array(DocumentSchema), cursor: z.string().nullable() }) } } },
+      ...errors(400, 401, 403),
+    },
+  }),
+  async (c) => {
+    const { prefix = "", cursor, limit = LIST_DEFAULT_LIMIT } = c.req.valid("query");
+    await authorizePrefix(c, prefix, "admin");
+    const rows = await new D1Record(c.env.DB).list({ prefix, ...(cursor ? { cursor } : {}), limit: limit + 1 });
+    const page = rows.slice(0, limit).map(({ chunkCount: _c, flushedSeq: _f, ...row }) => row);
+    return c.json({ documents: page, cursor: rows.length > limit ? page[page.length - 1]!.id : null }, 200);
+  },
+);
+
+docs.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/docs/{id}",
+    summary: "Document metadata (read)",
+    request: { params: IdParam },
+    responses: {
+      200: {
+        description: "metadata",
+        content: {
+          "application/json": {
+            schema: z.object({
+              id: z.string(), epoch: z.string(), encodedSize: z.number(), updateCount: z.number(),
+              createdAt: z.number(), updatedAt: z.number(), generation: z.number(), connections: z.number(),
+              quarantinedRows: z.number(),
+            }),
+          },
+        },
+      },
+      ...errors(400, 401, 403, 404, 503),
+    },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    await authorize(c, id, "read");
+    const { stats } = unwrap(await stubOf(c, id).info(id));
+    return c.json(
+      {
+        id, epoch: stats.epoch, encodedSize: stats.encodedBytes, updateCount: stats.updateCount,
+        createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
+        connections: stats.connections, quarantinedRows: stats.quarantined.length,
+      },
+      200,
+    );
+  },
+);
+
+docs.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/docs/{id}/update",
+    summary: "The document as a binary Yjs update (read); ?sv= for only what a state vector lacks",
+    request: { params: IdParam, query: z.object({ sv: Base64url.optional() }) },
+    responses: {
+      200: { description: "Yjs update (v1)", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+      ...errors(400, 401, 403, 404, 503),
+    },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    await authorize(c, id, "read");
+    const { sv } = c.req.valid("query");
+    const { update } = unwrap(await stubOf(c, id).getUpdate(id, sv === undefined ? null : decodeParam(sv, "state_vector")));
+    return c.body(update as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/octet-stream" });
+  },
+);
+
+docs.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/docs/{id}/update",
+    summary: "Apply a binary Yjs update (write); durable before the response",
+    request: { params: IdParam, body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
+    responses: {
+      200: { description: "applied", content: { "application/json": { schema: z.object({ stateVector: Base64url, changed: z.boolean() }) } } },
+      ...errors(400, 401, 403, 413, 503),
+    },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    const { role } = await authorize(c, id, "write");
+    const body = await binaryBody(c);
+    const result = unwrap(await stubOf(c, id).postUpdate(id, body, role));
+    return c.json({ stateVector: encodeBase64url(result.stateVector), changed: result.changed }, 200);
+  },
+);
+
+docs.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/docs/{id}/json",
+    summary: "Root types rendered as JSON (read): text → string, map → object, array → array, XML → string",
+    request: { params: IdParam },
+    responses: {
+      200: { description: "JSON rendering", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
+      ...errors(400, 401, 403, 404, 503),
+    },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    await authorize(c, id, "read");
+    const result = unwrap(await stubOf(c, id).getJson(id)) as { json: Record<string, unknown> };
+    return c.json(result.json, 200);
+  },
+);
+
+const SyncRequest = z
+  .object({
+    stateVector: Base64url.describe("the client's state vector"),
+    update: Base64url.optional().describe("the client's pending update (write tokens; read tokens only if it holds nothing new)"),
+    epoch: z.string().optional().describe("the epoch the client last synced with; 409 if the document was since deleted"),
+  })
+  .openapi("SyncRequest");
+
+docs.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/docs/{id}/sync",
+    summary: "One-round-trip HTTP sync (read or write)",
+    request: { params: IdParam, body: { content: { "application/json": { schema: SyncRequest } }, required: true } },
+    responses: {
+      200: {
+        description: "what the client lacks, and the server's state vector",
+        content: { "application/json": { schema: z.object({ update: Base64url, stateVector: Base64url, epoch: z.string() }).openapi("SyncResponse") } },
+      },
+      ...errors(400, 401, 403, 409, 413, 503),
+    },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    const max = limitsFromEnv(c.env).maxMessageBytes;
+    if (Number(c.req.header("Content-Length") ?? "0") > (max * 4) / 3 + 1024) {
+      throw new ApiError(413, "payload_too_large", `body exceeds ${max} bytes of update`);
+    }
+    const { role } = await authorize(c, id, "read");
+    const body = c.req.valid("json");
+    const update = body.update ? decodeParam(body.update, "update") : null;
+    if (update && update.length > max) throw new ApiError(413, "payload_too_large", `update of ${update.length} bytes exceeds ${max}`);
+    const result = unwrap(await stubOf(c, id).sync(id, decodeParam(body.stateVector, "state_vector"), update, role, body.epoch ?? null));
+    return c.json({ update: encodeBase64url(result.update), stateVector: encodeBase64url(result.stateVector), epoch: result.epoch }, 200);
+  },
+);
+
+docs.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/docs/{id}",
+    summary: "Delete a document (admin): sockets closed with 4404, DO storage and D1 rows removed",
+    request: { params: IdParam },
+    responses: { 200: { description: "deleted", content: { "application/json": { schema: z.object({ deleted: z.literal(true), id: z.string() }) } } }, ...errors(400, 401, 403, 404, 503) },
+  }),
+  async (c) => {
+    const id = docIdOf(c);
+    await authorize(c, id, "admin");
+    unwrap(await stubOf(c, id).destroy(id));
+    return c.json({ deleted: true as const, id }, 200);
+  },
+);
+
+docs.doc("/v1/openapi.json", {
+  openapi: "3.0.0",
+  info: { title: "edgesync REST API", version: "1", description: "Errors are { error: { code, message } }. Tokens: ?token= or Authorization: Bearer." },
+});
