@@ -1,0 +1,20 @@
+// The edgesync client SDK (`edgesync/client`): the provider, offline stores and shared
+// protocol constants. Importing it touches no browser globals (safe in React Native and Node).
+export {
+  SyncProvider,
+  COALESCE_WINDOW_MS,
+  PING_INTERVAL_MS,
+  PONG_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  type SyncProviderOptions,
+  type ProviderStatus,
+  type ProviderEvents,
+} from "./provider";
+export { SyncError, type SyncErrorCode } from "./errors";
+export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, BACKOFF_JITTER, backoffDelay, type BackoffOptions } from "./backoff";
+export { LOCAL_COMPACT_UPDATES } from "./local-copy";
+export { MemoryStore } from "./stores/memory";
+export { KeyValueStore, type KeyValueStorage, type KeyValueStoreOptions } from "./stores/key-value";
+export { IndexedDBStore, type IndexedDBStoreOptions } from "./stores/indexeddb";
+export type { OfflineStore, StoreMeta, StoredDoc, Clock, WebSocketLike, WebSocketConstructor } from "./types";
+export { CloseCode, isPermanentClose, isTransientClose } from "../protocol/close-codes";

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm run build`: the client SDK as ESM (dist/client/index.js) with declarations, and the demo
+// page's bundle (public/build/demo.js). `--demo` builds only the demo bundle (fast; run by
+// `npm start` so the page at / works on a fresh clone).
+import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const demoOnly = process.argv.includes("--demo");
+
+// The demo page bundles everything (yjs included): it is served as a static asset.
+await build({
+  entryPoints: [join(root, "public/src/demo.ts")],
+  outfile: join(root, "public/build/demo.js"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  logLevel: "warning",
+});
+if (demoOnly) process.exit(0);
+
+// The SDK keeps yjs, y-protocols and lib0 external: an app must share one copy of Yjs
+// (two copies break instanceof checks and Yjs warns about it).
+rmSync(join(root, "dist"), { recursive: true, force: true });
+await build({
+  entryPoints: [join(root, "client/index.ts")],
+  outfile: join(root, "dist/client/index.js"),
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["yjs", "y-protocols", "y-protocols/*", "lib0", "lib0/*"],
+  sourcemap: true,
+  logLevel: "warning",
+});
+const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")], {
+  stdio: "inherit",
+});
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
