@@ -3,14 +3,15 @@
 export {
   SyncProvider,
   COALESCE_WINDOW_MS,
-  PING_INTERVAL_MS,
-  PONG_TIMEOUT_MS,
+  SAVED_ACK_DELAY_MS,
   CONNECT_TIMEOUT_MS,
   type SyncProviderOptions,
   type ProviderStatus,
   type ProviderEvents,
 } from "./provider";
+export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";
 export { SyncError, type SyncErrorCode } from "./errors";
+export { syncOverHttp, HTTP_SYNC_ORIGIN, type HttpSyncOptions, type HttpSyncResult } from "./http-sync";
 export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, BACKOFF_JITTER, backoffDelay, type BackoffOptions } from "./backoff";
 export { LOCAL_COMPACT_UPDATES } from "./local-copy";
 export { MemoryStore } from "./stores/memory";

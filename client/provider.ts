@@ -3,22 +3,23 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { CloseCode, isPermanentClose } from "../protocol/close-codes";
-import { encodeAwareness, encodeSaved, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from "../protocol/messages";
+import { encodeSaved, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from "../protocol/messages";
 import { decodeServerMessage, type ServerMessage } from "../protocol/server-messages";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { Emitter } from "./emitter";
 import { SyncError } from "./errors";
+import { KeepAlive } from "./keep-alive";
 import { Network } from "./network";
+import { PresenceSync } from "./presence";
 import { SavedTracker } from "./saved";
 import { LocalCopy } from "./local-copy";
+import { connectionUrl, type TokenSource } from "./url";
 import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor, type WebSocketLike } from "./types";
 
 /** Local updates made within this window are merged into one message (each message is a DO event). */
 export const COALESCE_WINDOW_MS = 20;
-/** Send a keep-alive `ping` after this long without any message from the server. */
-export const PING_INTERVAL_MS = 15_000;
-/** Give up on a connection this long after an unanswered ping. */
-export const PONG_TIMEOUT_MS = 10_000;
+/** Delay before asking for a "saved" ack after sending updates: one ack covers a burst of typing. */
+export const SAVED_ACK_DELAY_MS = 250;
 /** Give up on a connection attempt that has not opened after this long. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -30,7 +31,7 @@ export interface SyncProviderOptions {
   docId: string;
   doc: Y.Doc;
   /** A token, or a function called before every connection attempt (so also after a 4401). */
-  token?: string | (() => string | Promise<string>);
+  token?: TokenSource;
   /** Local persistence: loaded before connecting, written as edits happen. */
   store?: OfflineStore;
   awareness?: awarenessProtocol.Awareness;
@@ -42,6 +43,7 @@ export interface SyncProviderOptions {
   connect?: boolean;
   backoff?: BackoffOptions;
   coalesceMs?: number;
+  savedAckDelayMs?: number;
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
   clock?: Clock;
@@ -77,17 +79,13 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private detached = false;
   /** Rejecters of whenSynced/whenSaved promises, called when the provider stops. */
   private readonly waiters = new Set<(error: SyncError) => void>();
-  private lastMessageAt = 0;
-  private readonly timers: Record<"retry" | "flush" | "keepAlive" | "connect", unknown> = {
-    retry: null,
-    flush: null,
-    keepAlive: null,
-    connect: null,
-  };
+  private keepAlive: KeepAlive | null = null;
+  private readonly timers: Record<"retry" | "flush" | "savedAck" | "connect", unknown> = { retry: null, flush: null, savedAck: null, connect: null };
   private readonly tracker = new SavedTracker();
   private readonly clock: Clock;
   private readonly local: LocalCopy | null;
   private readonly network: Network;
+  private readonly presence: PresenceSync | null;
   private readonly ready: Promise<void>;
 
   constructor(private readonly options: SyncProviderOptions) {
@@ -100,7 +98,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.local = options.store ? new LocalCopy(options.store, options.docId, options.doc, (err) => this.fail(err)) : null;
     this.network = new Network(() => this.onNetworkChange());
     this.doc.on("update", this.onDocUpdate);
-    this.awareness?.on("update", this.onAwarenessUpdate);
+    this.presence = options.awareness ? new PresenceSync(options.awareness, (frame) => this.sendIfConnected(frame)) : null;
     this.ready = this.restore();
     if (this.wanted) void this.connect();
   }
@@ -128,7 +126,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     let url: string;
     try {
       await this.ready;
-      url = await this.connectionUrl();
+      url = await connectionUrl(this.options.url, this.docId, this.options.token, this.epoch, this.options.params);
     } catch (err) {
       if (err instanceof SyncError) this.fail(err);
       else this.fail(new SyncError("token", `token function failed: ${(err as Error).message}`));
@@ -145,22 +143,13 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     this.timers.connect = this.clock.setTimeout(() => this.drop(ws, "connection attempt timed out"), CONNECT_TIMEOUT_MS);
-    ws.onopen = () => this.onOpen(ws);
+    let opened = false;
+    ws.onopen = () => ((opened = true), this.onOpen(ws));
     ws.onmessage = (event) => this.onMessage(ws, event.data);
     ws.onclose = (event) => this.onClose(ws, event.code, event.reason);
-    ws.onerror = () => undefined; // a close event always follows
-  }
-
-  private async connectionUrl(): Promise<string> {
-    const params: Record<string, string> = { ...this.options.params, ext: "1" };
-    if (this.epoch) params.epoch = this.epoch;
-    const { token } = this.options;
-    const value = typeof token === "function" ? await token() : token;
-    if (typeof token === "function" && !value) throw new SyncError("token", "token function returned no token");
-    if (value) params.token = value;
-    // Built by hand: URLSearchParams is missing or partial in some React Native versions.
-    const query = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-    return `${this.options.url.replace(/\/+$/, "")}/${encodeURIComponent(this.docId)}?${query.join("&")}`;
+    // A failed attempt fires error, and browsers follow with close(1006) — Node's WebSocket
+    // does not. After open, wait for close (it carries the code); keep-alive backs that up.
+    ws.onerror = () => opened || this.drop(ws, "connection failed");
   }
 
   /** Closes the connection and stays disconnected until `connect()`. */
@@ -174,19 +163,21 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private onOpen(ws: WebSocketLike): void {
     if (ws !== this.ws) return;
     this.clearTimer("connect");
-    this.lastMessageAt = this.clock.now();
-    this.armKeepAlive(this.options.pingIntervalMs ?? PING_INTERVAL_MS);
+    this.keepAlive = new KeepAlive(
+      this.clock,
+      () => ws.send("ping"),
+      () => this.drop(ws, "no answer to ping"),
+      this.options.pingIntervalMs,
+      this.options.pongTimeoutMs,
+    );
     this.setStatus("connected");
     ws.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
-    const aw = this.awareness;
-    if (aw && aw.getLocalState() !== null) {
-      ws.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(aw, [aw.clientID])));
-    }
+    this.presence?.announce();
   }
 
   private onMessage(ws: WebSocketLike, data: unknown): void {
     if (ws !== this.ws) return;
-    this.lastMessageAt = this.clock.now();
+    this.keepAlive?.noteMessage();
     if (typeof data === "string") return; // "pong", the keep-alive's auto-response
     let message: ServerMessage;
     try {
@@ -218,14 +209,9 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       case "sync-update":
         return Y.applyUpdate(this.doc, message.update, this);
       case "awareness":
-        if (this.awareness) awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this);
-        return;
+        return this.presence?.apply(message.update);
       case "query-awareness":
-        if (this.awareness) {
-          const ids = [...this.awareness.getStates().keys()];
-          ws.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)));
-        }
-        return;
+        return this.presence?.sendAll();
       case "permission-denied":
         return this.fail(new SyncError("permission-denied", message.reason));
       case "saved":
@@ -233,7 +219,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
           this.local?.setUnsaved(false);
           this.emit("saved");
         }
-        return this.requestSaved(ws);
+        return this.requestSavedSoon(ws);
       case "epoch":
         if (message.epoch !== this.epoch) {
           this.epoch = message.epoch;
@@ -264,7 +250,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     ws.send(encodeSyncUpdate(merged));
     // Before step 2 went out, changes made while connecting are not all in `pending`.
     if (this.step2Sent) this.tracker.noteSent();
-    this.requestSaved(ws);
+    this.requestSavedSoon(ws);
   }
 
   private requestSaved(ws: WebSocketLike): void {
@@ -272,16 +258,17 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (counter !== null) ws.send(encodeSaved(counter));
   }
 
-  private readonly onAwarenessUpdate = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    const aw = this.awareness!;
-    // Only our own state: the server lets a socket set only the client ids it owns.
-    const mine = [...change.added, ...change.updated, ...change.removed].includes(aw.clientID);
-    if (origin === this || !mine || !this.ws || this.status !== "connected") return;
-    this.ws.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(aw, [aw.clientID])));
-  };
+  /** Asks for an ack after a short delay, so a burst of sends costs one extra message, not one each. */
+  private requestSavedSoon(ws: WebSocketLike): void {
+    this.timers.savedAck ??= this.clock.setTimeout(() => {
+      this.timers.savedAck = null;
+      if (ws === this.ws) this.requestSaved(ws);
+    }, this.options.savedAckDelayMs ?? SAVED_ACK_DELAY_MS);
+  }
+
+  private sendIfConnected(frame: Uint8Array): void {
+    if (this.ws && this.status === "connected") this.ws.send(frame);
+  }
 
   private onClose(ws: WebSocketLike, code: number, reason: string): void {
     if (ws !== this.ws) return;
@@ -301,11 +288,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.step2Sent = false;
     this.pending = [];
     this.tracker.reset();
-    for (const name of ["flush", "keepAlive", "connect"] as const) this.clearTimer(name);
-    if (this.awareness) {
-      const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness!.clientID);
-      awarenessProtocol.removeAwarenessStates(this.awareness, others, this);
-    }
+    for (const name of ["flush", "savedAck", "connect"] as const) this.clearTimer(name);
+    this.keepAlive?.stop();
+    this.keepAlive = null;
+    this.presence?.forgetOthers();
     if (this.synced) {
       this.synced = false;
       this.emit("synced", false);
@@ -350,23 +336,6 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       this.attempt = 0;
       void this.connect();
     }
-  }
-
-  /** Keep-alive: ping after a quiet interval, drop the socket if even the ping goes unanswered. */
-  private armKeepAlive(delay: number): void {
-    this.timers.keepAlive = this.clock.setTimeout(() => {
-      const ws = this.ws;
-      if (!ws) return;
-      const interval = this.options.pingIntervalMs ?? PING_INTERVAL_MS;
-      const timeout = this.options.pongTimeoutMs ?? PONG_TIMEOUT_MS;
-      const idle = this.clock.now() - this.lastMessageAt;
-      if (idle >= interval + timeout) return this.drop(ws, "no answer to ping");
-      if (idle >= interval) {
-        ws.send("ping");
-        return this.armKeepAlive(interval + timeout - idle);
-      }
-      this.armKeepAlive(interval - idle);
-    }, delay);
   }
 
   /** The server deleted the document: drop the local copy and never push old content back. */
@@ -437,11 +406,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
    * Resolves once pending writes to the offline store have finished.
    */
   async destroy(): Promise<void> {
-    if (this.awareness) {
-      // Sent through onAwarenessUpdate while the socket is still open.
-      awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], "destroy");
-      this.awareness.off("update", this.onAwarenessUpdate);
-    }
+    this.presence?.destroy();
     this.clearTimer("flush");
     this.flush();
     this.doc.off("update", this.onDocUpdate);

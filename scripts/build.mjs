@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: the client SDK as ESM (dist/client/index.js) with declarations, and the demo
 // page's bundle (public/build/demo.js). `--demo` builds only the demo bundle (fast; run by
-// `npm start` so the page at / works on a fresh clone).
+// `npm start` so the page at / works on a fresh clone); `--sdk` only the SDK.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const demoOnly = process.argv.includes("--demo");
+const only = process.argv.includes("--demo") ? "demo" : process.argv.includes("--sdk") ? "sdk" : null;
 
 // The demo page bundles everything (yjs included): it is served as a static asset.
-await build({
+if (only !== "sdk") await build({
   entryPoints: [join(root, "public/src/demo.ts")],
   outfile: join(root, "public/build/demo.js"),
   bundle: true,
@@ -23,7 +23,7 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
-if (demoOnly) process.exit(0);
+if (only === "demo") process.exit(0);
 
 // The SDK keeps yjs, y-protocols and lib0 external: an app must share one copy of Yjs
 // (two copies break instanceof checks and Yjs warns about it).

@@ -96,7 +96,7 @@ export class IndexedDBStore implements OfflineStore {
 
   private range(docId: string): unknown {
     const keyRange = (globalThis as { IDBKeyRange?: IdbKeyRangeStatic }).IDBKeyRange;
-    if (!keyRange) throw new Error("IDBKeyRange is not available in this environment");
+    if (!keyRange) throw new Error("IndexedDB is not available in this environment (no IDBKeyRange)");
     return keyRange.bound([docId, 0], [docId, Infinity]);
   }
 

@@ -19,13 +19,15 @@ export interface SocketCounter {
   openedAt: number[];
   /** Frames sent, over all sockets. */
   sent: number;
+  /** Byte length of each binary frame sent. */
+  sizes: number[];
 }
 
 /** Wraps a WebSocket class (Node's global by default) to count attempts and frames sent. */
 export function countingWebSocket<T extends new (url: string) => { send(data: never): void }>(
   Base: T = globalThis.WebSocket as unknown as T,
 ): { WebSocket: T; counter: SocketCounter } {
-  const counter: SocketCounter = { opened: 0, openedAt: [], sent: 0 };
+  const counter: SocketCounter = { opened: 0, openedAt: [], sent: 0, sizes: [] };
   // @ts-expect-error -- a mixin over an arbitrary WebSocket constructor
   class Counting extends Base {
     constructor(...args: unknown[]) {
@@ -36,6 +38,7 @@ export function countingWebSocket<T extends new (url: string) => { send(data: ne
     }
     override send(data: never): void {
       counter.sent++;
+      if (typeof data !== "string") counter.sizes.push((data as ArrayBufferView).byteLength);
       super.send(data);
     }
   }

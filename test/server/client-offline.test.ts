@@ -2,8 +2,8 @@
 // survive in a KeyValueStore across an "app restart" and merge with concurrent edits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { KeyValueStore, MemoryStore, SyncProvider } from "../../client/index";
-import { memoryStorage } from "../helpers/client-server";
+import { KeyValueStore, MemoryStore, SyncProvider, type WebSocketConstructor } from "../../client/index";
+import { countingWebSocket, memoryStorage } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 
@@ -79,18 +79,12 @@ describe("SyncProvider offline", () => {
     await a.destroy();
     // A new session from the store: the server already has all 20,000 characters, so the
     // client's sync step 2 must be tiny, not the whole document again.
-    const sizes: number[] = [];
-    class Recording extends WebSocket {
-      override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-        if (typeof data !== "string") sizes.push((data as Uint8Array).byteLength);
-        super.send(data);
-      }
-    }
-    const a2 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store, WebSocket: Recording });
+    const { WebSocket, counter } = countingWebSocket<WebSocketConstructor>();
+    const a2 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store, WebSocket });
     await a2.whenSynced();
     await a2.whenSaved();
     expect(text(a2).length).toBe(20_000);
-    expect(Math.max(...sizes)).toBeLessThan(100);
+    expect(Math.max(...counter.sizes)).toBeLessThan(100);
     await a2.destroy();
   });
 });

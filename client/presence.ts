@@ -1,0 +1,53 @@
+// Awareness (presence) over the provider's socket: our own state out, everyone's in, stale
+// states dropped on disconnect, ours removed on destroy. Only our client id is ever sent:
+// the server lets a socket set only the ids it owns (stock y-websocket echoes everyone's).
+import * as awarenessProtocol from "y-protocols/awareness";
+import { encodeAwareness } from "../protocol/messages";
+
+type Change = { added: number[]; updated: number[]; removed: number[] };
+
+export class PresenceSync {
+  constructor(
+    readonly awareness: awarenessProtocol.Awareness,
+    /** Sends a frame if connected; drops it otherwise (the next connect announces afresh). */
+    private readonly send: (frame: Uint8Array) => void,
+  ) {
+    awareness.on("update", this.onUpdate);
+  }
+
+  private readonly onUpdate = (change: Change, origin: unknown): void => {
+    const id = this.awareness.clientID;
+    if (origin === this || ![...change.added, ...change.updated, ...change.removed].includes(id)) return;
+    this.send(this.encode([id]));
+  };
+
+  private encode(ids: number[]): Uint8Array {
+    return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids));
+  }
+
+  /** Just connected: tell the server our state, if we have one. */
+  announce(): void {
+    if (this.awareness.getLocalState() !== null) this.send(this.encode([this.awareness.clientID]));
+  }
+
+  apply(update: Uint8Array): void {
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, this);
+  }
+
+  /** Answers a query-awareness message with every state we know. */
+  sendAll(): void {
+    this.send(this.encode([...this.awareness.getStates().keys()]));
+  }
+
+  /** Disconnected: other clients' states can no longer be refreshed, so drop them now. */
+  forgetOthers(): void {
+    const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness.clientID);
+    awarenessProtocol.removeAwarenessStates(this.awareness, others, this);
+  }
+
+  /** Removes our state (sent while the socket is still open) and stops listening. */
+  destroy(): void {
+    awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], "destroy");
+    this.awareness.off("update", this.onUpdate);
+  }
+}

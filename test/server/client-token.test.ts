@@ -1,0 +1,78 @@
+// Token refresh against the real server with AUTH_SECRET set: a token that expires mid-session
+// (the server closes with 4401) is replaced through the token function, and no edit is lost.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { SyncProvider, type ProviderStatus, type SyncError } from "../../client/index";
+import { createToken } from "../../worker/tokens";
+import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
+import { eventually, uniqueDocId } from "../helpers/providers";
+import { startServer, type RunningServer } from "../helpers/server";
+
+/** The first token's lifetime: short enough to expire while the test is typing. */
+const SHORT_TTL_SECONDS = 2;
+const KEYSTROKES = 60;
+const KEYSTROKE_GAP_MS = 60;
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } });
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe("SyncProvider token refresh", () => {
+  it("replaces an expiring token through the token function without losing edits", async () => {
+    const docId = uniqueDocId("token");
+    const issued: number[] = [];
+    const token = async () => {
+      issued.push(Date.now());
+      const ttlSeconds = issued.length === 1 ? SHORT_TTL_SECONDS : 3600;
+      return createToken(TEST_AUTH_SECRET, { doc: docId, role: "write", ttlSeconds });
+    };
+    const writer = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token });
+    const statuses: ProviderStatus[] = [];
+    const errors: SyncError[] = [];
+    writer.on("status", (s) => statuses.push(s));
+    writer.on("error", (e) => errors.push(e));
+    const readerToken = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "read", ttlSeconds: 3600 });
+    const reader = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: readerToken });
+    await Promise.all([writer.whenSynced(), reader.whenSynced()]);
+
+    // Type through the expiry: some keystrokes land on a socket the server is about to close.
+    const text = writer.doc.getText("t");
+    let typed = "";
+    for (let i = 0; i < KEYSTROKES; i++) {
+      const ch = String.fromCharCode(97 + (i % 26));
+      text.insert(text.length, ch);
+      typed += ch;
+      await new Promise((r) => setTimeout(r, KEYSTROKE_GAP_MS));
+    }
+    await eventually(() => issued.length >= 2, () => `token function called ${issued.length} times`, 15_000);
+    await writer.whenSaved();
+
+    expect(statuses).toContain("disconnected"); // the 4401 close happened mid-session
+    expect(writer.status).toBe("connected");
+    expect(errors.filter((e) => e.code !== "token")).toEqual([]);
+    await eventually(() => reader.doc.getText("t").toString() === typed, () => `reader has ${reader.doc.getText("t")}`);
+    await Promise.all([writer.destroy(), reader.destroy()]);
+  });
+
+  it("asks the token function again on every attempt while the upgrade is refused", async () => {
+    const docId = uniqueDocId("forbidden");
+    // A token for another document: the upgrade is refused (403) before any socket opens,
+    // which a WebSocket client only sees as a failed connection; the provider keeps retrying
+    // with backoff and asks for a token each time.
+    const calls: number[] = [];
+    const wrong = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      token: () => (calls.push(1), createToken(TEST_AUTH_SECRET, { doc: "other-doc", role: "write" })),
+      backoff: { baseMs: 20, capMs: 100 },
+    });
+    await eventually(() => calls.length >= 3, () => `token asked ${calls.length} times`);
+    expect(wrong.synced).toBe(false);
+    await wrong.destroy();
+  });
+});
