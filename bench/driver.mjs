@@ -1,0 +1,170 @@
+// `npm run bench`: starts each server, runs every scenario against it (repeated), stops it, and
+// writes bench/results/<date>.json, the README table and the ratio chart (see report.mjs).
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, release } from "node:os";
+import { join } from "node:path";
+import { BENCH, ROOT, startServer, TARGETS } from "./lib/servers.mjs";
+import { prepareFrames } from "./lib/frames.mjs";
+import { summarize } from "./lib/stats.mjs";
+import { coldLoad, DEFAULTS, durability, fanOut, keystrokeReplay, memoryIdle } from "./scenarios.mjs";
+import { writeReport } from "./report.mjs";
+
+/** Repeats of every measurement (median and spread are reported). */
+const DEFAULT_REPEATS = 3;
+/** Which targets each scenario covers (the bare baseline has no provider, sync or storage to load). */
+const COVERAGE = {
+  replay: ["edgesync", "bare-recv", "bare-relay", "bare-store-relay", "y-partyserver", "reference", "hocuspocus"],
+  fanout: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
+  coldLoad: ["edgesync", "y-partyserver", "hocuspocus"],
+  durability: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
+  memory: ["edgesync", "bare-recv", "y-partyserver", "reference", "hocuspocus"],
+};
+const SERVER_ORDER = ["edgesync", "baseline", "y-partyserver", "reference", "hocuspocus"];
+
+function parseArgs(argv) {
+  const opts = { repeats: DEFAULT_REPEATS, only: null, scenarios: null, ...DEFAULTS };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=");
+    const value = () => inline ?? argv[++i];
+    if (flag === "--repeats") opts.repeats = Number(value());
+    else if (flag === "--only") opts.only = value().split(",");
+    else if (flag === "--scenarios") opts.scenarios = value().split(",");
+    else if (flag === "--replay-txns") opts.replayTxns = Number(value());
+    else if (flag === "--fanout-seconds") opts.fanoutSeconds = Number(value());
+    else if (flag === "--memory-docs") opts.memoryDocs = Number(value());
+    else if (flag === "--idle-ms") opts.idleMs = Number(value());
+    else throw new Error(`unknown option ${argv[i]} (see bench/README.md)`);
+  }
+  return opts;
+}
+
+function machine() {
+  const version = (pkg) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+  let workerdBinary = null;
+  try {
+    workerdBinary = execFileSync(join(ROOT, "node_modules", ".bin", "workerd"), ["--version"]).toString().trim();
+  } catch {
+    // reported as null
+  }
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    wrangler: version("wrangler"),
+    workerd: version("workerd"),
+    workerdBinary,
+  };
+}
+
+const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+async function measure(results, scenario, target, fn) {
+  const cell = (results[scenario] ??= {})[target] ??= { samples: [] };
+  try {
+    const sample = await fn();
+    cell.samples.push(...(Array.isArray(sample) ? sample : [sample]));
+    log(scenario, target, JSON.stringify(sample));
+  } catch (err) {
+    cell.errors = [...(cell.errors ?? []), String(err.message ?? err).slice(0, 2000)];
+    log(scenario, target, "FAILED", err.message);
+  }
+}
+
+async function withServer(name, fn) {
+  const server = await startServer(name);
+  try {
+    await fn(server);
+  } finally {
+    await server.dispose();
+  }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const wants = (scenario, target) =>
+    (!opts.scenarios || opts.scenarios.includes(scenario)) && COVERAGE[scenario].includes(target) &&
+    (!opts.only || opts.only.includes(target));
+  log("encoding frames");
+  prepareFrames(opts.trace, 1, opts.replayTxns);
+  prepareFrames(opts.trace, 1, 0);
+  prepareFrames(opts.trace, opts.batch, 0);
+  const raw = {};
+  for (const serverName of SERVER_ORDER) {
+    const targets = Object.keys(TARGETS).filter((t) => TARGETS[t].server === serverName);
+    const any = (s) => targets.some((t) => wants(s, t));
+    if (!["replay", "fanout", "coldLoad", "durability"].some(any)) continue;
+    log(`starting ${serverName}`);
+    await withServer(serverName, async (server) => {
+      for (let r = 0; r < opts.repeats; r++) {
+        for (const t of targets.filter((t) => wants("replay", t))) {
+          await measure(raw, "replay", t, () => keystrokeReplay(server, t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }));
+          await measure(raw, "replayBatch", t, () => keystrokeReplay(server, t, { trace: opts.trace, batch: opts.batch, txns: 0 }));
+        }
+      }
+      for (const t of targets.filter((t) => wants("fanout", t))) {
+        for (let r = 0; r < opts.repeats; r++) {
+          await measure(raw, "fanout", t, () => fanOut(server, t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }));
+        }
+      }
+      for (const t of targets.filter((t) => wants("coldLoad", t))) {
+        await measure(raw, "coldLoad", t, () => coldLoad(server, t, { ...opts, repeats: opts.repeats }));
+      }
+      for (const t of targets.filter((t) => wants("durability", t))) {
+        for (let r = 0; r < opts.repeats; r++) await measure(raw, "durability", t, () => durability(server, t, opts));
+      }
+    });
+  }
+  for (let r = 0; r < opts.repeats; r++) {
+    for (const t of COVERAGE.memory.filter((t) => wants("memory", t))) {
+      await measure(raw, "memory", t, () => {
+        let out;
+        return withServer(TARGETS[t].server, async (server) => {
+          out = await memoryIdle(server, t, { trace: opts.trace, docs: opts.memoryDocs, docTxns: opts.memoryDocTxns, idleMs: opts.idleMs, settleMs: opts.settleMs });
+        }).then(() => out);
+      });
+    }
+  }
+
+  const results = {
+    date: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: machine(),
+    params: opts,
+    scenarios: summarizeAll(raw),
+  };
+  const day = results.date.slice(0, 10);
+  mkdirSync(join(BENCH, "results"), { recursive: true });
+  const file = join(BENCH, "results", `${day}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  writeReport(results, `results/${day}.json`);
+  log(`done in ${results.durationSeconds} s: ${file}`);
+}
+
+/** Adds { median, min, max, spread } per metric to every cell, keeping the raw samples. */
+function summarizeAll(raw) {
+  const out = {};
+  for (const [scenario, cells] of Object.entries(raw)) {
+    out[scenario] = {};
+    for (const [target, cell] of Object.entries(cells)) {
+      const metrics = {};
+      const keys = new Set(cell.samples.flatMap((s) => Object.keys(s)));
+      for (const key of keys) {
+        const values = cell.samples.map((s) => s[key]);
+        if (values.some((v) => typeof v === "number")) metrics[key] = summarize(values);
+      }
+      const verified = cell.samples.map((s) => s.verified).filter((v) => v !== undefined && v !== null);
+      out[scenario][target] = { metrics, samples: cell.samples, verified: verified.length ? verified.every(Boolean) : null,
+        ...(cell.errors ? { errors: cell.errors } : {}) };
+    }
+  }
+  return out;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

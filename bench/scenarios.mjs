@@ -1,0 +1,132 @@
+// The benchmark scenarios, each a named, parameterised function that drives one target on a running
+// server (see lib/servers.mjs) through a load generator in its own process and returns one sample.
+import { TARGETS } from "./lib/servers.mjs";
+import { prepareFrames } from "./lib/frames.mjs";
+import { runLoad, tell } from "./lib/load.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let docCounter = 0;
+/** A document id never used before in this run. */
+export const freshDoc = (prefix) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${docCounter++}`;
+
+export const DEFAULTS = {
+  trace: "automerge-paper",
+  /** Transactions replayed one per message (0 = the whole trace); a prefix keeps the run short. */
+  replayTxns: 30_000,
+  /** Transactions per message in the batched replay, which always covers the whole trace. */
+  batch: 10,
+  fanoutReaders: 50,
+  fanoutRate: 100,
+  fanoutSeconds: 10,
+  /** Wait after the cold-load replay so debounced peers have saved (their max debounce is 10 s). */
+  persistGraceMs: 12_000,
+  /** Time from the start of the replay to the SIGKILL in the durability scenario. */
+  killAfterMs: 5_000,
+  memoryDocs: 200,
+  /** Transactions of the trace written into each document of the memory scenario. */
+  memoryDocTxns: 2_000,
+  /** Idle time before checking whether documents left memory (DOs hibernate after ~10 s). */
+  idleMs: 15_000,
+  /** Wait after opening (or closing) documents before reading memory. */
+  settleMs: 2_000,
+};
+
+/** Keystroke replay: messages/s until the reader sees the end marker; text checked afterwards. */
+export async function keystrokeReplay(server, targetName, { trace, batch, txns }) {
+  const target = TARGETS[targetName];
+  const frames = prepareFrames(trace, batch, txns);
+  const doc = freshDoc(`replay-b${batch}`);
+  const url = target.socketUrl(server.base, doc);
+  return runLoad("replay", {
+    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
+    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "throughput",
+  });
+}
+
+/** Fan-out: one writer at `rate` updates/s for `seconds`, `readers` real providers; latency in ms. */
+export async function fanOut(server, targetName, { readers, rate, seconds }) {
+  const target = TARGETS[targetName];
+  return runLoad("fanout", { provider: target.provider(server.base), doc: freshDoc("fanout"), readers, rate, seconds });
+}
+
+/**
+ * Cold load: replays the whole trace (batched) into one document and waits `persistGraceMs`;
+ * then, `repeats` times, SIGKILLs and restarts the server and times a fresh client's load.
+ */
+export async function coldLoad(server, targetName, { trace, batch, persistGraceMs, repeats }) {
+  const target = TARGETS[targetName];
+  const frames = prepareFrames(trace, batch, 0);
+  const doc = freshDoc("cold");
+  const url = target.socketUrl(server.base, doc);
+  const replay = await runLoad("replay", {
+    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
+    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "throughput",
+  });
+  if (!replay.verified) throw new Error(`${targetName}: cold-load replay did not converge`);
+  await sleep(persistGraceMs);
+  const samples = [];
+  for (let i = 0; i < repeats; i++) {
+    await server.restart();
+    samples.push(await runLoad("coldload", { url, protocol: target.protocol, doc, expectedFile: frames.expectedFile }));
+  }
+  return samples;
+}
+
+/**
+ * Durability: replays the whole trace one transaction per message, SIGKILLs the server after
+ * `killAfterMs`, restarts it, and counts updates a reader had received that storage lacks.
+ */
+export async function durability(server, targetName, { trace, killAfterMs }) {
+  const target = TARGETS[targetName];
+  const frames = prepareFrames(trace, 1, 0);
+  const doc = freshDoc("durability");
+  const url = target.socketUrl(server.base, doc);
+  return runLoad("replay", {
+    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
+    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "durability",
+  }, async (kind, _value, child) => {
+    if (kind === "started") {
+      await sleep(killAfterMs);
+      await server.kill();
+    } else if (kind === "closed") {
+      await server.restart();
+      tell(child, "restarted");
+    }
+  });
+}
+
+/**
+ * Memory and idle: server memory (MB over the idle server) with `docs` open documents; round trips
+ * while warm and after `idleMs` idle (a slow one means the document was reloaded); memory after
+ * idling and after closing. `constructed` (bare baseline only) counts Durable Object constructions.
+ */
+export async function memoryIdle(server, targetName, { trace, docs, docTxns, idleMs, settleMs }) {
+  const target = TARGETS[targetName];
+  const frames = prepareFrames(trace, docTxns, docTxns);
+  const ids = Array.from({ length: docs }, () => freshDoc("mem"));
+  const mb = () => server.rss() / 1e6;
+  const constructed = async () => (target.server === "baseline"
+    ? (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()).constructed : null);
+  const out = { idleServerMB: mb() };
+  await runLoad("docs", { urls: ids.map((d) => target.socketUrl(server.base, d)), docs: ids, protocol: target.protocol,
+    framesFile: frames.file }, async (kind, value, child) => {
+    if (kind === "opened") {
+      await sleep(settleMs);
+      out.openMB = mb() - out.idleServerMB;
+      tell(child, "poke");
+    } else if (kind === "poked" && out.warmPokeMs === undefined) {
+      out.warmPokeMs = value.p50;
+      out.constructedWarm = await constructed();
+      await sleep(idleMs);
+      out.idleOpenMB = mb() - out.idleServerMB;
+      tell(child, "poke");
+    } else if (kind === "poked") {
+      out.idlePokeMs = value.p50;
+      out.constructedAfterIdle = await constructed();
+      tell(child, "close");
+    }
+  });
+  await sleep(idleMs);
+  out.closedMB = mb() - out.idleServerMB;
+  return out;
+}
