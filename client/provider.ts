@@ -54,6 +54,8 @@ export interface ProviderEvents {
   synced: [boolean];
   /** Every local change made so far is durably stored on the server. */
   saved: [];
+  /** A local change is waiting for the server's acknowledgement (hasUnsavedChanges turned true). */
+  unsaved: [];
   error: [SyncError];
   /** The server deleted the document (4404): the local copy was dropped; use a new Y.Doc. */
   reset: [];
@@ -113,7 +115,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (!this.local) return;
     const meta = await this.local.load();
     this.epoch = meta.epoch;
-    if (meta.unsaved) this.tracker.restoreUnsaved();
+    if (meta.unsaved && !this.tracker.unsaved) {
+      this.tracker.restoreUnsaved();
+      this.emit("unsaved");
+    }
   }
 
   /** Connects (or reconnects now) unless stopped. */
@@ -234,7 +239,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (origin === LocalCopy.ORIGIN) return;
     this.local?.append(update);
     if (origin === this) return;
-    if (this.tracker.noteLocal()) this.local?.setUnsaved(true);
+    if (this.tracker.noteLocal()) {
+      this.local?.setUnsaved(true);
+      this.emit("unsaved");
+    }
     if (!this.ws || this.status !== "connected") return; // the next sync step 2 carries it
     this.pending.push(update);
     this.timers.flush ??= this.clock.setTimeout(() => this.flush(), this.options.coalesceMs ?? COALESCE_WINDOW_MS);

@@ -44,6 +44,7 @@ function start() {
   };
   provider.on("status", (s) => (showStatus(s), showSaved()));
   provider.on("saved", showSaved);
+  provider.on("unsaved", showSaved);
   provider.on("error", (err) => console.warn(`edgesync: ${err.code}: ${err.message}`));
   provider.on("reset", () => {
     // The server's document was deleted and recreated: start again from an empty doc.
@@ -76,7 +77,6 @@ function start() {
     editor.value = text.toString();
     editor.setSelectionRange(shift(selectionStart, event.delta), shift(selectionEnd, event.delta));
   });
-  doc.on("update", () => queueMicrotask(showSaved));
 
   const showPresence = () => {
     presenceEl.replaceChildren(
