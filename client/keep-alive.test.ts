@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { KeepAlive } from "./keep-alive";
+import type { Clock } from "./types";
+
+/** A manual clock: timers fire only when the test advances time. */
+function manualClock() {
+  let now = 0;
+  let timers: { at: number; fn: () => void; id: number }[] = [];
+  let nextId = 0;
+  const clock: Clock = {
+    setTimeout: (fn, ms) => (timers.push({ at: now + ms, fn, id: ++nextId }), nextId),
+    clearTimeout: (id) => void (timers = timers.filter((t) => t.id !== id)),
+    now: () => now,
+    random: () => 0,
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      timers = timers.filter((t) => t !== due);
+      now = due.at;
+      due.fn();
+    }
+    now = end;
+  };
+  return { clock, advance, pending: () => timers.length };
+}
+
+describe("KeepAlive", () => {
+  it("pings after a quiet interval and declares the socket dead if nothing answers", () => {
+    const { clock, advance } = manualClock();
+    const events: string[] = [];
+    new KeepAlive(clock, () => events.push(`ping@${clock.now()}`), () => events.push(`dead@${clock.now()}`), 100, 50);
+    advance(99);
+    expect(events).toEqual([]);
+    advance(1);
+    expect(events).toEqual(["ping@100"]);
+    advance(50);
+    expect(events).toEqual(["ping@100", "dead@150"]);
+  });
+
+  it("does not ping while messages flow, and a pong keeps it alive", () => {
+    const { clock, advance, pending } = manualClock();
+    const events: string[] = [];
+    const k = new KeepAlive(clock, () => events.push("ping"), () => events.push("dead"), 100, 50);
+    for (let i = 0; i < 10; i++) {
+      advance(60);
+      k.noteMessage();
+    }
+    expect(events).toEqual([]);
+    advance(100);
+    expect(events).toEqual(["ping"]);
+    advance(10);
+    k.noteMessage(); // the pong
+    advance(120); // quiet again: one more ping, and its answer is not overdue yet
+    expect(events).toEqual(["ping", "ping"]);
+    k.stop();
+    expect(pending()).toBe(0);
+  });
+});

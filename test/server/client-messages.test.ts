@@ -1,0 +1,75 @@
+// Fewer messages: the same keystroke-level edits sent by SyncProvider (coalesced, one saved ack
+// per burst) and by a stock y-websocket provider (one message per transaction). Each incoming
+// message costs the Durable Object an event, billed and rate-limited per message.
+import WebSocket from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { SyncProvider, type WebSocketConstructor } from "../../client/index";
+import { countingWebSocket } from "../helpers/client-server";
+import { eventually, uniqueDocId, whenSynced } from "../helpers/providers";
+import { startServer, type RunningServer } from "../helpers/server";
+import { applyTxn, loadTrace } from "../helpers/trace";
+import { WebsocketProvider } from "y-websocket";
+
+/** Trace transactions replayed, and how many per event-loop turn (a fast typist or a paste). */
+const TXNS = 3_000;
+const PER_TURN = 30;
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+async function replay(doc: Y.Doc, trace: ReturnType<typeof loadTrace>): Promise<void> {
+  const text = doc.getText("t");
+  for (let i = 0; i < TXNS; i += PER_TURN) {
+    for (const txn of trace.txns.slice(i, Math.min(i + PER_TURN, TXNS))) applyTxn(doc, text, txn);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+async function serverText(docId: string): Promise<string> {
+  const p = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc() });
+  await p.whenSynced();
+  const text = p.doc.getText("t").toString();
+  await p.destroy();
+  return text;
+}
+
+describe("SyncProvider message count", () => {
+  it("sends far fewer messages than y-websocket for the same edits", async () => {
+    const trace = loadTrace("automerge-paper");
+
+    const ours = countingWebSocket<WebSocketConstructor>();
+    const oursId = uniqueDocId("msgs-ours");
+    const provider = new SyncProvider({ url: server.wsUrl, docId: oursId, doc: new Y.Doc(), WebSocket: ours.WebSocket });
+    await provider.whenSynced();
+    const oursBefore = ours.counter.sent;
+    await replay(provider.doc, trace);
+    await provider.whenSaved();
+    const oursSent = ours.counter.sent - oursBefore;
+
+    const stock = countingWebSocket(WebSocket);
+    const stockId = uniqueDocId("msgs-stock");
+    const ywsDoc = new Y.Doc();
+    const yws = new WebsocketProvider(server.wsUrl, stockId, ywsDoc, { WebSocketPolyfill: stock.WebSocket as never, disableBc: true });
+    await whenSynced(yws);
+    const stockBefore = stock.counter.sent;
+    await replay(ywsDoc, trace);
+    const expected = ywsDoc.getText("t").toString();
+    await eventually(() => stock.counter.sent - stockBefore >= TXNS, () => `y-websocket sent ${stock.counter.sent - stockBefore}`);
+    const stockSent = stock.counter.sent - stockBefore;
+
+    expect(provider.doc.getText("t").toString()).toBe(expected);
+    expect(await serverText(oursId)).toBe(expected);
+    expect(await serverText(stockId)).toBe(expected);
+    console.log(`${TXNS} transactions, ${PER_TURN} per turn: SyncProvider sent ${oursSent} messages, y-websocket ${stockSent}`);
+    expect(stockSent).toBeGreaterThanOrEqual(TXNS);
+    expect(oursSent * 10).toBeLessThan(stockSent);
+    await provider.destroy();
+    yws.destroy();
+  });
+});
