@@ -1,8 +1,8 @@
 // `npm run bench`: starts each server, runs every scenario against it (repeated), stops it, and
 // writes bench/results/<date>.json, the README table and the ratio chart (see report.mjs).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, release } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem, release } from "node:os";
 import { join } from "node:path";
 import { BENCH, ROOT, startServer, TARGETS } from "./lib/servers.mjs";
 import { prepareFrames } from "./lib/frames.mjs";
@@ -41,20 +41,29 @@ function parseArgs(argv) {
 
 function machine() {
   const version = (pkg) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+  // wrangler runs its own nested workerd when it has one; that is the runtime measured.
+  const nested = join(ROOT, "node_modules", "wrangler", "node_modules", "@cloudflare", "workerd-linux-64");
+  const workerdPkg = existsSync(nested) ? nested : join(ROOT, "node_modules", "workerd");
   let workerdBinary = null;
   try {
-    workerdBinary = execFileSync(join(ROOT, "node_modules", ".bin", "workerd"), ["--version"]).toString().trim();
+    const bin = existsSync(nested) ? join(nested, "bin", "workerd") : join(ROOT, "node_modules", ".bin", "workerd");
+    workerdBinary = execFileSync(bin, ["--version"]).toString().trim();
   } catch {
     // reported as null
   }
+  // The server code measured is the working tree: record its commit and any uncommitted changes.
+  const git = (...a) => execFileSync("git", a, { cwd: ROOT }).toString().trim();
+  const edgesync = { commit: git("rev-parse", "--short", "HEAD"),
+    uncommitted: git("status", "--porcelain", "--", "worker", "durable-objects", "protocol").split("\n").filter(Boolean) };
   return {
+    edgesync,
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? "unknown",
     memoryGB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
     node: process.version,
     wrangler: version("wrangler"),
-    workerd: version("workerd"),
+    workerd: JSON.parse(readFileSync(join(workerdPkg, "package.json"), "utf8")).version,
     workerdBinary,
   };
 }
@@ -64,8 +73,11 @@ const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11
 async function measure(results, scenario, target, fn) {
   const cell = (results[scenario] ??= {})[target] ??= { samples: [] };
   try {
+    // Other work on the machine skews numbers: each sample records the load average before it.
+    const load1 = loadavg()[0];
     const sample = await fn();
-    cell.samples.push(...(Array.isArray(sample) ? sample : [sample]));
+    const samples = Array.isArray(sample) ? sample : [sample];
+    cell.samples.push(...samples.map((s) => ({ ...s, load1 })));
     log(scenario, target, JSON.stringify(sample));
   } catch (err) {
     cell.errors = [...(cell.errors ?? []), String(err.message ?? err).slice(0, 2000)];

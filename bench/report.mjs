@@ -60,7 +60,8 @@ export function markdown(r, jsonPath, svgPath) {
   const out = [];
   out.push(`Run of ${r.date.slice(0, 10)} (${r.durationSeconds} s): ${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, Node ${m.node}, ` +
     `wrangler ${m.wrangler}, workerd ${m.workerd} (${m.workerdBinary ?? "?"}). ${r.params.repeats} runs each; ` +
-    `cells are median (min–max), ± is half the range relative to the median. Raw data: [${jsonPath}](${jsonPath}); chart: [${svgPath}](${svgPath}).`);
+    `edgesync at ${m.edgesync?.commit ?? "?"}${m.edgesync?.uncommitted?.length ? ` plus uncommitted changes to ${m.edgesync.uncommitted.map((l) => l.slice(3)).join(", ")}` : ""}. ` +
+    `Cells are median (min–max), ± is half the range relative to the median. Raw data: [${jsonPath}](${jsonPath}); chart: [${svgPath}](${svgPath}).`);
   out.push(`\n![edgesync ÷ peers](${svgPath})`);
   for (const [scenario, title] of [["replay", `Keystroke replay, one message per transaction (first ${fmt(r.params.replayTxns)} transactions)`],
     ["replayBatch", `Keystroke replay, ${r.params.batch} transactions per message (whole trace)`]]) {

@@ -112,7 +112,7 @@ async function answers(port) {
 }
 
 /** Starts a server by name on a fresh port and state directory; returns a handle. */
-export async function startServer(name) {
+export async function startServer(name, extraArgs = []) {
   const def = SERVERS[name];
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `edgesync-bench-${name}-`));
@@ -121,7 +121,7 @@ export async function startServer(name) {
 
   const launch = async () => {
     const [script, args, extraEnv] = def.command(port, dir);
-    child = spawn(process.execPath, [script, ...args], {
+    child = spawn(process.execPath, [script, ...args, ...extraArgs], {
       cwd: ROOT,
       detached: true, // own process group: stop/kill reach wrangler's workerd too
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", HOST, PORT: String(port), ...extraEnv },
@@ -167,7 +167,11 @@ export async function startServer(name) {
     base: `ws://${HOST}:${port}`,
     output: () => output,
     /** Resident memory of the serving process (workerd, or the Node server), in bytes. */
-    rss: () => servingRss(child.pid, def.serving),
+    rss: () => rssOf(servingPid(child.pid, def.serving)),
+    /** The process group leader (the Node process the driver spawned). */
+    rootPid: () => child.pid,
+    /** The serving process's id (workerd, or the Node server). */
+    servingPid: () => servingPid(child.pid, def.serving),
     kill: () => signal("SIGKILL"),
     restart: async () => {
       await signal("SIGKILL");
@@ -191,16 +195,31 @@ function procInfo(pid) {
   }
 }
 
-function servingRss(rootPid, comm) {
+/** The process ids under `rootPid` (inclusive), with their command names. */
+export function processTree(rootPid) {
   const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => procInfo(Number(d))).filter(Boolean);
   const tree = new Set([rootPid]);
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
-  const candidates = all.filter((p) => tree.has(p.pid) && p.comm.startsWith(comm));
-  const pid = comm === "node" ? rootPid : candidates[0]?.pid;
-  if (pid === undefined) throw new Error(`no ${comm} process under ${rootPid}`);
+  return all.filter((p) => tree.has(p.pid));
+}
+
+/**
+ * The process that runs the server's code. wrangler dev starts two workerd processes: a proxy on
+ * the public port and the runtime (the one with an inspector) that hosts the Worker and its DOs.
+ */
+function servingPid(rootPid, comm) {
+  if (comm === "node") return rootPid;
+  const workerds = processTree(rootPid).filter((p) => p.comm.startsWith("workerd"));
+  const runtime = workerds.find((p) => readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--inspector-addr"));
+  const pid = (runtime ?? workerds[workerds.length - 1])?.pid;
+  if (pid === undefined) throw new Error(`no workerd process under ${rootPid}`);
+  return pid;
+}
+
+function rssOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }
