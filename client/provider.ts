@@ -16,10 +16,11 @@ import { LocalCopy } from "./local-copy";
 import { connectionUrl, type TokenSource } from "./url";
 import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor, type WebSocketLike } from "./types";
 
-/** Local updates made within this window are merged into one message (each message is a DO event). */
-export const COALESCE_WINDOW_MS = 20;
+/** Local updates made within this window are merged into one message (each message is a DO event);
+ * 50 ms is below what a collaborator notices and merges fast typing, pastes and bulk edits. */
+export const COALESCE_WINDOW_MS = 50;
 /** Delay before asking for a "saved" ack after sending updates: one ack covers a burst of typing. */
-export const SAVED_ACK_DELAY_MS = 250;
+export const SAVED_ACK_DELAY_MS = 500;
 /** Give up on a connection attempt that has not opened after this long. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -74,6 +75,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private wanted: boolean;
   private ws: WebSocketLike | null = null;
   private step2Sent = false;
+  /** The server refused a write on this connection (read-only): its saved echoes prove nothing. */
+  private refused = false;
   private attempt = 0;
   private epoch: string | undefined;
   private pending: Uint8Array[] = [];
@@ -218,8 +221,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       case "query-awareness":
         return this.presence?.sendAll();
       case "permission-denied":
+        this.refused = true;
         return this.fail(new SyncError("permission-denied", message.reason));
       case "saved":
+        if (this.refused) return;
         if (this.tracker.ack(message.counter)) {
           this.local?.setUnsaved(false);
           this.emit("saved");
@@ -294,6 +299,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     this.ws = null;
     this.step2Sent = false;
+    this.refused = false;
     this.pending = [];
     this.tracker.reset();
     for (const name of ["flush", "savedAck", "connect"] as const) this.clearTimer(name);

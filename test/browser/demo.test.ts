@@ -5,8 +5,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as Y from "yjs";
-import { SyncProvider } from "../../client/index";
+import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 
@@ -54,13 +53,6 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
-async function serverText(docId: string): Promise<string> {
-  const p = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc() });
-  await p.whenSynced();
-  const text = p.doc.getText("text").toString();
-  await p.destroy();
-  return text;
-}
 
 async function open(context: BrowserContext, docId: string, name: string, errors: string[]): Promise<Page> {
   const page = await context.newPage();
@@ -98,7 +90,7 @@ describe("demo page in Chromium", () => {
     await savedIs(a, false);
     await typeAtEnd(b, " B meanwhile.");
     await savedIs(b, true);
-    expect(await serverText(docId)).toBe("Hello from A. B here. B meanwhile.");
+    expect(await serverText(server.wsUrl, docId, "text")).toBe("Hello from A. B here. B meanwhile.");
 
     // Reload while still offline: the page comes from the service worker's cache and the text
     // from IndexedDB; it still knows the change is not saved.
@@ -115,7 +107,7 @@ describe("demo page in Chromium", () => {
     const [textA, textB] = await Promise.all([value(a), value(b)]);
     expect(textA).toBe(textB);
     expect(textA).toBe("Hello from A. B here. Offline A. B meanwhile.");
-    expect(await serverText(docId)).toBe(textA);
+    expect(await serverText(server.wsUrl, docId, "text")).toBe(textA);
     await presenceHas(b, ["Bob (you)", "Alice"]);
     expect(errors).toEqual([]);
     await Promise.all([ctxA.close(), ctxB.close()]);

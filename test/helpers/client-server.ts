@@ -1,5 +1,8 @@
 // Helpers for the client SDK's tests against the real server: an async key-value storage
-// (AsyncStorage's shape) over a Map, and a WebSocket class that counts what it sends.
+// (AsyncStorage's shape) over a Map, a WebSocket class that counts what it sends, and a
+// look at what the server holds.
+import * as Y from "yjs";
+import { SyncProvider } from "../../client/index";
 
 /** AsyncStorage-like storage backed by a Map that outlives any one provider ("the device"). */
 export function memoryStorage() {
@@ -43,4 +46,13 @@ export function countingWebSocket<T extends new (url: string) => { send(data: ne
     }
   }
   return { WebSocket: Counting as unknown as T, counter };
+}
+
+/** What the server holds for `docId`: a fresh SyncProvider's text after its first sync. */
+export async function serverText(wsUrl: string, docId: string, name = "t"): Promise<string> {
+  const p = new SyncProvider({ url: wsUrl, docId, doc: new Y.Doc() });
+  await p.whenSynced();
+  const text = p.doc.getText(name).toString();
+  await p.destroy();
+  return text;
 }

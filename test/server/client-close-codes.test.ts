@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, KeyValueStore, MemoryStore, SyncProvider, type SyncError, type WebSocketConstructor } from "../../client/index";
-import { countingWebSocket, memoryStorage } from "../helpers/client-server";
+import { countingWebSocket, memoryStorage, serverText } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 
@@ -20,13 +20,6 @@ afterAll(async () => {
 });
 
 const text = (p: SyncProvider) => p.doc.getText("t").toString();
-const serverText = async (docId: string) => {
-  const p = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc() });
-  await p.whenSynced();
-  const value = text(p);
-  await p.destroy();
-  return value;
-};
 const deleteDoc = async (docId: string) => {
   const res = await fetch(`${server.url}/v1/docs/${docId}`, { method: "DELETE" });
   expect(res.status).toBe(200);
@@ -52,7 +45,7 @@ describe("SyncProvider close codes", () => {
     expect((await store.load(docId)).updates).toEqual([]);
     // Further edits to the old doc go nowhere, and the recreated document starts empty.
     a.doc.getText("t").insert(0, "late ");
-    expect(await serverText(docId)).toBe("");
+    expect(await serverText(server.wsUrl, docId)).toBe("");
   });
 
   it("refuses to merge a stored copy from before the document was deleted and recreated", async () => {
@@ -74,7 +67,7 @@ describe("SyncProvider close codes", () => {
     const a2 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device) });
     await new Promise<void>((resolve) => a2.on("reset", resolve));
     await a2.destroy();
-    expect(await serverText(docId)).toBe("second incarnation");
+    expect(await serverText(server.wsUrl, docId)).toBe("second incarnation");
     expect(text(b)).toBe("second incarnation");
     // The device's copy is gone: a new session starts empty and syncs the new incarnation.
     const a3 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device), connect: false });
@@ -101,7 +94,7 @@ describe("SyncProvider close codes", () => {
     expect(a.hasUnsavedChanges).toBe(true); // the refused change is not claimed as saved
     // With a 10–50 ms backoff, a reconnect loop would have opened more sockets by the time
     // another full round trip to the server has completed.
-    expect(await serverText(docId)).toBe("");
+    expect(await serverText(server.wsUrl, docId)).toBe("");
     expect(counter.opened).toBe(1);
     await a.destroy();
   });

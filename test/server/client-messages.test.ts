@@ -5,7 +5,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { SyncProvider, type WebSocketConstructor } from "../../client/index";
-import { countingWebSocket } from "../helpers/client-server";
+import { countingWebSocket, serverText } from "../helpers/client-server";
 import { eventually, uniqueDocId, whenSynced } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 import { applyTxn, loadTrace } from "../helpers/trace";
@@ -31,13 +31,6 @@ async function replay(doc: Y.Doc, trace: ReturnType<typeof loadTrace>): Promise<
   }
 }
 
-async function serverText(docId: string): Promise<string> {
-  const p = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc() });
-  await p.whenSynced();
-  const text = p.doc.getText("t").toString();
-  await p.destroy();
-  return text;
-}
 
 describe("SyncProvider message count", () => {
   it("sends far fewer messages than y-websocket for the same edits", async () => {
@@ -64,8 +57,8 @@ describe("SyncProvider message count", () => {
     const stockSent = stock.counter.sent - stockBefore;
 
     expect(provider.doc.getText("t").toString()).toBe(expected);
-    expect(await serverText(oursId)).toBe(expected);
-    expect(await serverText(stockId)).toBe(expected);
+    expect(await serverText(server.wsUrl, oursId)).toBe(expected);
+    expect(await serverText(server.wsUrl, stockId)).toBe(expected);
     console.log(`${TXNS} transactions, ${PER_TURN} per turn: SyncProvider sent ${oursSent} messages, y-websocket ${stockSent}`);
     expect(stockSent).toBeGreaterThanOrEqual(TXNS);
     expect(oursSent * 10).toBeLessThan(stockSent);

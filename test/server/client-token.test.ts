@@ -58,6 +58,27 @@ describe("SyncProvider token refresh", () => {
     await Promise.all([writer.destroy(), reader.destroy()]);
   });
 
+  it("never reports a change refused for a read-only token as saved", async () => {
+    const docId = uniqueDocId("read-only");
+    const token = (role: "read" | "write") => createToken(TEST_AUTH_SECRET, { doc: docId, role, ttlSeconds: 3600 });
+    const writer = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("write") });
+    const reader = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("read"), savedAckDelayMs: 0 });
+    await Promise.all([writer.whenSynced(), reader.whenSynced()]);
+    const refused = new Promise<SyncError>((resolve) => reader.on("error", resolve));
+    reader.doc.getText("t").insert(0, "not allowed");
+    expect((await refused).code).toBe("permission-denied");
+    // The reader's saved request went out right behind its update; once a later change from
+    // the writer has reached the reader, the server's echo has been handled too.
+    writer.doc.getText("t").insert(0, "allowed ");
+    await writer.whenSaved();
+    await eventually(() => reader.doc.getText("t").toString().includes("allowed "), () => `reader has ${reader.doc.getText("t")}`);
+    expect(reader.hasUnsavedChanges).toBe(true);
+    const check = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("read") });
+    await check.whenSynced();
+    expect(check.doc.getText("t").toString()).toBe("allowed ");
+    await Promise.all([writer.destroy(), reader.destroy(), check.destroy()]);
+  });
+
   it("asks the token function again on every attempt while the upgrade is refused", async () => {
     const docId = uniqueDocId("forbidden");
     // A token for another document: the upgrade is refused (403) before any socket opens,
