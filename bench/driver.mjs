@@ -14,11 +14,11 @@ import { writeReport } from "./report.mjs";
 const DEFAULT_REPEATS = 3;
 /** Which targets each scenario covers (the bare baseline has no provider, sync or storage to load). */
 const COVERAGE = {
-  replay: ["edgesync", "bare-recv", "bare-relay", "bare-store-relay", "y-partyserver", "reference", "hocuspocus"],
-  fanout: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
+  replay: ["edgesync", "bare-recv", "bare-relay", "bare-store-relay", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
+  fanout: ["edgesync", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
   coldLoad: ["edgesync", "y-partyserver", "hocuspocus"],
   durability: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
-  memory: ["edgesync", "bare-recv", "y-partyserver", "reference", "hocuspocus"],
+  memory: ["edgesync", "bare-recv", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
 };
 const SERVER_ORDER = ["edgesync", "baseline", "y-partyserver", "reference", "hocuspocus"];
 
@@ -105,30 +105,37 @@ async function main() {
   prepareFrames(opts.trace, 1, 0);
   prepareFrames(opts.trace, opts.batch, 0);
   const raw = {};
-  for (const serverName of SERVER_ORDER) {
-    const targets = Object.keys(TARGETS).filter((t) => TARGETS[t].server === serverName);
-    const any = (s) => targets.some((t) => wants(s, t));
-    if (!["replay", "fanout", "coldLoad", "durability"].some(any)) continue;
-    log(`starting ${serverName}`);
-    await withServer(serverName, async (server) => {
-      for (let r = 0; r < opts.repeats; r++) {
-        for (const t of targets.filter((t) => wants("replay", t))) {
-          await measure(raw, "replay", t, () => keystrokeReplay(server, t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }));
-          await measure(raw, "replayBatch", t, () => keystrokeReplay(server, t, { trace: opts.trace, batch: opts.batch, txns: 0 }));
-        }
+  // All servers run at once (idle ones cost no CPU) and each round visits every target in turn,
+  // so slow drifts in the machine's load spread over all targets instead of favouring some.
+  const needed = SERVER_ORDER.filter((name) => Object.keys(TARGETS).some((t) => TARGETS[t].server === name &&
+    ["replay", "fanout", "coldLoad", "durability"].some((s) => wants(s, t))));
+  const servers = {};
+  try {
+    for (const name of needed) {
+      log(`starting ${name}`);
+      servers[name] = await startServer(name);
+    }
+    const on = (t) => servers[TARGETS[t].server];
+    const targets = (scenario) => Object.keys(TARGETS).filter((t) => wants(scenario, t));
+    for (let r = 0; r < opts.repeats; r++) {
+      for (const t of targets("replay")) {
+        await measure(raw, "replay", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }));
       }
-      for (const t of targets.filter((t) => wants("fanout", t))) {
-        for (let r = 0; r < opts.repeats; r++) {
-          await measure(raw, "fanout", t, () => fanOut(server, t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }));
-        }
+      for (const t of targets("replay")) {
+        await measure(raw, "replayBatch", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }));
       }
-      for (const t of targets.filter((t) => wants("coldLoad", t))) {
-        await measure(raw, "coldLoad", t, () => coldLoad(server, t, { ...opts, repeats: opts.repeats }));
+      for (const t of targets("fanout")) {
+        await measure(raw, "fanout", t, () => fanOut(on(t), t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }));
       }
-      for (const t of targets.filter((t) => wants("durability", t))) {
-        for (let r = 0; r < opts.repeats; r++) await measure(raw, "durability", t, () => durability(server, t, opts));
-      }
-    });
+    }
+    for (const t of targets("coldLoad")) {
+      await measure(raw, "coldLoad", t, () => coldLoad(on(t), t, { ...opts, repeats: opts.repeats }));
+    }
+    for (let r = 0; r < opts.repeats; r++) {
+      for (const t of targets("durability")) await measure(raw, "durability", t, () => durability(on(t), t, opts));
+    }
+  } finally {
+    for (const server of Object.values(servers)) await server.dispose();
   }
   for (let r = 0; r < opts.repeats; r++) {
     for (const t of COVERAGE.memory.filter((t) => wants("memory", t))) {

@@ -5,6 +5,8 @@ import { prepareFrames } from "./lib/frames.mjs";
 import { runLoad, tell } from "./lib/load.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** In the durability scenario, a server whose reader gets nothing is killed after this many killAfterMs. */
+const KILL_FALLBACK_FACTOR = 4;
 let docCounter = 0;
 /** A document id never used before in this run. */
 export const freshDoc = (prefix) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${docCounter++}`;
@@ -12,7 +14,7 @@ export const freshDoc = (prefix) => `${prefix}-${process.pid}-${Date.now().toStr
 export const DEFAULTS = {
   trace: "automerge-paper",
   /** Transactions replayed one per message (0 = the whole trace); a prefix keeps the run short. */
-  replayTxns: 30_000,
+  replayTxns: 20_000,
   /** Transactions per message in the batched replay, which always covers the whole trace. */
   batch: 10,
   fanoutReaders: 50,
@@ -20,7 +22,7 @@ export const DEFAULTS = {
   fanoutSeconds: 10,
   /** Wait after the cold-load replay so debounced peers have saved (their max debounce is 10 s). */
   persistGraceMs: 12_000,
-  /** Time from the start of the replay to the SIGKILL in the durability scenario. */
+  /** Time from the reader's first received update to the SIGKILL in the durability scenario. */
   killAfterMs: 5_000,
   memoryDocs: 200,
   /** Transactions of the trace written into each document of the memory scenario. */
@@ -73,22 +75,31 @@ export async function coldLoad(server, targetName, { trace, batch, persistGraceM
 }
 
 /**
- * Durability: replays the whole trace one transaction per message, SIGKILLs the server after
- * `killAfterMs`, restarts it, and counts updates a reader had received that storage lacks.
+ * Durability: replays the whole trace one transaction per message, SIGKILLs the server
+ * `killAfterMs` after the reader got its first update (so every server has had the same time
+ * of flowing updates), restarts it, and counts updates a reader had received that storage lacks.
  */
 export async function durability(server, targetName, { trace, killAfterMs }) {
   const target = TARGETS[targetName];
   const frames = prepareFrames(trace, 1, 0);
   const doc = freshDoc("durability");
   const url = target.socketUrl(server.base, doc);
+  let killed = null;
+  let fallback = null;
+  const killOnce = () => (killed ??= server.kill());
   return runLoad("replay", {
     writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
     framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "durability",
   }, async (kind, _value, child) => {
     if (kind === "started") {
+      // A server that never delivers anything is killed anyway, later.
+      fallback = setTimeout(killOnce, killAfterMs * KILL_FALLBACK_FACTOR);
+    } else if (kind === "receiving") {
+      clearTimeout(fallback);
       await sleep(killAfterMs);
-      await server.kill();
+      await killOnce();
     } else if (kind === "closed") {
+      await killOnce();
       await server.restart();
       tell(child, "restarted");
     }

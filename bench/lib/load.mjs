@@ -4,6 +4,12 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { BENCH } from "./servers.mjs";
 
+const running = new Set();
+// A driver that dies (or is stopped) takes its load generators with it.
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Longest one load-generator process may run before it is killed as hung. */
 const LOAD_TIMEOUT_MS = 15 * 60_000;
 
@@ -17,6 +23,7 @@ export function runLoad(script, cfg, onLine = () => {}) {
       cwd: BENCH,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    running.add(child);
     const timer = setTimeout(() => child.kill("SIGKILL"), LOAD_TIMEOUT_MS);
     let result = null;
     let errors = "";
@@ -46,6 +53,7 @@ export function runLoad(script, cfg, onLine = () => {}) {
     });
     child.stderr.on("data", (d) => (errors = (errors + d.toString()).slice(-4000)));
     child.on("exit", (code) => {
+      running.delete(child);
       clearTimeout(timer);
       if (code === 0 && result) resolve(result);
       else reject(new Error(`load/${script} failed (exit ${code}): ${errors.trim()}`));

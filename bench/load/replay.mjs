@@ -30,6 +30,7 @@ if (reader) await greet(reader, cfg.protocol, cfg.doc);
 await greet(writer, cfg.protocol, cfg.doc);
 reader?.on("message", (buf, isBinary) => {
   if (!isBinary) return;
+  if (received.length === 0 && cfg.mode === "durability") report("receiving", {});
   received.push(buf);
   if (endAt === null && buf.indexOf(markerBytes) !== -1) {
     endAt = performance.now();

@@ -6,6 +6,7 @@ import * as Y from "yjs";
 
 interface Env {
   YDocServer: DurableObjectNamespace;
+  YDocServerHibernating: DurableObjectNamespace;
 }
 
 export class YDocServer extends YServer<Env> {
@@ -27,6 +28,11 @@ export class YDocServer extends YServer<Env> {
       Y.encodeStateAsUpdate(this.document),
     );
   }
+}
+
+/** The same server with partyserver's opt-in hibernation (`hibernate: true`), for comparison. */
+export class YDocServerHibernating extends YDocServer {
+  static options = { hibernate: true };
 }
 
 export default {
