@@ -1,0 +1,49 @@
+// Keep-alive against the real server: on a quiet connection the provider sends the text frame
+// "ping", the platform's auto-response answers "pong", and the connection is kept.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { SyncProvider, type WebSocketConstructor } from "../../client/index";
+import { countingWebSocket } from "../helpers/client-server";
+import { eventually, uniqueDocId } from "../helpers/providers";
+import { startServer, type RunningServer } from "../helpers/server";
+
+/** Ping after 100 ms of silence; without a pong the socket would be dropped 500 ms later. */
+const PING_INTERVAL_MS = 100;
+const PONG_TIMEOUT_MS = 500;
+/** Pings to wait for: they come about two per PING_INTERVAL_MS + PONG_TIMEOUT_MS. */
+const PINGS = 8;
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe("SyncProvider keep-alive", () => {
+  it("pings a quiet connection and keeps it while pongs come back", async () => {
+    const { WebSocket, counter } = countingWebSocket<WebSocketConstructor>();
+    const p = new SyncProvider({
+      url: server.wsUrl,
+      docId: uniqueDocId("keepalive"),
+      doc: new Y.Doc(),
+      WebSocket,
+      pingIntervalMs: PING_INTERVAL_MS,
+      pongTimeoutMs: PONG_TIMEOUT_MS,
+    });
+    await p.whenSynced();
+    const binaryFrames = counter.sizes.length;
+    // Enough pings that, had none been answered, the socket would have been dropped twice over.
+    const statuses: string[] = [];
+    p.on("status", (s) => statuses.push(s));
+    await eventually(
+      () => counter.sent - counter.sizes.length >= PINGS,
+      () => `${counter.sent - counter.sizes.length} pings sent, ${counter.opened} sockets, statuses ${statuses.join(",")}`,
+    );
+    expect(counter.sizes.length).toBe(binaryFrames); // only text pings went out meanwhile
+    expect(counter.opened).toBe(1);
+    expect(p.status).toBe("connected");
+    await p.destroy();
+  });
+});
