@@ -1,10 +1,11 @@
 // `npm run bench`: starts each server, runs every scenario against it (repeated), stops it, and
 // writes bench/results/<date>.json, the README table and the ratio chart (see report.mjs).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, release } from "node:os";
 import { join } from "node:path";
-import { BENCH, ROOT, startServer, TARGETS } from "./lib/servers.mjs";
+import { BENCH, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
 import { prepareFrames } from "./lib/frames.mjs";
 import { summarize } from "./lib/stats.mjs";
 import { coldLoad, DEFAULTS, durability, fanOut, keystrokeReplay, memoryIdle } from "./scenarios.mjs";
@@ -39,6 +40,16 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** The server code measured: the working tree when the run starts (see sourceSnapshot). */
+function edgesyncSource() {
+  const git = (...a) => execFileSync("git", a, { cwd: ROOT }).toString().trim();
+  const paths = ["worker", "durable-objects", "protocol"];
+  const diff = execFileSync("git", ["diff", "HEAD", "--", ...paths], { cwd: ROOT });
+  return { commit: git("rev-parse", "--short", "HEAD"),
+    uncommitted: git("status", "--porcelain", "--", ...paths).split("\n").filter(Boolean),
+    diffSha1: diff.length ? createHash("sha1").update(diff).digest("hex").slice(0, 12) : null };
+}
+
 function machine() {
   const version = (pkg) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
   // wrangler runs its own nested workerd when it has one; that is the runtime measured.
@@ -51,12 +62,7 @@ function machine() {
   } catch {
     // reported as null
   }
-  // The server code measured is the working tree: record its commit and any uncommitted changes.
-  const git = (...a) => execFileSync("git", a, { cwd: ROOT }).toString().trim();
-  const edgesync = { commit: git("rev-parse", "--short", "HEAD"),
-    uncommitted: git("status", "--porcelain", "--", "worker", "durable-objects", "protocol").split("\n").filter(Boolean) };
   return {
-    edgesync,
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? "unknown",
     memoryGB: Math.round(totalmem() / 2 ** 30),
@@ -97,6 +103,8 @@ async function withServer(name, fn) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  const source = edgesyncSource();
+  sourceSnapshot();
   const wants = (scenario, target) =>
     (!opts.scenarios || opts.scenarios.includes(scenario)) && COVERAGE[scenario].includes(target) &&
     (!opts.only || opts.only.includes(target));
@@ -151,7 +159,7 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
-    machine: machine(),
+    machine: { edgesync: source, ...machine() },
     params: opts,
     scenarios: summarizeAll(raw),
   };

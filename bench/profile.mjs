@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { BENCH, freePort, processTree, ROOT, startServer, TARGETS } from "./lib/servers.mjs";
+import { BENCH, freePort, processTree, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
 import { keystrokeReplay } from "./scenarios.mjs";
 
 /** Transactions replayed (one per message) while profiling. */
@@ -91,10 +91,11 @@ function moduleTimes(profile, bundle) {
 
 /** The bundle wrangler built for this server: the newest dev build that has the profiled code. */
 function findBundle(profile, since) {
-  const dir = join(ROOT, ".wrangler", "tmp");
+  const dirs = [ROOT, sourceSnapshot(), join(BENCH, "servers", "baseline"), join(BENCH, "servers", "y-partyserver")]
+    .map((d) => join(d, ".wrangler", "tmp")).filter((d) => existsSync(d));
   const probe = profile.nodes.find((n) => n.callFrame.functionName === "webSocketMessage" && n.callFrame.url);
-  if (!probe || !existsSync(dir)) return null;
-  const builds = readdirSync(dir).filter((d) => d.startsWith("dev-")).map((d) => join(dir, d, "index.js"))
+  if (!probe) return null;
+  const builds = dirs.flatMap((dir) => readdirSync(dir).filter((d) => d.startsWith("dev-")).map((d) => join(dir, d, "index.js")))
     .filter((f) => existsSync(f) && statSync(f).mtimeMs >= since).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   for (const file of builds) {
     const text = readFileSync(file, "utf8");

@@ -1,7 +1,7 @@
 // The benchmarked servers: how each starts (own process group, own state directory), how it is
 // reached, and stop / SIGKILL / restart. Every server started here is killed when the driver exits.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,24 @@ const POLL_MS = 150;
 /** edgesync's per-socket rate limit, raised so one socket may replay a whole trace (see README). */
 export const EDGESYNC_RATE_VARS = ["--var", "RATE_LIMIT_MESSAGES:1000000000", "--var", "RATE_LIMIT_BYTES:100000000000"];
 
+/** Top-level entries not copied into the source snapshot (node_modules is linked instead). */
+const SNAPSHOT_SKIP = new Set(["node_modules", ".git", ".wrangler", "bench", "test", "test-results"]);
+let snapshot = null;
+/**
+ * A copy of the repository as it is when first asked for, which edgesync runs from: wrangler dev
+ * reloads on every source change, so edits made in the tree during a run cannot change the code
+ * measured half-way. Removed when the driver exits.
+ */
+export function sourceSnapshot() {
+  if (snapshot) return snapshot;
+  snapshot = mkdtempSync(join(tmpdir(), "edgesync-bench-src-"));
+  for (const entry of readdirSync(ROOT)) {
+    if (!SNAPSHOT_SKIP.has(entry)) cpSync(join(ROOT, entry), join(snapshot, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(snapshot, "node_modules"));
+  return snapshot;
+}
+
 const wranglerDev = (config) => (port, dir) => [
   WRANGLER,
   ["dev", "-c", config, "--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn"],
@@ -29,9 +47,10 @@ const wranglerDev = (config) => (port, dir) => [
 export const SERVERS = {
   edgesync: {
     serving: "workerd",
-    // Exactly `npm start -- …`: D1 migrations, then wrangler dev of the root wrangler.toml.
+    cwd: () => sourceSnapshot(),
+    // Exactly `npm start -- …` (D1 migrations, then wrangler dev), in the source snapshot.
     command: (port, dir) => [
-      join(ROOT, "scripts", "start.mjs"),
+      join(sourceSnapshot(), "scripts", "start.mjs"),
       ["--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn", ...EDGESYNC_RATE_VARS],
     ],
   },
@@ -75,6 +94,7 @@ export const TARGETS = {
 
 const running = new Set();
 function killAll() {
+  if (snapshot) rmSync(snapshot, { recursive: true, force: true });
   for (const child of running) {
     try {
       process.kill(-child.pid, "SIGKILL");
@@ -125,7 +145,7 @@ export async function startServer(name, extraArgs = []) {
   const launch = async () => {
     const [script, args, extraEnv] = def.command(port, dir);
     child = spawn(process.execPath, [script, ...args, ...extraArgs], {
-      cwd: ROOT,
+      cwd: def.cwd?.() ?? ROOT,
       detached: true, // own process group: stop/kill reach wrangler's workerd too
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", HOST, PORT: String(port), ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
