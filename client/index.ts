@@ -2,13 +2,12 @@
 // protocol constants. Importing it touches no browser globals (safe in React Native and Node).
 export {
   SyncProvider,
-  COALESCE_WINDOW_MS,
-  SAVED_ACK_DELAY_MS,
   CONNECT_TIMEOUT_MS,
   type SyncProviderOptions,
   type ProviderStatus,
   type ProviderEvents,
 } from "./provider";
+export { COALESCE_WINDOW_MS, SAVED_ACK_DELAY_MS } from "./outbox";
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";
 export { SyncError, type SyncErrorCode } from "./errors";
 export { syncOverHttp, HTTP_SYNC_ORIGIN, type HttpSyncOptions, type HttpSyncResult } from "./http-sync";

@@ -1,31 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeepAlive } from "./keep-alive";
-import type { Clock } from "./types";
-
-/** A manual clock: timers fire only when the test advances time. */
-function manualClock() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 0;
-  const clock: Clock = {
-    setTimeout: (fn, ms) => (timers.push({ at: now + ms, fn, id: ++nextId }), nextId),
-    clearTimeout: (id) => void (timers = timers.filter((t) => t.id !== id)),
-    now: () => now,
-    random: () => 0,
-  };
-  const advance = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      timers = timers.filter((t) => t !== due);
-      now = due.at;
-      due.fn();
-    }
-    now = end;
-  };
-  return { clock, advance, pending: () => timers.length };
-}
+import { manualClock } from "./manual-clock";
 
 describe("KeepAlive", () => {
   it("pings after a quiet interval and declares the socket dead if nothing answers", () => {

@@ -3,7 +3,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { CloseCode, isPermanentClose } from "../protocol/close-codes";
-import { encodeSaved, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from "../protocol/messages";
+import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/messages";
 import { decodeServerMessage, type ServerMessage } from "../protocol/server-messages";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { Emitter } from "./emitter";
@@ -11,16 +11,11 @@ import { SyncError } from "./errors";
 import { KeepAlive } from "./keep-alive";
 import { Network } from "./network";
 import { PresenceSync } from "./presence";
-import { SavedTracker } from "./saved";
+import { Outbox } from "./outbox";
 import { LocalCopy } from "./local-copy";
 import { connectionUrl, type TokenSource } from "./url";
 import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor, type WebSocketLike } from "./types";
 
-/** Local updates made within this window are merged into one message (each message is a DO event);
- * 50 ms is below what a collaborator notices and merges fast typing, pastes and bulk edits. */
-export const COALESCE_WINDOW_MS = 50;
-/** Delay before asking for a "saved" ack after sending updates: one ack covers a burst of typing. */
-export const SAVED_ACK_DELAY_MS = 500;
 /** Give up on a connection attempt that has not opened after this long. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -74,19 +69,15 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private stopped = false;
   private wanted: boolean;
   private ws: WebSocketLike | null = null;
-  private step2Sent = false;
-  /** The server refused a write on this connection (read-only): its saved echoes prove nothing. */
-  private refused = false;
   private attempt = 0;
   private epoch: string | undefined;
-  private pending: Uint8Array[] = [];
   /** Destroyed or reset: doc updates are neither stored nor sent any more. */
   private detached = false;
   /** Rejecters of whenSynced/whenSaved promises, called when the provider stops. */
   private readonly waiters = new Set<(error: SyncError) => void>();
   private keepAlive: KeepAlive | null = null;
-  private readonly timers: Record<"retry" | "flush" | "savedAck" | "connect", unknown> = { retry: null, flush: null, savedAck: null, connect: null };
-  private readonly tracker = new SavedTracker();
+  private readonly timers: Record<"retry" | "connect", unknown> = { retry: null, connect: null };
+  private readonly outbox: Outbox;
   private readonly clock: Clock;
   private readonly local: LocalCopy | null;
   private readonly network: Network;
@@ -99,6 +90,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.docId = options.docId;
     this.awareness = options.awareness;
     this.clock = options.clock ?? systemClock;
+    this.outbox = new Outbox(this.clock, options.coalesceMs, options.savedAckDelayMs);
     this.wanted = options.connect ?? true;
     this.local = options.store ? new LocalCopy(options.store, options.docId, options.doc, (err) => this.fail(err)) : null;
     this.network = new Network(() => this.onNetworkChange());
@@ -110,7 +102,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
 
   /** Local changes not yet acknowledged by the server as durably stored. */
   get hasUnsavedChanges(): boolean {
-    return this.tracker.unsaved;
+    return this.outbox.unsaved;
   }
 
   /** Loads the offline copy (once) before the first connection. */
@@ -118,8 +110,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (!this.local) return;
     const meta = await this.local.load();
     this.epoch = meta.epoch;
-    if (meta.unsaved && !this.tracker.unsaved) {
-      this.tracker.restoreUnsaved();
+    if (meta.unsaved && !this.outbox.unsaved) {
+      this.outbox.restoreUnsaved();
       this.emit("unsaved");
     }
   }
@@ -179,6 +171,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       this.options.pongTimeoutMs,
     );
     this.setStatus("connected");
+    this.outbox.attach(ws);
     ws.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
     this.presence?.announce();
   }
@@ -202,10 +195,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       case "sync-step1":
         // Send only what the server lacks; this covers every local change so far.
         ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
-        this.pending = [];
-        this.step2Sent = true;
-        this.tracker.noteSent();
-        return this.requestSaved(ws);
+        return this.outbox.sentStep2();
       case "sync-step2":
         Y.applyUpdate(this.doc, message.update, this);
         if (!this.synced) {
@@ -221,15 +211,14 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       case "query-awareness":
         return this.presence?.sendAll();
       case "permission-denied":
-        this.refused = true;
+        this.outbox.refuse();
         return this.fail(new SyncError("permission-denied", message.reason));
       case "saved":
-        if (this.refused) return;
-        if (this.tracker.ack(message.counter)) {
+        if (this.outbox.ack(message.counter)) {
           this.local?.setUnsaved(false);
           this.emit("saved");
         }
-        return this.requestSavedSoon(ws);
+        return;
       case "epoch":
         if (message.epoch !== this.epoch) {
           this.epoch = message.epoch;
@@ -244,40 +233,11 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (origin === LocalCopy.ORIGIN) return;
     this.local?.append(update);
     if (origin === this) return;
-    if (this.tracker.noteLocal()) {
+    if (this.outbox.local(update)) {
       this.local?.setUnsaved(true);
       this.emit("unsaved");
     }
-    if (!this.ws || this.status !== "connected") return; // the next sync step 2 carries it
-    this.pending.push(update);
-    this.timers.flush ??= this.clock.setTimeout(() => this.flush(), this.options.coalesceMs ?? COALESCE_WINDOW_MS);
   };
-
-  /** Sends the coalesced local updates as one message, then asks for a saved ack. */
-  private flush(): void {
-    this.timers.flush = null;
-    const ws = this.ws;
-    if (!ws || this.pending.length === 0) return;
-    const merged = this.pending.length === 1 ? this.pending[0]! : Y.mergeUpdates(this.pending);
-    this.pending = [];
-    ws.send(encodeSyncUpdate(merged));
-    // Before step 2 went out, changes made while connecting are not all in `pending`.
-    if (this.step2Sent) this.tracker.noteSent();
-    this.requestSavedSoon(ws);
-  }
-
-  private requestSaved(ws: WebSocketLike): void {
-    const counter = this.tracker.nextRequest();
-    if (counter !== null) ws.send(encodeSaved(counter));
-  }
-
-  /** Asks for an ack after a short delay, so a burst of sends costs one extra message, not one each. */
-  private requestSavedSoon(ws: WebSocketLike): void {
-    this.timers.savedAck ??= this.clock.setTimeout(() => {
-      this.timers.savedAck = null;
-      if (ws === this.ws) this.requestSaved(ws);
-    }, this.options.savedAckDelayMs ?? SAVED_ACK_DELAY_MS);
-  }
 
   private sendIfConnected(frame: Uint8Array): void {
     if (this.ws && this.status === "connected") this.ws.send(frame);
@@ -298,11 +258,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private detach(ws: WebSocketLike): void {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     this.ws = null;
-    this.step2Sent = false;
-    this.refused = false;
-    this.pending = [];
-    this.tracker.reset();
-    for (const name of ["flush", "savedAck", "connect"] as const) this.clearTimer(name);
+    this.outbox.detach();
+    this.clearTimer("connect");
     this.keepAlive?.stop();
     this.keepAlive = null;
     this.presence?.forgetOthers();
@@ -364,6 +321,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private stop(error: SyncError | null): void {
     this.stopped = true;
     for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(name);
+    this.outbox.clearTimers();
     this.network.close();
     this.setStatus("disconnected");
     if (error) this.fail(error);
@@ -398,7 +356,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
 
   /** Resolves once every local change so far is durably stored; rejects if the provider stops first. */
   whenSaved(): Promise<void> {
-    return this.when(() => !this.tracker.unsaved, "saved");
+    return this.when(() => !this.outbox.unsaved, "saved");
   }
 
   private when(done: () => boolean, event: "synced" | "saved"): Promise<void> {
@@ -421,8 +379,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
    */
   async destroy(): Promise<void> {
     this.presence?.destroy();
-    this.clearTimer("flush");
-    this.flush();
+    this.outbox.flush();
     this.doc.off("update", this.onDocUpdate);
     const ws = this.ws;
     if (ws) {

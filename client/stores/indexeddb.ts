@@ -144,7 +144,6 @@ export class IndexedDBStore implements OfflineStore {
     });
   }
 
-
   replace(docId: string, merged: Uint8Array): Promise<void> {
     return this.serial(async () => {
       const seq = await this.seq(docId);
@@ -158,7 +157,6 @@ export class IndexedDBStore implements OfflineStore {
     });
   }
 
-
   setMeta(docId: string, meta: StoreMeta): Promise<void> {
     return this.serial(async () => {
       await this.run("readwrite", (_updates, metaStore) => {
@@ -168,7 +166,6 @@ export class IndexedDBStore implements OfflineStore {
       });
     });
   }
-
 
   clear(docId: string): Promise<void> {
     return this.serial(async () => {
