@@ -79,7 +79,14 @@ export class DocumentObject extends DurableObject<Env> {
   private wrap(ws: WebSocket, state: ConnectionState): Connection {
     const conn: Connection = {
       state,
-      send: (data) => ws.send(data),
+      send: (data) => {
+        try {
+          ws.send(data);
+        } catch {
+          // The peer closed and its close event has not reached us yet: nothing to deliver.
+          conn.closed = true;
+        }
+      },
       close: (code, reason) => closeQuietly(ws, code, reason),
       saveState: () => ws.serializeAttachment(conn.state),
     };
