@@ -279,6 +279,7 @@ export class DocumentObject extends DurableObject<Env> {
       createdAt: this.log.getMetaNumber("created_at"),
       updatedAt: this.log.getMetaNumber("updated_at") || this.log.getMetaNumber("created_at"),
       d1: this.persistence.flushState(),
+      written: this.persistence.writeTotals(),
       quarantined: this.log.listQuarantine(),
       lastLoad: this.lastLoad,
     };
@@ -296,6 +297,7 @@ export interface DocumentStats {
   createdAt: number;
   updatedAt: number;
   d1: ReturnType<Persistence["flushState"]>;
+  written: Record<string, number>;
   quarantined: ReturnType<SqliteLog["listQuarantine"]>;
   lastLoad: LoadReport | null;
 }

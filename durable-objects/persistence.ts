@@ -132,7 +132,14 @@ export class Persistence {
   /** Replaces the snapshot and drops covered log rows in one transaction. */
   compact(room: Room, snapshot: Uint8Array, seq: number): void {
     const docId = this.docId;
-    this.log.compact(snapshot, seq, () => maybeFail(docId, "compact-before-commit"));
+    const logBytes = this.log.logBytes;
+    this.log.compact(snapshot, seq, () => {
+      // Write accounting, in the same transaction (for operators and the cost figures).
+      this.bump("log_bytes_total", logBytes);
+      this.bump("compactions", 1);
+      this.bump("snapshot_bytes_total", snapshot.length);
+      maybeFail(docId, "compact-before-commit");
+    });
     this.log.setMeta("updated_at", this.lastChangeAt || this.now());
     room.noteSnapshot(snapshot.length);
   }
@@ -177,6 +184,8 @@ export class Persistence {
       return;
     }
     this.log.setMeta("d1_generation", generation);
+    this.bump("d1_flushes", 1);
+    this.bump("d1_bytes_total", snapshot.length);
     this.log.setMeta("d1_flushed_seq", seq);
     this.log.setMeta("d1_failures", 0);
     this.retryAt = null;
@@ -205,6 +214,16 @@ export class Persistence {
   tombstone(): Uint8Array | null {
     const value = this.log.getMeta("tombstone_sv");
     return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+  }
+
+  private bump(key: "log_bytes_total" | "compactions" | "snapshot_bytes_total" | "d1_flushes" | "d1_bytes_total", by: number): void {
+    this.log.setMeta(key, this.log.getMetaNumber(key) + by);
+  }
+
+  /** Cumulative write accounting (log bytes are counted when compacted). */
+  writeTotals(): Record<string, number> {
+    const keys = ["log_bytes_total", "compactions", "snapshot_bytes_total", "d1_flushes", "d1_bytes_total"] as const;
+    return Object.fromEntries(keys.map((k) => [k, this.log.getMetaNumber(k)]));
   }
 
   flushState(): FlushState {

@@ -47,7 +47,12 @@ export type MetaKey =
   | "d1_generation"
   | "d1_flushed_seq"
   | "d1_failures"
-  | "tombstone_sv";
+  | "tombstone_sv"
+  | "log_bytes_total"
+  | "compactions"
+  | "snapshot_bytes_total"
+  | "d1_flushes"
+  | "d1_bytes_total";
 
 export class SqliteLog {
   /** Next sequence number to append; log rows have seq > snapshotSeq. */

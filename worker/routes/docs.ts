@@ -127,6 +127,7 @@ docs.openapi(
               id: z.string(), epoch: z.string(), encodedSize: z.number(), updateCount: z.number(),
               createdAt: z.number(), updatedAt: z.number(), generation: z.number(), connections: z.number(),
               quarantinedRows: z.number(),
+              written: z.record(z.string(), z.number()).describe("cumulative bytes and operations written to DO storage and D1"),
             }),
           },
         },
@@ -142,7 +143,7 @@ docs.openapi(
       {
         id, epoch: stats.epoch, encodedSize: stats.encodedBytes, updateCount: stats.updateCount,
         createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
-        connections: stats.connections, quarantinedRows: stats.quarantined.length,
+        connections: stats.connections, quarantinedRows: stats.quarantined.length, written: stats.written,
       },
       200,
     );
