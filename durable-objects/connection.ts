@@ -25,6 +25,8 @@ export interface Connection {
   saveState(): void;
   /** In-memory rate-limit window (reset by hibernation, which only happens when idle). */
   rate?: { windowStart: number; messages: number; bytes: number };
+  /** A write was refused (read role) since the last saved request: do not echo that one. */
+  refusedSinceSaved?: boolean;
   /** Set once the room closed this connection, so nothing more is sent or applied. */
   closed?: boolean;
 }

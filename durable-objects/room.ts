@@ -123,6 +123,7 @@ export class Room {
           // (and say so) when the update holds something the document does not.
           if (!Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)) {
             conn.send(encodePermissionDenied("read-only connection: update not applied"));
+            conn.refusedSinceSaved = true;
           }
           return;
         }
@@ -142,7 +143,9 @@ export class Room {
       }
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
-        conn.send(encodeSaved(message.counter));
+        // Not after a refused write: those changes were not stored (permission denied said so).
+        if (conn.refusedSinceSaved) conn.refusedSinceSaved = false;
+        else conn.send(encodeSaved(message.counter));
         return;
     }
   }

@@ -43,3 +43,27 @@ const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin
   stdio: "inherit",
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+// edgesync/tokens: createToken() for application backends (Node ≥ 18 or Workers); hono
+// (a runtime dependency) stays external.
+await build({
+  entryPoints: [join(root, "worker/tokens.ts")],
+  outfile: join(root, "dist/tokens.js"),
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["hono", "hono/*"],
+  logLevel: "warning",
+});
+const tokenTypes = spawnSync(
+  process.execPath,
+  [
+    join(root, "node_modules/typescript/bin/tsc"),
+    ...["--declaration", "--emitDeclarationOnly", "--skipLibCheck", "--strict", "--types", "node"],
+    ...["--target", "ES2022", "--module", "ES2022", "--moduleResolution", "bundler", "--outDir", join(root, "dist")],
+    join(root, "worker/tokens.ts"),
+  ],
+  { stdio: "inherit" },
+);
+if (tokenTypes.status !== 0) process.exit(tokenTypes.status ?? 1);

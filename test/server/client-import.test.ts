@@ -40,4 +40,21 @@ describe("edgesync/client package entry", () => {
     expect(result.status).toBe("disconnected");
     expect(result.failure).toMatch(/IndexedDB is not available/);
   });
+
+  it("edgesync/tokens mints tokens a Node backend can hand out (HS256, pinned)", () => {
+    const script = `
+      const { createToken } = await import("edgesync/tokens");
+      const { verify } = await import("hono/jwt");
+      const token = await createToken("backend-secret", { doc: "team:*", role: "write", ttlSeconds: 60, sub: "u1" });
+      const claims = await verify(token, "backend-secret", "HS256");
+      const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString());
+      console.log(JSON.stringify({ header, claims }));
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const { header, claims } = JSON.parse(run.stdout.trim());
+    expect(header.alg).toBe("HS256");
+    expect(claims).toMatchObject({ doc: "team:*", role: "write", sub: "u1" });
+    expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(50);
+  });
 });

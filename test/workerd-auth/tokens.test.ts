@@ -76,3 +76,15 @@ describe("token verification at the upgrade", () => {
     await socket.waitFor((m) => m[0] === 2); // permission denied: still read-only
   });
 });
+
+describe("refusals as close codes for clients that opt in (?ext=1)", () => {
+  it.each([
+    ["an expired token", 4401, (doc: string) => signed({ doc, role: "write", exp: nowSeconds() - 10 }, TEST_AUTH_SECRET)],
+    ["another document's token", 4403, () => signed({ doc: "elsewhere", role: "write", exp: later() }, TEST_AUTH_SECRET)],
+  ] as const)("%s closes with %i after the upgrade, and no Durable Object runs", async (_name, code, make) => {
+    const docId = uniqueDocId("team-a:ext");
+    const socket = await openSocket(`/sync/${docId}?ext=1&token=${encodeURIComponent(await make(docId))}`);
+    expect((await socket.closed).code).toBe(code);
+    expect(await doRan(docId)).toBe(false);
+  });
+});

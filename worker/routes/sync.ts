@@ -6,6 +6,7 @@ import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { ApiError } from "../errors";
+import { CloseCode } from "../../protocol/close-codes";
 
 export const sync = createApp();
 
@@ -23,8 +24,16 @@ sync.get("/sync/:docId", async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError(426, "upgrade_required", "this endpoint speaks WebSocket: send Upgrade: websocket");
   }
-  checkOrigin(c);
-  const handoff = await authorize(c, docId, "read");
+  let handoff;
+  try {
+    checkOrigin(c);
+    handoff = await authorize(c, docId, "read");
+  } catch (err) {
+    // Browsers cannot read an HTTP refusal of a WebSocket upgrade; clients that opt in
+    // (?ext=1, our SDK) get it as a close code instead. Still no Durable Object is touched.
+    if (err instanceof ApiError && c.req.query("ext") === "1") return refuseAsClose(err);
+    throw err;
+  }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
   const headers = new Headers();
   for (const name of ["Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"]) {
@@ -35,3 +44,17 @@ sync.get("/sync/:docId", async (c) => {
   const stub = c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(docId));
   return stub.fetch(new Request(c.req.url, { headers }));
 });
+
+/** HTTP refusals as the matching close codes, for clients that asked with ?ext=1. */
+const CLOSE_FOR_STATUS: Record<number, number> = {
+  401: CloseCode.Unauthenticated,
+  403: CloseCode.Forbidden,
+  503: CloseCode.DocumentUnavailable,
+};
+
+function refuseAsClose(err: ApiError): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  server.close(CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError, `${err.code}: ${err.message}`.slice(0, 120));
+  return new Response(null, { status: 101, webSocket: client });
+}
