@@ -1,16 +1,15 @@
 // The per-document Durable Object: a thin adapter from Cloudflare's hibernation API to the
 // transport-agnostic Room, with Persistence doing loading, compaction and D1 replication.
 import { DurableObject } from "cloudflare:workers";
+import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
-import type { Connection, ConnectionState } from "./connection";
+import type { Connection, ConnectionState, Role } from "./connection";
+import { failure, httpSync, readUpdate, renderJson, writeUpdate, type ApiFailure, type ApiResult } from "./document-api";
 import { readHandoff } from "./handoff";
 import { DocumentNotFoundError, Persistence, type LoadReport } from "./persistence";
 import { Room } from "./room";
-import { failure, httpSync, readUpdate, renderJson, writeUpdate, type ApiFailure, type ApiResult } from "./document-api";
-import type { Role } from "./connection";
-import * as Y from "yjs";
 import { D1Record } from "./storage/d1-record";
 import { SqliteLog } from "./storage/sqlite-log";
 
