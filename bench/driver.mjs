@@ -76,9 +76,14 @@ function machine() {
 
 const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
-async function measure(results, scenario, target, fn) {
+async function measure(results, scenario, target, fn, server = null) {
   const cell = (results[scenario] ??= {})[target] ??= { samples: [] };
   try {
+    // On a shared machine something else may kill a server: restart it and say so.
+    if (server && (await server.ensureUp())) {
+      cell.restarts = (cell.restarts ?? 0) + 1;
+      log(scenario, target, "server was down: restarted it");
+    }
     // Other work on the machine skews numbers: each sample records the load average before it.
     const load1 = loadavg()[0];
     const sample = await fn();
@@ -127,20 +132,20 @@ async function main() {
     const targets = (scenario) => Object.keys(TARGETS).filter((t) => wants(scenario, t));
     for (let r = 0; r < opts.repeats; r++) {
       for (const t of targets("replay")) {
-        await measure(raw, "replay", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }));
+        await measure(raw, "replay", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }), on(t));
       }
       for (const t of targets("replay")) {
-        await measure(raw, "replayBatch", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }));
+        await measure(raw, "replayBatch", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }), on(t));
       }
       for (const t of targets("fanout")) {
-        await measure(raw, "fanout", t, () => fanOut(on(t), t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }));
+        await measure(raw, "fanout", t, () => fanOut(on(t), t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }), on(t));
       }
     }
     for (const t of targets("coldLoad")) {
-      await measure(raw, "coldLoad", t, () => coldLoad(on(t), t, { ...opts, repeats: opts.repeats }));
+      await measure(raw, "coldLoad", t, () => coldLoad(on(t), t, { ...opts, repeats: opts.repeats }), on(t));
     }
     for (let r = 0; r < opts.repeats; r++) {
-      for (const t of targets("durability")) await measure(raw, "durability", t, () => durability(on(t), t, opts));
+      for (const t of targets("durability")) await measure(raw, "durability", t, () => durability(on(t), t, opts), on(t));
     }
   } finally {
     for (const server of Object.values(servers)) await server.dispose();
@@ -185,7 +190,7 @@ function summarizeAll(raw) {
       }
       const verified = cell.samples.map((s) => s.verified).filter((v) => v !== undefined && v !== null);
       out[scenario][target] = { metrics, samples: cell.samples, verified: verified.length ? verified.every(Boolean) : null,
-        ...(cell.errors ? { errors: cell.errors } : {}) };
+        ...(cell.errors ? { errors: cell.errors } : {}), ...(cell.restarts ? { restarts: cell.restarts } : {}) };
     }
   }
   return out;

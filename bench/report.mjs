@@ -120,7 +120,8 @@ export function markdown(r, jsonPath, svgPath) {
     lost.length === 0 ? "–" : lost.every((x) => x.lost === 0) ? "met" : "**missed**"]);
   out.push(table(["target", "wanted", "measured", ""], rows));
   const errors = Object.entries(r.scenarios).flatMap(([s, cells]) => Object.entries(cells).filter(([, c]) => c.errors).map(([t, c]) => `- ${s} / ${t}: ${c.errors[0].split("\n")[0]}`));
-  if (errors.length) out.push(`\nFailures:\n${errors.join("\n")}`);
+  const restarts = Object.entries(r.scenarios).flatMap(([s, cells]) => Object.entries(cells).filter(([, c]) => c.restarts).map(([t, c]) => `- ${s} / ${t}: server found dead and restarted ${c.restarts}× before a sample`));
+  if (errors.length || restarts.length) out.push(`\nFailures (samples missing from the medians above):\n${[...errors, ...restarts].join("\n")}`);
   return out.join("\n");
 }
 

@@ -196,6 +196,13 @@ export async function startServer(name, extraArgs = []) {
     /** The serving process's id (workerd, or the Node server). */
     servingPid: () => servingPid(child.pid, def.serving),
     kill: () => signal("SIGKILL"),
+    /** Restarts the server if it no longer answers (something else killed it); true if it did. */
+    ensureUp: async () => {
+      if (await answers(port)) return false;
+      await signal("SIGKILL");
+      await launch();
+      return true;
+    },
     restart: async () => {
       await signal("SIGKILL");
       await launch();

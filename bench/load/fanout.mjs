@@ -8,7 +8,7 @@ import * as Y from "yjs";
 import { config, report } from "../lib/sockets.mjs";
 
 /** How long all providers may take to connect and sync. */
-const SYNC_TIMEOUT_MS = 60_000;
+const SYNC_TIMEOUT_MS = 20_000;
 /** How long to wait, after the last write, for stragglers before counting them as missing. */
 const DRAIN_MS = 5_000;
 /** Name of the shared array the writer appends sequence numbers to. */

@@ -70,6 +70,14 @@ if (cfg.mode === "durability") {
   process.exit(0);
 }
 
+// A socket the server closes before the end marker arrived ends the run with the close code.
+for (const [role, ws] of [["writer", writer], ["reader", reader]]) {
+  ws?.on("close", (code, reason) => {
+    if (endAt !== null) return;
+    report("error", { message: `${role} socket closed by the server before the end: ${code} ${reason}` });
+    process.exit(1);
+  });
+}
 const startAt = performance.now();
 await sendAll(writer, data);
 writer.send(marker);
