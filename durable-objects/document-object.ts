@@ -140,6 +140,7 @@ export class DocumentObject extends DurableObject<Env> {
       this.fail(err);
       return;
     }
+    this.persistence.compactIfOverdue(room);
     this.scheduleAlarm(this.persistence.dueAt());
   }
 
