@@ -51,7 +51,15 @@ try {
     writer.send(f);
     if (writer.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 1));
   }
-  while (readerDoc.getText("t").length !== trace.endContent.length) await new Promise((r) => setTimeout(r, 50));
+  let lastLength = -1;
+  let lastProgress = Date.now();
+  // Compare contents, not only lengths: the text passes through the final length earlier too.
+  while (readerDoc.getText("t").length !== trace.endContent.length || readerDoc.getText("t").toString() !== trace.endContent) {
+    await new Promise((r) => setTimeout(r, 50));
+    const length = readerDoc.getText("t").length;
+    if (length !== lastLength) [lastLength, lastProgress] = [length, Date.now()];
+    if (Date.now() - lastProgress > 60_000) throw new Error(`replay stalled at ${length} of ${trace.endContent.length} chars`);
+  }
   const replayMs = Date.now() - started;
   if (readerDoc.getText("t").toString() !== trace.endContent) throw new Error("replay diverged");
   writer.close();
