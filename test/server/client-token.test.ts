@@ -79,12 +79,12 @@ describe("SyncProvider token refresh", () => {
     await Promise.all([writer.destroy(), reader.destroy(), check.destroy()]);
   });
 
-  it("asks the token function again on every attempt while the upgrade is refused", async () => {
+  it("stops with a permanent error when the token is for another document (4403 after the upgrade)", async () => {
     const docId = uniqueDocId("forbidden");
-    // A token for another document: the upgrade is refused (403) before any socket opens,
-    // which a WebSocket client only sees as a failed connection; the provider keeps retrying
-    // with backoff and asks for a token each time.
+    // The provider connects with ?ext=1, so the Worker's 403 arrives as close code 4403 (a
+    // browser could not read the HTTP status): permanent, so no retry loop.
     const calls: number[] = [];
+    const errors: SyncError[] = [];
     const wrong = new SyncProvider({
       url: server.wsUrl,
       docId,
@@ -92,7 +92,12 @@ describe("SyncProvider token refresh", () => {
       token: () => (calls.push(1), createToken(TEST_AUTH_SECRET, { doc: "other-doc", role: "write" })),
       backoff: { baseMs: 20, capMs: 100 },
     });
-    await eventually(() => calls.length >= 3, () => `token asked ${calls.length} times`);
+    wrong.on("error", (e: SyncError) => errors.push(e));
+    await eventually(() => errors.length > 0, () => `token asked ${calls.length} times, no error yet`);
+    expect(errors[0]!.code).toBe("closed");
+    expect(errors[0]!.closeCode).toBe(4403);
+    await new Promise((r) => setTimeout(r, 500)); // many backoff periods: no new attempt
+    expect(calls.length).toBe(1);
     expect(wrong.synced).toBe(false);
     await wrong.destroy();
   });
