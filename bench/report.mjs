@@ -94,7 +94,7 @@ export function markdown(r, jsonPath, svgPath) {
     }),
     ["reference", "n/a: in memory, nothing survives a restart", "", "", ""],
   ]));
-  out.push(`\n### Durability — SIGKILL ${r.params.killAfterMs / 1000} s into a replay, then restart\n`);
+  out.push(`\n### Durability — SIGKILL ${r.params.killAfterMs / 1000} s after a reader got its first update, then restart\n`);
   out.push(table(["server", "sent (per run)", "received by a reader", "received, then lost"], targetsOf(r, "durability").map((t) => {
     const s = r.scenarios.durability[t].samples;
     const list = (k) => s.map((x) => fmt(x[k])).join(", ");
@@ -120,8 +120,8 @@ export function markdown(r, jsonPath, svgPath) {
     lost.length === 0 ? "–" : lost.every((x) => x.lost === 0) ? "met" : "**missed**"]);
   out.push(table(["target", "wanted", "measured", ""], rows));
   const errors = Object.entries(r.scenarios).flatMap(([s, cells]) => Object.entries(cells).filter(([, c]) => c.errors).map(([t, c]) => `- ${s} / ${t}: ${c.errors[0].split("\n")[0]}`));
-  const restarts = Object.entries(r.scenarios).flatMap(([s, cells]) => Object.entries(cells).filter(([, c]) => c.restarts).map(([t, c]) => `- ${s} / ${t}: server found dead and restarted ${c.restarts}× before a sample`));
-  if (errors.length || restarts.length) out.push(`\nFailures (samples missing from the medians above):\n${[...errors, ...restarts].join("\n")}`);
+  const restarts = Object.entries(r.scenarios).flatMap(([s, cells]) => Object.entries(cells).filter(([, c]) => c.restarts).map(([t, c]) => `- ${s} / ${t}: server found dead (killed or crashed between samples) and restarted ${c.restarts}× before a sample`));
+  if (errors.length || restarts.length) out.push(`\nIncidents:\n${[...errors, ...restarts].join("\n")}`);
   return out.join("\n");
 }
 
