@@ -12,7 +12,6 @@ import {
   encodeSyncStep2,
   encodeSyncUpdate,
   ProtocolError,
-  validateUpdate,
   type ClientMessage,
 } from "../protocol/messages";
 import type { RoomLimits } from "./config";
@@ -165,12 +164,6 @@ export class Room {
     // A client still holding a deleted incarnation would resurrect it; drop that old content.
     const tombstone = this.opts.tombstone;
     Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);
-  }
-
-  /** Validates and applies an update from outside the WebSocket path (e.g. HTTP). */
-  applyExternalUpdate(update: Uint8Array, origin: unknown): void {
-    validateUpdate(update);
-    this.applyUpdate(update, origin);
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {

@@ -138,32 +138,22 @@ function encode(write: (encoder: encoding.Encoder) => void): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** Sync step 1: our state vector, asking the peer for what we lack. */
-export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
+function encodeSync(syncType: number, payload: Uint8Array): Uint8Array {
   return encode((e) => {
     encoding.writeVarUint(e, MessageType.Sync);
-    encoding.writeVarUint(e, SyncType.Step1);
-    encoding.writeVarUint8Array(e, stateVector);
+    encoding.writeVarUint(e, syncType);
+    encoding.writeVarUint8Array(e, payload);
   });
 }
+
+/** Sync step 1: our state vector, asking the peer for what we lack. */
+export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => encodeSync(SyncType.Step1, stateVector);
 
 /** Sync step 2: the update the peer lacks. */
-export function encodeSyncStep2(update: Uint8Array): Uint8Array {
-  return encode((e) => {
-    encoding.writeVarUint(e, MessageType.Sync);
-    encoding.writeVarUint(e, SyncType.Step2);
-    encoding.writeVarUint8Array(e, update);
-  });
-}
+export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => encodeSync(SyncType.Step2, update);
 
 /** A sync update message carrying one incremental Yjs update. */
-export function encodeSyncUpdate(update: Uint8Array): Uint8Array {
-  return encode((e) => {
-    encoding.writeVarUint(e, MessageType.Sync);
-    encoding.writeVarUint(e, SyncType.Update);
-    encoding.writeVarUint8Array(e, update);
-  });
-}
+export const encodeSyncUpdate = (update: Uint8Array): Uint8Array => encodeSync(SyncType.Update, update);
 
 /** An awareness message wrapping an encoded awareness update. */
 export function encodeAwareness(update: Uint8Array): Uint8Array {
