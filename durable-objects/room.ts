@@ -119,8 +119,9 @@ export class Room {
       case "sync-update":
         if (!canWrite(conn.state.role)) {
           // Stock clients answer our step 1 with a step 2 even when read-only; only refuse
-          // (and say so) when the update holds something the document does not.
-          if (!Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)) {
+          // (and say so) when it holds something the document does not. The check scans the
+          // document, so it runs for step 2 (once per connection), not for every update.
+          if (message.kind === "sync-update" || !Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)) {
             conn.send(encodePermissionDenied("read-only connection: update not applied"));
             conn.refusedSinceSaved = true;
           }
