@@ -147,6 +147,10 @@ try {
   cdp?.close();
   if (tracer) (tracer.kill("SIGINT"), await new Promise((r) => tracer.on("exit", r)));
   console.log(`${targetName}: ${result.messages} messages, ${result.rate.toFixed(0)}/s, wall ${wallMs} ms (incl. load process start)`);
+  if (result.batches) {
+    const { count, frames, largest } = result.batches;
+    console.log(`  batches: ${count} for ${frames} frames (mean ${(frames / Math.max(1, count)).toFixed(1)}, largest ${largest})`);
+  }
   for (const p of all) {
     const used = cpuMs(p.pid) - (before.get(p.pid) ?? 0);
     const role = p.pid === serving ? "serving" : p.comm;

@@ -39,10 +39,16 @@ export async function keystrokeReplay(server, targetName, { trace, batch, txns }
   const frames = prepareFrames(trace, batch, txns);
   const doc = freshDoc(`replay-b${batch}`);
   const url = target.socketUrl(server.base, doc);
-  return runLoad("replay", {
+  const result = await runLoad("replay", {
     writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
     framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "throughput",
   });
+  if (targetName === "edgesync") {
+    // How the frames were grouped into batches (one transaction, log row and broadcast each).
+    const meta = await fetch(`${server.base.replace(/^ws/, "http")}/v1/docs/${encodeURIComponent(doc)}`).then((r) => r.json()).catch(() => null);
+    if (meta?.batches) result.batches = meta.batches;
+  }
+  return result;
 }
 
 /** Fan-out: one writer at `rate` updates/s for `seconds`, `readers` real providers; latency in ms. */

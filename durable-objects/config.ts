@@ -26,6 +26,12 @@ export interface RoomLimits {
   flushRetryBaseMs: number;
   /** Cap on the D1 flush retry delay. */
   flushRetryMaxMs: number;
+  /** Queued WebSocket frames that are handled at once, without waiting for more. */
+  batchMaxMessages: number;
+  /** Queued bytes that are handled at once. */
+  batchMaxBytes: number;
+  /** Longest a frame waits for others to join its batch while frames keep arriving. */
+  batchMaxWaitMs: number;
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
@@ -41,6 +47,9 @@ export const DEFAULT_LIMITS: RoomLimits = {
   flushMaxDelayMs: 30_000,
   flushRetryBaseMs: 1_000,
   flushRetryMaxMs: 5 * 60_000,
+  batchMaxMessages: 256,
+  batchMaxBytes: 1024 * 1024,
+  batchMaxWaitMs: 5,
 };
 
 /** Environment variable names for each limit (string values parsed as integers). */
@@ -57,6 +66,9 @@ const ENV_NAMES: Record<keyof RoomLimits, string> = {
   flushMaxDelayMs: "D1_FLUSH_MAX_DELAY_MS",
   flushRetryBaseMs: "D1_FLUSH_RETRY_BASE_MS",
   flushRetryMaxMs: "D1_FLUSH_RETRY_MAX_MS",
+  batchMaxMessages: "BATCH_MAX_MESSAGES",
+  batchMaxBytes: "BATCH_MAX_BYTES",
+  batchMaxWaitMs: "BATCH_MAX_WAIT_MS",
 };
 
 /** Reads limits from environment variables, falling back to the defaults. */

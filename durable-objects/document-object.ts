@@ -26,6 +26,10 @@ export class DocumentObject extends DurableObject<Env> {
   private lastLoad: LoadReport | null = null;
   /** Mirror of the scheduled alarm time, so the hot path rarely touches the alarm API. */
   private alarmAt: number | null = null;
+  /** Frames received and not yet handled (see webSocketMessage). */
+  private readonly inbox = new Inbox();
+  /** Batches handled since this instance started (memory only; see DocumentStats). */
+  private readonly batches = { count: 0, frames: 0, largest: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -97,6 +101,7 @@ export class DocumentObject extends DurableObject<Env> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
+    await this.drain();
     const handoff = readHandoff(request.headers);
     const { 0: client, 1: server } = new WebSocketPair();
     let room: Room;
@@ -126,16 +131,55 @@ export class DocumentObject extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /**
+   * Frames are queued and handled together: each WebSocket event costs the runtime far more
+   * than applying one keystroke, and a batch is one Yjs transaction, one log row, one commit
+   * and one broadcast instead of one each per frame. The queue is drained on a zero-delay timer
+   * (after the runtime has delivered whatever frames were already waiting), or at once when
+   * it is full or its oldest frame has waited too long (timers can lag while frames keep
+   * arriving), and before any other event so that order is kept. Nothing is sent before the
+   * batch is written, and output gates hold it until the write is committed.
+   */
   override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    const inbox = this.inbox;
+    if (inbox.frames.length === 0) inbox.since = Date.now();
+    inbox.frames.push({ ws, data: message });
+    inbox.bytes += typeof message === "string" ? message.length : message.byteLength;
+    if (
+      inbox.frames.length >= this.limits.batchMaxMessages ||
+      inbox.bytes >= this.limits.batchMaxBytes ||
+      Date.now() - inbox.since >= this.limits.batchMaxWaitMs
+    ) {
+      return this.drain();
+    }
+    inbox.timer ??= setTimeout(() => {
+      inbox.timer = null;
+      void this.drain();
+    }, 0);
+  }
+
+  /** Handles every queued frame in order (see webSocketMessage). */
+  private async drain(): Promise<void> {
+    if (this.inbox.frames.length === 0) return;
     let room: Room;
     try {
       room = this.room ?? (await this.ready());
     } catch {
-      return closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+      const sockets = new Set(this.inbox.frames.map((f) => f.ws));
+      this.inbox.clear();
+      for (const ws of sockets) closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+      return;
     }
-    const conn = this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState);
+    const frames = this.inbox.frames.map(({ ws, data }) => ({
+      conn: this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState),
+      data,
+    }));
+    this.inbox.clear();
+    this.batches.count++;
+    this.batches.frames += frames.length;
+    this.batches.largest = Math.max(this.batches.largest, frames.length);
     try {
-      room.handleMessage(conn, message);
+      room.handleMessages(frames);
     } catch (err) {
       this.fail(err);
       return;
@@ -145,6 +189,7 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.drain(); // frames sent before the close are applied first
     const conn = this.connections.get(ws);
     this.connections.delete(ws);
     if (conn && this.room) this.room.onClose(conn);
@@ -152,6 +197,7 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.drain();
     const conn = this.connections.get(ws);
     this.connections.delete(ws);
     if (conn && this.room) this.room.onClose(conn);
@@ -159,6 +205,7 @@ export class DocumentObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    await this.drain();
     if (this.persistence.docId === null) return; // deleted, nothing left to do
     const room = await this.ready();
     this.scheduleAlarm(room.expireTokens());
@@ -196,6 +243,7 @@ export class DocumentObject extends DurableObject<Env> {
 
   /** Loads an existing document for a REST call, or returns a 404/503 failure. */
   private async existing(docId: string, create = false): Promise<Room | ApiFailure> {
+    await this.drain(); // a request sees every frame received before it
     try {
       return await this.ready(docId, create);
     } catch (err) {
@@ -259,11 +307,13 @@ export class DocumentObject extends DurableObject<Env> {
 
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */
   async persistNow(): Promise<void> {
+    await this.drain();
     await this.persistence.run(await this.ready(), { compact: true, flush: true });
   }
 
   /** Operational facts about the document (loads it if needed). */
   async stats(): Promise<DocumentStats> {
+    await this.drain();
     return this.statsOf(await this.ready());
   }
 
@@ -282,6 +332,7 @@ export class DocumentObject extends DurableObject<Env> {
       written: this.persistence.writeTotals(),
       quarantined: this.log.listQuarantine(),
       lastLoad: this.lastLoad,
+      batches: { ...this.batches },
     };
   }
 }
@@ -300,6 +351,24 @@ export interface DocumentStats {
   written: Record<string, number>;
   quarantined: ReturnType<SqliteLog["listQuarantine"]>;
   lastLoad: LoadReport | null;
+  /** WebSocket frames handled since the object last started, and in how many batches. */
+  batches: { count: number; frames: number; largest: number };
+}
+
+/** Frames waiting to be handled as one batch. */
+class Inbox {
+  frames: { ws: WebSocket; data: ArrayBuffer | string }[] = [];
+  bytes = 0;
+  /** When the oldest waiting frame arrived. */
+  since = 0;
+  timer: ReturnType<typeof setTimeout> | null = null;
+
+  clear(): void {
+    this.frames = [];
+    this.bytes = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

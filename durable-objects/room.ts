@@ -36,6 +36,12 @@ export class DocumentTooLargeError extends Error {
   override name = "DocumentTooLargeError";
 }
 
+/** One frame as received, with the connection it came from. */
+export interface InboundFrame {
+  conn: Connection;
+  data: ArrayBuffer | string;
+}
+
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
   readonly presence = new Presence(this.doc);
@@ -67,6 +73,7 @@ export class Room {
   encodedSize(): number {
     const size = Y.encodeStateAsUpdate(this.doc).length;
     this.sizeEstimate = size;
+    this.pendingBytes = 0; // the exact size includes an open transaction's changes
     return size;
   }
 
@@ -84,30 +91,87 @@ export class Room {
 
   /** Handles one frame. Bad frames close only this connection; nothing is applied from them. */
   handleMessage(conn: Connection, data: ArrayBuffer | string): void {
-    if (conn.closed) return;
+    this.handleMessages([{ conn, data }]);
+  }
+
+  /**
+   * Handles frames in arrival order. Consecutive updates from one connection are applied in
+   * one Yjs transaction, so they are stored as one log row and broadcast as one message (the
+   * transaction's own update, not a merge of the inputs); anything else ends the run first, so
+   * replies — and the saved echo above all — still follow every write before them.
+   */
+  handleMessages(frames: readonly InboundFrame[]): void {
+    let runConn: Connection | null = null;
+    let run: Uint8Array[] = [];
+    for (const { conn, data } of frames) {
+      const message = this.admit(conn, data);
+      if (!message) continue;
+      if ((message.kind === "sync-update" || message.kind === "sync-step2") && canWrite(conn.state.role)) {
+        if (runConn !== conn) {
+          if (runConn) this.applyRun(runConn, run);
+          runConn = conn;
+          run = [];
+        }
+        run.push(message.update);
+        continue;
+      }
+      if (runConn) this.applyRun(runConn, run);
+      runConn = null;
+      this.dispatch(conn, message);
+    }
+    if (runConn) this.applyRun(runConn, run);
+  }
+
+  /** Checks size, rate, expiry and encoding; closes the connection and returns null on failure. */
+  private admit(conn: Connection, data: ArrayBuffer | string): ClientMessage | null {
+    if (conn.closed) return null;
     const bytes = typeof data === "string" ? data.length : data.byteLength;
     if (bytes > this.opts.limits.maxMessageBytes) {
-      return this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
+      this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
+      return null;
     }
     if (!this.withinRate(conn, bytes)) {
-      return this.close(conn, CloseCode.RateLimited, "rate limit exceeded");
+      this.close(conn, CloseCode.RateLimited, "rate limit exceeded");
+      return null;
     }
     const { exp } = conn.state;
     if (exp !== null && this.now() >= exp * 1000) {
-      return this.close(conn, CloseCode.Unauthenticated, "token expired");
+      this.close(conn, CloseCode.Unauthenticated, "token expired");
+      return null;
     }
     if (typeof data === "string") {
       // "ping" is answered by the runtime's auto-response and never reaches us.
-      return this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
+      this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
+      return null;
     }
-    let message: ClientMessage;
     try {
-      message = decodeClientMessage(new Uint8Array(data));
+      return decodeClientMessage(new Uint8Array(data));
     } catch (err) {
-      if (err instanceof ProtocolError) return this.close(conn, CloseCode.ProtocolError, err.message);
+      if (err instanceof ProtocolError) {
+        this.close(conn, CloseCode.ProtocolError, err.message);
+        return null;
+      }
       throw err;
     }
-    this.dispatch(conn, message);
+  }
+
+  /** Applies validated updates from one writer in one transaction; 4413 stops the run. */
+  private applyRun(conn: Connection, updates: Uint8Array[]): void {
+    try {
+      this.doc.transact(() => {
+        for (const update of updates) {
+          if (conn.closed) return;
+          try {
+            this.applyUpdate(update, conn);
+          } catch (err) {
+            if (!(err instanceof DocumentTooLargeError)) throw err;
+            this.close(conn, CloseCode.DocumentTooLarge, err.message);
+          }
+        }
+      }, conn);
+    } finally {
+      this.pendingBytes = 0;
+    }
   }
 
   private dispatch(conn: Connection, message: ClientMessage): void {
@@ -127,13 +191,7 @@ export class Room {
           }
           return;
         }
-        try {
-          this.applyUpdate(message.update, conn);
-        } catch (err) {
-          if (err instanceof DocumentTooLargeError) return this.close(conn, CloseCode.DocumentTooLarge, err.message);
-          throw err;
-        }
-        return;
+        return this.applyRun(conn, [message.update]);
       case "awareness":
         return this.onAwareness(conn, message.entries, message.update);
       case "query-awareness": {
@@ -152,12 +210,14 @@ export class Room {
 
   /**
    * Applies a validated update from `origin` (a connection, or another source such as HTTP).
-   * The effective change is logged and broadcast by the doc's update handler.
+   * The effective change is logged and broadcast by the doc's update handler (at the end of
+   * the enclosing transaction, when called inside one).
    * @throws DocumentTooLargeError when the update would exceed the size limit (nothing applied).
    */
   applyUpdate(update: Uint8Array, origin: unknown): void {
     const max = this.opts.limits.maxDocBytes;
-    if (this.sizeEstimate + update.length > max && this.encodedSize() + update.length > max) {
+    // The estimate only grows, so the exact (costly) size is computed only near the limit.
+    if (this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max) {
       throw new DocumentTooLargeError(
         `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
       );
@@ -165,7 +225,11 @@ export class Room {
     // A client still holding a deleted incarnation would resurrect it; drop that old content.
     const tombstone = this.opts.tombstone;
     Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);
+    // Counted until the transaction ends and its update event adds the stored size.
+    if (this.doc._transaction) this.pendingBytes += update.length;
   }
+  /** Bytes applied in the open transaction and not yet counted in sizeEstimate. */
+  private pendingBytes = 0;
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     if (this.loading) return;
@@ -173,6 +237,7 @@ export class Room {
     // it is committed, so anything a client receives is on disk.
     const seq = this.opts.log.append(update);
     this.sizeEstimate += update.length;
+    this.pendingBytes = 0;
     this.opts.onChange(seq, update.length);
     const message = encodeSyncUpdate(update);
     for (const conn of this.opts.connections()) {

@@ -9,10 +9,13 @@ import { SyncedDoc, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
 const stats = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
 
+/** Types words one round trip apart, so each is its own batch and log row. */
 async function typeWords(writer: SyncedDoc, reader: SyncedDoc, words: number, tag: string) {
   const text = writer.doc.getText("t");
-  for (let i = 0; i < words; i++) text.insert(text.length, `${tag}${i} `);
-  await reader.waitForText(text.toString());
+  for (let i = 0; i < words; i++) {
+    text.insert(text.length, `${tag}${i} `);
+    await reader.waitForText(text.toString());
+  }
 }
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
@@ -43,7 +46,7 @@ describe("compaction", () => {
     expect(Y.encodeStateVector(fresh.doc)).toEqual(Y.encodeStateVector(writer.doc));
     expect(fresh.doc.getText("t").toJSON()).toEqual(writer.doc.getText("t").toJSON());
     expect((await stats(docId)).encodedBytes).toBe(Y.encodeStateAsUpdate(writer.doc).length);
-  });
+  }, 30_000);
 
   it("survives a compaction that fails before commit, then compacts on retry", async () => {
     const docId = uniqueDocId();
@@ -71,5 +74,5 @@ describe("compaction", () => {
     const reloaded = await SyncedDoc.open(docId);
     await reloaded.waitForText(writer.doc.getText("t").toString());
     expect(Y.encodeStateVector(reloaded.doc)).toEqual(Y.encodeStateVector(writer.doc));
-  });
+  }, 30_000);
 });

@@ -128,6 +128,9 @@ docs.openapi(
               createdAt: z.number(), updatedAt: z.number(), generation: z.number(), connections: z.number(),
               quarantinedRows: z.number(),
               written: z.record(z.string(), z.number()).describe("cumulative bytes and operations written to DO storage and D1"),
+              batches: z
+                .object({ count: z.number(), frames: z.number(), largest: z.number() })
+                .describe("WebSocket frames handled since the Durable Object last started, in how many batches, and the largest"),
             }),
           },
         },
@@ -144,6 +147,7 @@ docs.openapi(
         id, epoch: stats.epoch, encodedSize: stats.encodedBytes, updateCount: stats.updateCount,
         createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
         connections: stats.connections, quarantinedRows: stats.quarantined.length, written: stats.written,
+        batches: stats.batches,
       },
       200,
     );
