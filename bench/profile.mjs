@@ -1,11 +1,12 @@
-// `node bench/profile.mjs <target> [--txns N] [--strace]`: one keystroke replay against one target,
+// `node bench/profile.mjs <target> [--txns N] [--strace] [--fanout]`: one keystroke replay (or
+// the fan-out scenario, per-message figures then per writer update) against one target,
 // with CPU time per process, a V8 CPU profile of the workerd isolate, and optionally syscall counts.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { BENCH, freePort, processTree, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
-import { keystrokeReplay } from "./scenarios.mjs";
+import { fanOut, keystrokeReplay } from "./scenarios.mjs";
 
 /** Transactions replayed (one per message) while profiling. */
 const DEFAULT_TXNS = 20_000;
@@ -20,6 +21,8 @@ const args = process.argv.slice(2);
 const targetName = args[0];
 const txns = args.includes("--txns") ? Number(args[args.indexOf("--txns") + 1]) : DEFAULT_TXNS;
 const withStrace = args.includes("--strace");
+/** Profile the fan-out scenario (1 writer at 100 updates/s for 10 s, 50 readers) instead. */
+const fanout = args.includes("--fanout");
 const target = TARGETS[targetName];
 if (!target) throw new Error(`usage: node bench/profile.mjs <${Object.keys(TARGETS).join("|")}> [--txns N] [--strace]`);
 const workerd = target.server !== "reference" && target.server !== "hocuspocus";
@@ -141,8 +144,11 @@ try {
     await cdp.send("Profiler.start");
   }
   const wall0 = Date.now();
-  const result = await keystrokeReplay(server, targetName, { trace: "automerge-paper", batch: 1, txns });
+  const result = fanout
+    ? { ...(await fanOut(server, targetName, { readers: 50, rate: 100, seconds: 10 })), rate: 100, messages: 1000 }
+    : await keystrokeReplay(server, targetName, { trace: "automerge-paper", batch: 1, txns });
   const wallMs = Date.now() - wall0;
+  if (fanout) console.log(`fan-out latency ms: p50 ${result.p50.toFixed(1)}, p99 ${result.p99.toFixed(1)}, max ${result.max.toFixed(1)}`);
   const profile = cdp ? (await cdp.send("Profiler.stop")).profile : null;
   cdp?.close();
   if (tracer) (tracer.kill("SIGINT"), await new Promise((r) => tracer.on("exit", r)));

@@ -134,21 +134,26 @@ export class DocumentObject extends DurableObject<Env> {
   /**
    * Frames are queued and handled together: each WebSocket event costs the runtime far more
    * than applying one keystroke, and a batch is one Yjs transaction, one log row, one commit
-   * and one broadcast instead of one each per frame. The queue is drained on a zero-delay timer
-   * (after the runtime has delivered whatever frames were already waiting), or at once when
-   * it is full or its oldest frame has waited too long (timers can lag while frames keep
-   * arriving), and before any other event so that order is kept. Nothing is sent before the
+   * and one broadcast instead of one each per frame. A frame after a quiet spell is handled at
+   * once; while frames keep coming the queue is drained on a zero-delay timer (after the
+   * runtime has delivered whatever frames were already waiting), or at once when it is full
+   * or its oldest frame has waited too long (timers lag while frames keep arriving), and
+   * before any other event so that order is kept. Nothing is sent before the
    * batch is written, and output gates hold it until the write is committed.
    */
   override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
     const inbox = this.inbox;
-    if (inbox.frames.length === 0) inbox.since = Date.now();
+    const now = Date.now();
+    // A frame after a quiet spell is handled at once: waiting would only add latency.
+    const quiet = inbox.frames.length === 0 && now - inbox.drainedAt >= this.limits.batchMaxWaitMs;
+    if (inbox.frames.length === 0) inbox.since = now;
     inbox.frames.push({ ws, data: message });
     inbox.bytes += typeof message === "string" ? message.length : message.byteLength;
     if (
+      quiet ||
       inbox.frames.length >= this.limits.batchMaxMessages ||
       inbox.bytes >= this.limits.batchMaxBytes ||
-      Date.now() - inbox.since >= this.limits.batchMaxWaitMs
+      now - inbox.since >= this.limits.batchMaxWaitMs
     ) {
       return this.drain();
     }
@@ -175,6 +180,7 @@ export class DocumentObject extends DurableObject<Env> {
       data,
     }));
     this.inbox.clear();
+    this.inbox.drainedAt = Date.now();
     this.batches.count++;
     this.batches.frames += frames.length;
     this.batches.largest = Math.max(this.batches.largest, frames.length);
@@ -361,6 +367,8 @@ class Inbox {
   bytes = 0;
   /** When the oldest waiting frame arrived. */
   since = 0;
+  /** When frames were last handled. */
+  drainedAt = 0;
   timer: ReturnType<typeof setTimeout> | null = null;
 
   clear(): void {
