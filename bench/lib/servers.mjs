@@ -147,7 +147,9 @@ export async function startServer(name, extraArgs = []) {
     child = spawn(process.execPath, [script, ...args, ...extraArgs], {
       cwd: def.cwd?.() ?? ROOT,
       detached: true, // own process group: stop/kill reach wrangler's workerd too
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", HOST, PORT: String(port), ...extraEnv },
+      // X_LOCAL_OBSERVABILITY: wrangler dev's local trace store writes every invocation to SQLite
+      // on the Worker's thread; `npm start` turns it off, and so does every workerd peer here.
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false", CI: "true", NO_COLOR: "1", HOST, PORT: String(port), ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);

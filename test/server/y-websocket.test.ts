@@ -1,5 +1,7 @@
 // Stock y-websocket clients against the real server (wrangler dev + workerd, as `npm start`
 // runs it): convergence, a keystroke-level trace replay, and a restart after SIGKILL.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../helpers/server";
 import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
@@ -58,6 +60,11 @@ describe("stock y-websocket providers", () => {
     const loadMs = performance.now() - loadStarted;
     expect(fresh.doc.getText("t").toString()).toBe(trace.endContent);
     console.log(`trace replay: ${trace.txns.length} transactions in ${Math.round(replayMs)} ms; fresh client load ${Math.round(loadMs)} ms`);
+    // wrangler dev's local trace store records every invocation and writes them in batches of
+    // 20,480 on the Worker's thread; after this flood that stalled the whole server for ~5 s.
+    // `npm start` turns it off, so it recorded nothing.
+    const traces = join(server.persistTo, "v3", "observability");
+    expect(existsSync(traces) ? readdirSync(traces, { recursive: true }) : []).toEqual([]);
     writer.destroy();
     watcher.destroy();
     fresh.destroy();
