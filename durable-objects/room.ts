@@ -52,7 +52,16 @@ export class Room {
   constructor(private readonly opts: RoomOptions) {
     this.now = opts.now ?? Date.now;
     this.doc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
+    // Any transaction may change the encoded state (even one that only parks pending structs).
+    this.doc.on("afterTransaction", () => (this.fullState = null));
   }
+
+  /**
+   * The whole document encoded as one update, kept while no transaction has run since: a fresh
+   * client (empty state vector) gets these bytes instead of a new encoding, and right after a
+   * load they are the stored snapshot itself.
+   */
+  private fullState: Uint8Array | null = null;
 
   /** Builds the document from a snapshot and log entries without writing anything back. */
   loadFrom(snapshot: Uint8Array | null, log: { data: Uint8Array }[]): void {
@@ -66,6 +75,7 @@ export class Room {
       this.loading = false;
     }
     this.sizeEstimate = (snapshot?.length ?? 0) + log.reduce((n, e) => n + e.data.length, 0);
+    if (snapshot && log.length === 0) this.fullState = snapshot;
   }
   private loading = false;
 
@@ -177,7 +187,12 @@ export class Room {
   private dispatch(conn: Connection, message: ClientMessage): void {
     switch (message.kind) {
       case "sync-step1":
-        conn.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+        if (isEmptyStateVector(message.stateVector)) {
+          this.fullState ??= Y.encodeStateAsUpdate(this.doc);
+          conn.send(encodeSyncStep2(this.fullState));
+        } else {
+          conn.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+        }
         return;
       case "sync-step2":
       case "sync-update":
@@ -325,4 +340,9 @@ function truncateReason(reason: string): string {
   let cut = reason.slice(0, 120);
   while (encoder.encode(cut + "…").length > 123) cut = cut.slice(0, -1);
   return cut + "…";
+}
+
+/** True for the state vector of an empty document (a client that has nothing yet). */
+function isEmptyStateVector(sv: Uint8Array): boolean {
+  return sv.length === 0 || (sv.length === 1 && sv[0] === 0);
 }

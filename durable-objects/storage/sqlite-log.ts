@@ -2,6 +2,7 @@
 // chunked snapshot, in the DO's synchronous SQLite (writes are covered by output gates).
 import { CHUNK_BYTES } from "../config";
 import { joinChunks, splitChunks } from "./chunks";
+import { crc32 } from "./crc32";
 
 /** The subset of Cloudflare's SqlStorage this store uses. */
 export interface Sql {
@@ -44,6 +45,7 @@ export type MetaKey =
   | "updated_at"
   | "snapshot_seq"
   | "snapshot_bytes"
+  | "snapshot_crc32"
   | "d1_generation"
   | "d1_flushed_seq"
   | "d1_failures"
@@ -105,7 +107,10 @@ export class SqliteLog {
     if (parts.length > 0) {
       const bytes = joinChunks(parts.map((p) => new Uint8Array(p.data)));
       try {
-        validate(bytes);
+        // The snapshot is the bytes Y.encodeStateAsUpdate produced at compaction; when they are
+        // unchanged (same CRC-32) a second full decode only to validate them is skipped. A
+        // snapshot written before checksums existed, or one that changed, is decoded.
+        if (this.getMeta("snapshot_crc32") !== crc32(bytes)) validate(bytes);
         snapshot = bytes;
       } catch (err) {
         quarantined.push(this.quarantine("snapshot", (err as Error).message, bytes));
@@ -175,6 +180,7 @@ export class SqliteLog {
       }
       this.setMeta("snapshot_seq", throughSeq);
       this.setMeta("snapshot_bytes", snapshot.length);
+      this.setMeta("snapshot_crc32", crc32(snapshot));
       this.sql.exec("DELETE FROM es_log WHERE seq <= ?", throughSeq);
       beforeCommit?.();
     });
