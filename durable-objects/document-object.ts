@@ -324,7 +324,9 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   private statsOf(room: Room): DocumentStats {
+    const snapshotPending = room.snapshotPending; // read before encodedSize applies it
     return {
+      snapshotPending,
       docId: this.persistence.docId ?? "",
       epoch: this.persistence.epoch,
       connections: this.connections.size,
@@ -357,6 +359,8 @@ export interface DocumentStats {
   written: Record<string, number>;
   quarantined: ReturnType<SqliteLog["listQuarantine"]>;
   lastLoad: LoadReport | null;
+  /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
+  snapshotPending: boolean;
   /** WebSocket frames handled since the object last started, and in how many batches. */
   batches: { count: number; frames: number; largest: number };
 }

@@ -21,6 +21,8 @@ export interface LoadReport {
   source: "storage" | "d1" | "new";
   quarantined: QuarantinedRow[];
   ms: number;
+  /** The snapshot was left to be applied when first needed (see Room.loadFrom). */
+  deferred: boolean;
 }
 
 export interface FlushState {
@@ -64,14 +66,14 @@ export class Persistence {
     const started = this.now();
     maybeFail(docId, "load");
     if (!this.log.isEmpty()) {
-      const { snapshot, log, quarantined } = this.log.load(validateUpdate);
+      const { snapshot, log, snapshotStateVector, quarantined } = this.log.load(validateUpdate);
       for (const row of quarantined) {
         console.error(`edgesync: quarantined corrupt row ${row.source} of ${docId}: ${row.reason}`);
       }
-      room.loadFrom(snapshot, log);
+      room.loadFrom(snapshot, log, snapshotStateVector);
       if (this.log.getMeta("doc_id") === undefined) this.log.setMeta("doc_id", docId);
       if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq")) this.firstUnflushedAt = this.now();
-      return { source: "storage", quarantined, ms: this.now() - started };
+      return { source: "storage", quarantined, ms: this.now() - started, deferred: room.snapshotPending };
     }
     const record = await this.d1.get(docId);
     if (record) {
@@ -79,7 +81,7 @@ export class Persistence {
       validateUpdate(snapshot);
       room.loadFrom(snapshot, []);
       // Only now, with everything read, does hydration write: D1's state becomes ours.
-      this.log.compact(snapshot, record.flushedSeq);
+      this.log.compact(snapshot, record.flushedSeq, Y.encodeStateVector(room.doc));
       this.log.setMeta("doc_id", docId);
       this.log.setMeta("epoch", record.epoch);
       this.log.setMeta("created_at", record.createdAt);
@@ -87,13 +89,13 @@ export class Persistence {
       this.log.setMeta("d1_generation", record.generation);
       this.log.setMeta("d1_flushed_seq", record.flushedSeq);
       this.log.load(validateUpdate); // re-reads sequence numbers
-      return { source: "d1", quarantined: [], ms: this.now() - started };
+      return { source: "d1", quarantined: [], ms: this.now() - started, deferred: false };
     }
     if (!create) throw new DocumentNotFoundError(`document ${docId} does not exist`);
     this.log.setMeta("doc_id", docId);
     this.log.setMeta("epoch", crypto.randomUUID());
     this.log.setMeta("created_at", this.now());
-    return { source: "new", quarantined: [], ms: this.now() - started };
+    return { source: "new", quarantined: [], ms: this.now() - started, deferred: false };
   }
 
   /** Records a stored change (called on the hot path: memory only). */
@@ -156,7 +158,8 @@ export class Persistence {
   compact(room: Room, snapshot: Uint8Array, seq: number): void {
     const docId = this.docId;
     const logBytes = this.log.logBytes;
-    this.log.compact(snapshot, seq, () => {
+    // The state vector of `snapshot`: callers encode both from the document in one synchronous step.
+    this.log.compact(snapshot, seq, Y.encodeStateVector(room.doc), () => {
       // Write accounting, in the same transaction (for operators and the issue's cost figures).
       this.bump("log_bytes_total", logBytes);
       this.bump("compactions", 1);

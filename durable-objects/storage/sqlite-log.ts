@@ -28,6 +28,11 @@ export interface LoadedState {
   snapshot: Uint8Array | null;
   /** Log entries after the snapshot, in order. */
   log: LogEntry[];
+  /**
+   * The snapshot's state vector as stored beside it at compaction, when the snapshot's bytes
+   * are unchanged since (its CRC-32 matched); null otherwise.
+   */
+  snapshotStateVector: Uint8Array | null;
 }
 
 const SCHEMA = `
@@ -46,6 +51,7 @@ export type MetaKey =
   | "snapshot_seq"
   | "snapshot_bytes"
   | "snapshot_crc32"
+  | "snapshot_sv"
   | "d1_generation"
   | "d1_flushed_seq"
   | "d1_failures"
@@ -82,6 +88,11 @@ export class SqliteLog {
     return typeof value === "number" ? value : fallback;
   }
 
+  getMetaBytes(key: MetaKey): Uint8Array | null {
+    const value = this.getMeta(key);
+    return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+  }
+
   setMeta(key: MetaKey, value: SqlStorageValue | Uint8Array): void {
     this.sql.exec("INSERT OR REPLACE INTO es_meta (key, value) VALUES (?, ?)", key, value);
   }
@@ -103,6 +114,7 @@ export class SqliteLog {
   load(validate: (update: Uint8Array) => void): LoadedState & { quarantined: QuarantinedRow[] } {
     const quarantined: QuarantinedRow[] = [];
     let snapshot: Uint8Array | null = null;
+    let snapshotStateVector: Uint8Array | null = null;
     const parts = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part").toArray();
     if (parts.length > 0) {
       const bytes = joinChunks(parts.map((p) => new Uint8Array(p.data)));
@@ -111,6 +123,7 @@ export class SqliteLog {
         // unchanged (same CRC-32) a second full decode only to validate them is skipped. A
         // snapshot written before checksums existed, or one that changed, is decoded.
         if (this.getMeta("snapshot_crc32") !== crc32(bytes)) validate(bytes);
+        else snapshotStateVector = this.getMetaBytes("snapshot_sv");
         snapshot = bytes;
       } catch (err) {
         quarantined.push(this.quarantine("snapshot", (err as Error).message, bytes));
@@ -145,7 +158,7 @@ export class SqliteLog {
     this.nextSeq = Math.max(snapshotSeq, lastSeq, maxRow) + 1;
     this.logRows = log.length;
     this.logBytes = log.reduce((n, e) => n + e.data.length, 0);
-    return { snapshot, log, quarantined };
+    return { snapshot, log, snapshotStateVector, quarantined };
   }
 
   /** Appends one update to the log (one INSERT per 512 KiB part) and returns its sequence number. */
@@ -169,9 +182,11 @@ export class SqliteLog {
    * Replaces the snapshot with `snapshot`, which must cover every log row up to `throughSeq`,
    * and deletes those rows — in one transaction, so a failure part way leaves the old state.
    * Running it twice with the same arguments leaves the same state (idempotent).
+   * `stateVector` is the snapshot's, kept beside it so a load can answer sync step 1 before
+   * applying the snapshot (null when the caller does not have it).
    * `beforeCommit` runs inside the transaction after all writes (a fault-injection seam).
    */
-  compact(snapshot: Uint8Array, throughSeq: number, beforeCommit?: () => void): void {
+  compact(snapshot: Uint8Array, throughSeq: number, stateVector: Uint8Array | null, beforeCommit?: () => void): void {
     this.transaction(() => {
       this.sql.exec("DELETE FROM es_snapshot");
       const parts = splitChunks(snapshot, CHUNK_BYTES);
@@ -181,6 +196,8 @@ export class SqliteLog {
       this.setMeta("snapshot_seq", throughSeq);
       this.setMeta("snapshot_bytes", snapshot.length);
       this.setMeta("snapshot_crc32", crc32(snapshot));
+      if (stateVector) this.setMeta("snapshot_sv", stateVector);
+      else this.sql.exec("DELETE FROM es_meta WHERE key = 'snapshot_sv'");
       this.sql.exec("DELETE FROM es_log WHERE seq <= ?", throughSeq);
       beforeCommit?.();
     });

@@ -77,17 +77,20 @@ export async function openSocket(path: string, headers: Record<string, string> =
 
 /** A Y.Doc kept in sync over a TestSocket with the y-protocols sync messages. */
 export class SyncedDoc {
-  readonly doc = new Y.Doc();
   private seen = 0;
-  constructor(readonly socket: TestSocket) {
+  /** `doc` may already hold content (a returning client); by default it is empty. */
+  constructor(
+    readonly socket: TestSocket,
+    readonly doc = new Y.Doc(),
+  ) {
     this.doc.on("update", (update: Uint8Array, origin: unknown) => {
       if (origin !== this) socket.send(encodeSyncUpdate(update));
     });
     socket.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
   }
 
-  static async open(docId: string, query = ""): Promise<SyncedDoc> {
-    const synced = new SyncedDoc(await openSocket(`/sync/${docId}${query}`));
+  static async open(docId: string, query = "", doc?: Y.Doc): Promise<SyncedDoc> {
+    const synced = new SyncedDoc(await openSocket(`/sync/${docId}${query}`), doc);
     await synced.socket.waitFor((m) => m[0] === MessageType.Sync);
     synced.pump();
     return synced;

@@ -75,7 +75,7 @@ describe("REST API", () => {
   it("GET metadata, and 404 for a document that does not exist (without creating it)", async () => {
     const id = await seeded("meta");
     const meta = (await (await api(`/v1/docs/${id}`, "read", id)).json()) as Record<string, unknown>;
-    expect(meta).toMatchObject({ id, updateCount: 1, connections: 0, quarantinedRows: 0 });
+    expect(meta).toMatchObject({ id, updateCount: 1, connections: 0, quarantinedRows: 0, snapshotPending: false, lastLoad: { source: "new", deferred: false } });
     expect(meta.encodedSize).toBeGreaterThan(0);
     expect(typeof meta.epoch).toBe("string");
     const missing = uniqueDocId("missing");

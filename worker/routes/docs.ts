@@ -131,6 +131,11 @@ docs.openapi(
               batches: z
                 .object({ count: z.number(), frames: z.number(), largest: z.number() })
                 .describe("WebSocket frames handled since the Durable Object last started, in how many batches, and the largest"),
+              lastLoad: z
+                .object({ source: z.enum(["storage", "d1", "new"]), ms: z.number(), deferred: z.boolean() })
+                .nullable()
+                .describe("how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed"),
+              snapshotPending: z.boolean().describe("the loaded snapshot was still waiting to be applied (this request applied it)"),
             }),
           },
         },
@@ -148,6 +153,8 @@ docs.openapi(
         createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
         connections: stats.connections, quarantinedRows: stats.quarantined.length, written: stats.written,
         batches: stats.batches,
+        lastLoad: stats.lastLoad && { source: stats.lastLoad.source, ms: stats.lastLoad.ms, deferred: stats.lastLoad.deferred },
+        snapshotPending: stats.snapshotPending,
       },
       200,
     );
