@@ -137,8 +137,12 @@ async function main() {
       for (const t of targets("replay")) {
         await measure(raw, "replayBatch", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }), on(t));
       }
+      const fanoutParams = { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds };
       for (const t of targets("fanout")) {
-        await measure(raw, "fanout", t, () => fanOut(on(t), t, { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds }), on(t));
+        await measure(raw, "fanout", t, () => fanOut(on(t), t, fanoutParams), on(t));
+      }
+      for (const t of targets("fanout")) {
+        await measure(raw, "fanoutPlain", t, () => fanOut(on(t), t, { ...fanoutParams, deflate: false }), on(t));
       }
     }
     for (const t of targets("coldLoad")) {

@@ -1,4 +1,4 @@
-// `node bench/profile.mjs <target> [--txns N] [--strace] [--fanout]`: one keystroke replay (or
+// `node bench/profile.mjs <target> [--txns N] [--strace] [--fanout [--plain]]`: one keystroke replay (or
 // the fan-out scenario, per-message figures then per writer update) against one target,
 // with CPU time per process, a V8 CPU profile of the workerd isolate, and optionally syscall counts.
 import { spawn } from "node:child_process";
@@ -145,7 +145,7 @@ try {
   }
   const wall0 = Date.now();
   const result = fanout
-    ? { ...(await fanOut(server, targetName, { readers: 50, rate: 100, seconds: 10 })), rate: 100, messages: 1000 }
+    ? { ...(await fanOut(server, targetName, { readers: 50, rate: 100, seconds: 10, deflate: !args.includes("--plain") })), rate: 100, messages: 1000 }
     : await keystrokeReplay(server, targetName, { trace: "automerge-paper", batch: 1, txns });
   const wallMs = Date.now() - wall0;
   if (fanout) console.log(`fan-out latency ms: p50 ${result.p50.toFixed(1)}, p99 ${result.p99.toFixed(1)}, max ${result.max.toFixed(1)}`);

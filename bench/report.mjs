@@ -28,6 +28,10 @@ const RATIOS = [
   ["fanout", "p99", "y-partyserver", false, { max: 0.1 }],
   ["fanout", "p99", "y-partyserver-hib", false, { max: 0.1 }],
   ["fanout", "p99", "hocuspocus", false, null],
+  ["fanoutPlain", "p99", "reference", false, { max: 1.5 }],
+  ["fanoutPlain", "p99", "y-partyserver", false, { max: 0.1 }],
+  ["fanoutPlain", "p99", "y-partyserver-hib", false, { max: 0.1 }],
+  ["fanoutPlain", "p99", "hocuspocus", false, null],
   ["coldLoad", "ms", "y-partyserver", false, { max: 1 }],
   ["coldLoad", "ms", "hocuspocus", false, null],
   ["memory", "openMB", "y-partyserver", false, null],
@@ -36,7 +40,7 @@ const RATIOS = [
   ["memory", "openMB", "reference", false, null],
   ["memory", "openMB", "hocuspocus", false, null],
 ];
-const LABELS = { replay: "keystroke replay", replayBatch: `replay, batches`, fanout: "fan-out p99", coldLoad: "cold load", memory: "memory, 200 docs" };
+const LABELS = { replay: "keystroke replay", replayBatch: `replay, batches`, fanout: "fan-out p99", fanoutPlain: "fan-out p99, no deflate offered", coldLoad: "cold load", memory: "memory, 200 docs" };
 
 const fmt = (v, digits = 0) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const pct = (s) => (s === null || s === undefined ? "–" : `±${fmt((s * 100) / 2, 0)}%`);
@@ -77,14 +81,23 @@ export function markdown(r, jsonPath, svgPath) {
       return [t, cellOf(x), pct(x?.spread), t === ES ? "1" : fmt(ratio(es, x), 2), v === null ? "n/a (receive-only)" : v ? "yes" : "**no**"];
     })));
   }
-  const esP99 = metric(r, "fanout", ES, "p99");
-  out.push(`\n### Fan-out — 1 writer at ${r.params.fanoutRate} updates/s for ${r.params.fanoutSeconds} s, ${r.params.fanoutReaders} readers (ms, lower is better)\n`);
-  out.push(table(["server", "p50", "p99", "max", "p99 spread", "edgesync p99 ÷ it", "delivered"], targetsOf(r, "fanout").map((t) => {
-    const d = metric(r, "fanout", t, "delivered");
-    const e = metric(r, "fanout", t, "expected");
-    return [t, cellOf(metric(r, "fanout", t, "p50"), 1), cellOf(metric(r, "fanout", t, "p99"), 1), cellOf(metric(r, "fanout", t, "max"), 1),
-      pct(metric(r, "fanout", t, "p99")?.spread), t === ES ? "1" : fmt(ratio(esP99, metric(r, "fanout", t, "p99")), 2), d && e ? `${fmt(d.min)}/${fmt(e.median)}` : "–"];
-  })));
+  for (const [scenario, clients] of [["fanout", "stock clients: permessage-deflate offered, as `ws` and browsers do"],
+    ["fanoutPlain", "clients do not offer permessage-deflate"]]) {
+    if (!r.scenarios[scenario]) continue;
+    const esP99 = metric(r, scenario, ES, "p99");
+    const deflated = (t) => r.scenarios[scenario][t].samples.map((x) => x.deflate).filter((v) => v !== undefined);
+    out.push(`\n### Fan-out — 1 writer at ${r.params.fanoutRate} updates/s for ${r.params.fanoutSeconds} s, ${r.params.fanoutReaders} readers; ${clients} (ms, lower is better)\n`);
+    out.push("p99 steady leaves out the writes of the first second.\n");
+    out.push(table(["server", "p50", "p99", "p99 steady", "max", "p99 spread", "edgesync p99 ÷ it", "delivered", "deflate negotiated"], targetsOf(r, scenario).map((t) => {
+      const d = metric(r, scenario, t, "delivered");
+      const e = metric(r, scenario, t, "expected");
+      const x = deflated(t);
+      return [t, cellOf(metric(r, scenario, t, "p50"), 1), cellOf(metric(r, scenario, t, "p99"), 1), cellOf(metric(r, scenario, t, "p99Steady"), 1),
+        cellOf(metric(r, scenario, t, "max"), 1), pct(metric(r, scenario, t, "p99")?.spread),
+        t === ES ? "1" : fmt(ratio(esP99, metric(r, scenario, t, "p99")), 2), d && e ? `${fmt(d.min)}/${fmt(e.median)}` : "–",
+        x.length === 0 ? "n/a" : x.every(Boolean) ? "yes" : x.some(Boolean) ? "some runs" : "no"];
+    })));
+  }
   const esCold = metric(r, "coldLoad", ES, "ms");
   out.push(`\n### Cold load — fresh client after a restart, whole document (ms, lower is better)\n`);
   out.push(table(["server", "ms", "spread", "edgesync ÷ it", "text verified"], [

@@ -51,10 +51,13 @@ export async function keystrokeReplay(server, targetName, { trace, batch, txns }
   return result;
 }
 
-/** Fan-out: one writer at `rate` updates/s for `seconds`, `readers` real providers; latency in ms. */
-export async function fanOut(server, targetName, { readers, rate, seconds }) {
+/**
+ * Fan-out: one writer at `rate` updates/s for `seconds`, `readers` real providers; latency in ms.
+ * `deflate: false`: the providers' sockets do not offer permessage-deflate (see load/fanout.mjs).
+ */
+export async function fanOut(server, targetName, { readers, rate, seconds, deflate = true }) {
   const target = TARGETS[targetName];
-  return runLoad("fanout", { provider: target.provider(server.base), doc: freshDoc("fanout"), readers, rate, seconds });
+  return runLoad("fanout", { provider: target.provider(server.base), doc: freshDoc("fanout"), readers, rate, seconds, deflate });
 }
 
 /**

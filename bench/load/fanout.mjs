@@ -1,5 +1,7 @@
 // Load generator for fan-out latency: one writer and N readers, each a real provider with its own
 // socket (y-websocket's WebsocketProvider or @hocuspocus/provider); latency from send to observe.
+// `deflate: false` makes the y-websocket providers' sockets not offer permessage-deflate (stock
+// `ws` clients and browsers offer it; the Node servers here decline it, wrangler dev accepts it).
 import { performance } from "node:perf_hooks";
 import { HocuspocusProvider } from "@hocuspocus/provider";
 import WebSocket from "ws";
@@ -14,19 +16,32 @@ const DRAIN_MS = 5_000;
 /** Name of the shared array the writer appends sequence numbers to. */
 const ARRAY_NAME = "fanout";
 
-const cfg = config(); // { provider: { kind, url }, doc, readers, rate, seconds }
+/** Writes sent in the first second, left out of `p99Steady` (the first ones meet cold code paths). */
+const WARMUP_MS = 1_000;
+
+const cfg = config(); // { provider: { kind, url }, doc, readers, rate, seconds, deflate }
+
+/** `ws` with permessage-deflate not offered, for `deflate: false`. */
+class PlainWebSocket extends WebSocket {
+  constructor(url, protocols, options) {
+    super(url, protocols, { ...options, perMessageDeflate: false });
+  }
+}
 
 function connect(doc) {
   if (cfg.provider.kind === "hocuspocus") {
     const p = new HocuspocusProvider({ url: cfg.provider.url, name: cfg.doc, document: doc });
-    return { synced: () => p.synced, destroy: () => p.destroy() };
+    return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => null };
   }
-  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, { WebSocketPolyfill: WebSocket, disableBc: true });
-  return { synced: () => p.synced, destroy: () => p.destroy() };
+  const WebSocketPolyfill = cfg.deflate === false ? PlainWebSocket : WebSocket;
+  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, { WebSocketPolyfill, disableBc: true });
+  return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => p.ws?.extensions ?? null };
 }
 
 const sentAt = [];
 const latencies = [];
+const steady = [];
+let start = 0;
 const writerDoc = new Y.Doc();
 const clients = [connect(writerDoc)];
 for (let r = 0; r < cfg.readers; r++) {
@@ -34,7 +49,10 @@ for (let r = 0; r < cfg.readers; r++) {
   doc.getArray(ARRAY_NAME).observe((event) => {
     const now = performance.now();
     for (const item of event.changes.added) {
-      for (const seq of item.content.getContent()) latencies.push(now - sentAt[seq]);
+      for (const seq of item.content.getContent()) {
+        latencies.push(now - sentAt[seq]);
+        if (sentAt[seq] - start >= WARMUP_MS) steady.push(now - sentAt[seq]);
+      }
     }
   });
   clients.push(connect(doc));
@@ -50,7 +68,8 @@ while (!clients.every((c) => c.synced())) {
 
 const total = Math.round(cfg.rate * cfg.seconds);
 const interval = 1000 / cfg.rate;
-const start = performance.now();
+const negotiated = clients[0].extensions();
+start = performance.now();
 const array = writerDoc.getArray(ARRAY_NAME);
 for (let seq = 0; seq < total; seq++) {
   // Absolute schedule, so a late tick does not slow the rate down.
@@ -64,13 +83,18 @@ const drainUntil = performance.now() + DRAIN_MS;
 while (latencies.length < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
 for (const c of clients) c.destroy();
 
-const sorted = Float64Array.from(latencies).sort();
-const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
+const percentile = (values, p) => {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null;
+};
 report("result", {
   delivered: latencies.length,
   expected,
-  p50: pct(50),
-  p99: pct(99),
-  max: sorted.length ? sorted[sorted.length - 1] : null,
+  p50: percentile(latencies, 50),
+  p99: percentile(latencies, 99),
+  max: percentile(latencies, 100),
+  p99Steady: percentile(steady, 99),
+  // The writer's socket's negotiated extensions (y-websocket providers only): "" or "permessage-deflate".
+  ...(negotiated !== null ? { deflate: negotiated.includes("permessage-deflate") } : {}),
 });
 process.exit(0);
