@@ -100,7 +100,7 @@ export class Room {
   }
 
   /** Applies a deferred snapshot now (a no-op when there is none). */
-  integrate(): void {
+  private integrate(): void {
     const pending = this.deferred;
     if (!pending) return;
     this.deferred = null;
