@@ -238,8 +238,7 @@ export class Persistence {
 
   /** The state vector of deleted incarnations of this id, or null. */
   tombstone(): Uint8Array | null {
-    const value = this.log.getMeta("tombstone_sv");
-    return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+    return this.log.getMetaBytes("tombstone_sv");
   }
 
   private bump(key: "log_bytes_total" | "compactions" | "snapshot_bytes_total" | "d1_flushes" | "d1_bytes_total", by: number): void {
