@@ -13,10 +13,10 @@ import { writeReport } from "./report.mjs";
 
 /** Repeats of every measurement (median and spread are reported). */
 const DEFAULT_REPEATS = 3;
-/** Which targets each scenario covers (the bare baseline has no provider, sync or storage to load). */
+/** Which targets each scenario covers (the bare baseline has no sync or storage to load; its relays carry providers in fan-out). */
 const COVERAGE = {
   replay: ["edgesync", "bare-recv", "bare-relay", "bare-store-relay", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
-  fanout: ["edgesync", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
+  fanout: ["edgesync", "bare-relay", "bare-store-relay", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
   coldLoad: ["edgesync", "y-partyserver", "hocuspocus"],
   durability: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
   memory: ["edgesync", "bare-recv", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],

@@ -76,10 +76,14 @@ export const TARGETS = {
     socketUrl: (base, doc) => `${base}/sync/${doc}`, provider: (base) => ({ kind: "y-websocket", url: `${base}/sync` }) },
   "bare-recv": { server: "baseline", protocol: "raw", persistent: false, endProbe: "echo",
     socketUrl: (base, doc) => `${base}/ws/${doc}?mode=recv` },
+  // In fan-out the relays carry real providers' frames: each reader's sync step 1 reaches the
+  // others, whose step 2 answers sync it, and the writer's updates reach every reader unchanged.
   "bare-relay": { server: "baseline", protocol: "raw", persistent: false, endProbe: "marker",
-    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=relay` },
+    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=relay`,
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "relay" } }) },
   "bare-store-relay": { server: "baseline", protocol: "raw", persistent: true, endProbe: "marker",
-    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=store-relay` },
+    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=store-relay`,
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "store-relay" } }) },
   "y-partyserver": { server: "y-partyserver", protocol: "y-websocket", persistent: true, endProbe: "marker",
     socketUrl: (base, doc) => `${base}/parties/y-doc-server/${doc}`,
     provider: (base) => ({ kind: "y-websocket", url: `${base}/parties/y-doc-server` }) },

@@ -2,6 +2,7 @@
 // socket (y-websocket's WebsocketProvider or @hocuspocus/provider); latency from send to observe.
 // `deflate: false` makes the y-websocket providers' sockets not offer permessage-deflate (stock
 // `ws` clients and browsers offer it; the Node servers here decline it, wrangler dev accepts it).
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { HocuspocusProvider } from "@hocuspocus/provider";
 import WebSocket from "ws";
@@ -19,10 +20,24 @@ const ARRAY_NAME = "fanout";
 /** Writes sent in the first second, left out of `p99Steady` (the first ones meet cold code paths). */
 const WARMUP_MS = 1_000;
 
-const cfg = config(); // { provider: { kind, url }, doc, readers, rate, seconds, deflate }
+const cfg = config(); // { provider: { kind, url, params? }, doc, readers, rate, seconds, deflate }
 
-/** `ws` with permessage-deflate not offered, for `deflate: false`. */
-class PlainWebSocket extends WebSocket {
+/** Frames received by every provider's socket, to tell when the join traffic has died down. */
+let framesIn = 0;
+/** How long no frame may arrive before the writes start, and the longest wait for that. */
+const QUIET_MS = 300;
+const SETTLE_TIMEOUT_MS = 20_000;
+
+/** `ws` counting the frames it receives. */
+class CountingWebSocket extends WebSocket {
+  constructor(url, protocols, options) {
+    super(url, protocols, options);
+    this.on("message", () => framesIn++);
+  }
+}
+
+/** The same with permessage-deflate not offered, for `deflate: false`. */
+class PlainWebSocket extends CountingWebSocket {
   constructor(url, protocols, options) {
     super(url, protocols, { ...options, perMessageDeflate: false });
   }
@@ -33,13 +48,15 @@ function connect(doc) {
     const p = new HocuspocusProvider({ url: cfg.provider.url, name: cfg.doc, document: doc });
     return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => null };
   }
-  const WebSocketPolyfill = cfg.deflate === false ? PlainWebSocket : WebSocket;
-  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, { WebSocketPolyfill, disableBc: true });
+  const WebSocketPolyfill = cfg.deflate === false ? PlainWebSocket : CountingWebSocket;
+  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, { WebSocketPolyfill, disableBc: true, params: cfg.provider.params ?? {} });
   return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => p.ws?.extensions ?? null };
 }
 
 const sentAt = [];
 const latencies = [];
+/** Latencies per write, for FANOUT_DUMP (a file to write each write's send time and its slowest reader). */
+const bySeq = [];
 const steady = [];
 let start = 0;
 const writerDoc = new Y.Doc();
@@ -51,6 +68,7 @@ for (let r = 0; r < cfg.readers; r++) {
     for (const item of event.changes.added) {
       for (const seq of item.content.getContent()) {
         latencies.push(now - sentAt[seq]);
+        (bySeq[seq] ??= []).push(now - sentAt[seq]);
         if (sentAt[seq] - start >= WARMUP_MS) steady.push(now - sentAt[seq]);
       }
     }
@@ -65,6 +83,15 @@ while (!clients.every((c) => c.synced())) {
   }
   await new Promise((r) => setTimeout(r, 50));
 }
+// Synced is not quiet: on the bare relays every join's sync step 1 reaches all the others, and
+// their answers are still being relayed when the last provider has synced. Writes start once
+// no frame has arrived for QUIET_MS (the Hocuspocus provider's sockets are not counted).
+const settleStart = performance.now();
+for (let seen = -1; seen !== framesIn && performance.now() - settleStart < SETTLE_TIMEOUT_MS; ) {
+  seen = framesIn;
+  await new Promise((r) => setTimeout(r, QUIET_MS));
+}
+const settleMs = performance.now() - settleStart;
 
 const total = Math.round(cfg.rate * cfg.seconds);
 const interval = 1000 / cfg.rate;
@@ -82,6 +109,10 @@ const expected = total * cfg.readers;
 const drainUntil = performance.now() + DRAIN_MS;
 while (latencies.length < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
 for (const c of clients) c.destroy();
+if (process.env.FANOUT_DUMP) {
+  const rows = sentAt.map((t, seq) => [Math.round(t - start), Math.max(...(bySeq[seq] ?? [NaN])), Math.min(...(bySeq[seq] ?? [NaN]))]);
+  writeFileSync(process.env.FANOUT_DUMP, JSON.stringify(rows));
+}
 
 const percentile = (values, p) => {
   const sorted = Float64Array.from(values).sort();
@@ -94,6 +125,7 @@ report("result", {
   p99: percentile(latencies, 99),
   max: percentile(latencies, 100),
   p99Steady: percentile(steady, 99),
+  settleMs,
   // The writer's socket's negotiated extensions (y-websocket providers only): "" or "permessage-deflate".
   ...(negotiated !== null ? { deflate: negotiated.includes("permessage-deflate") } : {}),
 });

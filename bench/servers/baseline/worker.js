@@ -1,11 +1,20 @@
 // Bare baseline: a hibernating Durable Object per room that only receives frames (mode=recv), relays
 // them (mode=relay), or inserts each into SQLite and relays it (mode=store-relay) — the runtime's ceiling.
+// The relays answer a y-websocket sync step 1 themselves (see EMPTY_SYNC_STEP2), so providers can
+// join them in the fan-out scenario.
 import { DurableObject } from "cloudflare:workers";
 
 /** Durable Object constructions in this isolate: a rise after idling means the objects hibernated. */
 let constructed = 0;
 /** Modes a socket may ask for with ?mode=; the sender's mode decides what happens to its frames. */
 const MODES = new Set(["recv", "relay", "store-relay"]);
+/**
+ * y-websocket's sync step 2 with an empty update: the relays' answer to a provider's sync step 1
+ * (fan-out's providers start from empty documents). Relaying step 1 instead makes every join
+ * O(n²) — ~44,000 frames for 51 providers — and that storm was still draining when the writes
+ * began (one run saw every reader 3.6 s late at once).
+ */
+const EMPTY_SYNC_STEP2 = new Uint8Array([0, 1, 2, 0, 0]);
 
 export class BareRoom extends DurableObject {
   constructor(ctx, env) {
@@ -28,6 +37,8 @@ export class BareRoom extends DurableObject {
     if (typeof message === "string") return ws.send(message);
     const [mode] = this.ctx.getTags(ws);
     if (mode === "recv") return;
+    const bytes = new Uint8Array(message);
+    if (bytes[0] === 0 && bytes[1] === 0) return ws.send(EMPTY_SYNC_STEP2); // sync step 1
     if (mode === "store-relay") this.ctx.storage.sql.exec("INSERT INTO log (data) VALUES (?)", message);
     for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(message);
   }
