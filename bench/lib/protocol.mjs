@@ -12,6 +12,7 @@ const UPDATE = 2;
 const HP_AUTH = 2;
 const HP_AUTH_TOKEN = 0;
 const HP_SYNC_REPLY = 4;
+const HP_STATELESS = 5;
 
 function frame(protocol, doc, write) {
   const e = encoding.createEncoder();
@@ -26,6 +27,19 @@ export function updateFrame(protocol, doc, update) {
     encoding.writeVarUint(e, SYNC);
     encoding.writeVarUint(e, UPDATE);
     encoding.writeVarUint8Array(e, update);
+  });
+}
+
+/**
+ * A frame that keeps a socket that only reads alive, or null where none is needed: Hocuspocus
+ * closes a socket it has not received a message on for 30 s (4408), whatever pongs it gets, so a
+ * reader sends it a stateless message (no reply, no document change).
+ */
+export function keepAliveFrame(protocol, doc) {
+  if (protocol !== "hocuspocus") return null;
+  return frame(protocol, doc, (e) => {
+    encoding.writeVarUint(e, HP_STATELESS);
+    encoding.writeVarString(e, "bench keep-alive");
   });
 }
 

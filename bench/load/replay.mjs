@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import * as Y from "yjs";
 import { END_MARKER, TEXT_NAME, readFrames } from "../lib/frames.mjs";
-import { docFromFrames, updateFrame } from "../lib/protocol.mjs";
+import { docFromFrames, keepAliveFrame, updateFrame } from "../lib/protocol.mjs";
 import { config, greet, nextLine, openSocket, report, sendAll } from "../lib/sockets.mjs";
 
 /** The text probe a receive-only server echoes once every frame before it was handled. */
@@ -27,6 +27,10 @@ const ended = new Promise((resolve) => (onEnd = resolve));
 const reader = cfg.endProbe === "marker" ? await openSocket(cfg.readerUrl) : null;
 const writer = await openSocket(cfg.writerUrl);
 if (reader) await greet(reader, cfg.protocol, cfg.doc);
+/** How often a reader that would otherwise send nothing tells the server it is alive (see keepAliveFrame). */
+const KEEP_ALIVE_MS = 10_000;
+const keepAlive = keepAliveFrame(cfg.protocol, cfg.doc);
+if (reader && keepAlive) setInterval(() => reader.readyState === reader.OPEN && reader.send(keepAlive), KEEP_ALIVE_MS).unref();
 await greet(writer, cfg.protocol, cfg.doc);
 reader?.on("message", (buf, isBinary) => {
   if (!isBinary) return;
