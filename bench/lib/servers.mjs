@@ -76,8 +76,9 @@ export const TARGETS = {
     socketUrl: (base, doc) => `${base}/sync/${doc}`, provider: (base) => ({ kind: "y-websocket", url: `${base}/sync` }) },
   "bare-recv": { server: "baseline", protocol: "raw", persistent: false, endProbe: "echo",
     socketUrl: (base, doc) => `${base}/ws/${doc}?mode=recv` },
-  // In fan-out the relays carry real providers' frames: each reader's sync step 1 reaches the
-  // others, whose step 2 answers sync it, and the writer's updates reach every reader unchanged.
+  // In fan-out the relays carry real providers' frames: they answer each provider's sync step 1
+  // with an empty step 2 themselves (see servers/baseline) and relay everything else, so the
+  // writer's updates reach every reader unchanged.
   "bare-relay": { server: "baseline", protocol: "raw", persistent: false, endProbe: "marker",
     socketUrl: (base, doc) => `${base}/ws/${doc}?mode=relay`,
     provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "relay" } }) },

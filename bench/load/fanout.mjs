@@ -55,7 +55,7 @@ function connect(doc) {
 
 const sentAt = [];
 const latencies = [];
-/** Latencies per write, for FANOUT_DUMP (a file to write each write's send time and its slowest reader). */
+/** Latencies per write, for FANOUT_DUMP (a file for each write's send time and its slowest and fastest reader). */
 const bySeq = [];
 const steady = [];
 let start = 0;
@@ -83,9 +83,10 @@ while (!clients.every((c) => c.synced())) {
   }
   await new Promise((r) => setTimeout(r, 50));
 }
-// Synced is not quiet: on the bare relays every join's sync step 1 reaches all the others, and
-// their answers are still being relayed when the last provider has synced. Writes start once
-// no frame has arrived for QUIET_MS (the Hocuspocus provider's sockets are not counted).
+// Synced is not quiet: awareness from the later joins is still reaching the earlier ones when
+// the last provider has synced (and when the bare relays relayed every sync step 1, that join
+// storm overlapped the writes for seconds). Writes start once no frame has arrived for QUIET_MS
+// (the Hocuspocus provider's sockets are not counted).
 const settleStart = performance.now();
 for (let seen = -1; seen !== framesIn && performance.now() - settleStart < SETTLE_TIMEOUT_MS; ) {
   seen = framesIn;
