@@ -5,6 +5,7 @@ import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import * as syncProtocol from "y-protocols/sync";
 import * as authProtocol from "y-protocols/auth";
+import { scanUpdate } from "./update-scan";
 
 /** Top-level message types (the envelope's first varUint). */
 export const MessageType = {
@@ -46,10 +47,14 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
-/** Throws ProtocolError unless `update` decodes completely as a Yjs v1 update. */
+/**
+ * Throws ProtocolError unless `update` decodes completely as a Yjs v1 update: what
+ * `Y.decodeUpdate` accepts, checked without building the structs (see update-scan.ts), and by
+ * `Y.decodeUpdate` itself for updates that hold subdocuments.
+ */
 export function validateUpdate(update: Uint8Array): void {
   try {
-    Y.decodeUpdate(update);
+    if (!scanUpdate(update)) Y.decodeUpdate(update);
   } catch (err) {
     throw new ProtocolError(`not a Yjs update: ${(err as Error).message}`);
   }
