@@ -4,8 +4,8 @@
 // "does this decode". This walks the same bytes with the same lib0 reads, in the same order and
 // with the same branch conditions as Yjs 13's `lazyStructReaderGenerator`, `readItemContent`
 // and `readDeleteSet`, so it accepts exactly what `Y.decodeUpdate` accepts
-// (protocol/update-scan.test.ts compares the two on every truncation and on thousands of
-// mutations of real updates).
+// (protocol/update-scan.test.ts compares the two on every truncation and thousands of mutations
+// of real updates, and on every info byte and type ref).
 import * as decoding from "lib0/decoding";
 
 /** Item info bits (Yjs `binary.BIT6/7/8`): parentSub, right origin, origin. */
