@@ -8,6 +8,8 @@ export type Role = "read" | "write" | "admin";
 export interface ConnectionState {
   /** Random id for logs. */
   id: string;
+  /** The document id (a document opened only by readers has none in storage to wake with). */
+  doc?: string;
   role: Role;
   /** Token expiry in Unix seconds, or null when auth is off. */
   exp: number | null;

@@ -5,10 +5,10 @@ import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
-import type { Connection, ConnectionState, Role } from "./connection";
+import { canWrite, type Connection, type ConnectionState, type Role } from "./connection";
 import { failure, httpSync, readUpdate, renderJson, writeUpdate, type ApiFailure, type ApiResult } from "./document-api";
 import { readHandoff } from "./handoff";
-import { DocumentNotFoundError, Persistence, type LoadReport } from "./persistence";
+import { DocumentDamagedError, DocumentNotFoundError, Persistence, type LoadMode, type LoadReport } from "./persistence";
 import { Room } from "./room";
 import { D1Record } from "./storage/d1-record";
 import { SqliteLog } from "./storage/sqlite-log";
@@ -18,11 +18,13 @@ const PERSIST_RETRY_MS = 1_000;
 
 export class DocumentObject extends DurableObject<Env> {
   private readonly limits: RoomLimits;
-  private readonly log: SqliteLog;
-  private readonly persistence: Persistence;
+  private log!: SqliteLog;
+  private persistence!: Persistence;
+  /** Why this object's SQLite storage could not be opened (a damaged database), or null. */
+  private storageError: Error | null = null;
   private readonly connections = new Map<WebSocket, Connection>();
   private room: Room | null = null;
-  private loading: Promise<Room> | null = null;
+  private loading: { mode: LoadMode; promise: Promise<Room> } | null = null;
   private lastLoad: LoadReport | null = null;
   /** Mirror of the scheduled alarm time, so the hot path rarely touches the alarm API. */
   private alarmAt: number | null = null;
@@ -36,24 +38,76 @@ export class DocumentObject extends DurableObject<Env> {
     this.limits = limitsFromEnv(env);
     // Keep-alives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    this.log = new SqliteLog(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
-    this.persistence = new Persistence(this.log, new D1Record(env.DB), this.limits);
+    this.openStorage();
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
-      const docId = this.persistence.docId;
-      if (docId !== null) await this.ready(docId).catch(() => undefined);
+      const docId = this.storageError ? null : this.knownDocId();
+      if (docId !== null) await this.ready(docId, "view").catch(() => undefined);
     });
   }
 
-  /** Loads the document once; a failure is reported to the caller and retried next time. */
-  private ready(docId: string | null = this.persistence.docId, create = true): Promise<Room> {
-    if (this.room) return Promise.resolve(this.room);
-    if (docId === null) return Promise.reject(new DocumentNotFoundError("document id unknown"));
-    this.loading ??= this.load(docId, create).finally(() => (this.loading = null));
-    return this.loading;
+  /**
+   * Opens the SQLite store. A damaged database file throws here (measured: a corrupt header
+   * made every request a 500 and every socket a 1006); the object stays constructible and
+   * refuses the document with 503 / 4503 until storage opens.
+   */
+  private openStorage(): boolean {
+    try {
+      this.log = new SqliteLog(this.ctx.storage.sql, (fn) => this.ctx.storage.transactionSync(fn));
+      this.persistence = new Persistence(this.log, new D1Record(this.env.DB), this.limits);
+      this.storageError = null;
+      return true;
+    } catch (err) {
+      this.storageError = err as Error;
+      console.error(`edgesync: storage of ${this.ctx.id} cannot be opened: ${this.storageError.message}`);
+      return false;
+    }
   }
 
-  private async load(docId: string, create: boolean): Promise<Room> {
+  /** The document id, from storage or, for a document not created yet, from its sockets. */
+  private knownDocId(): string | null {
+    const stored = this.persistence.docId;
+    if (stored !== null) return stored;
+    for (const ws of this.ctx.getWebSockets()) {
+      const doc = (ws.deserializeAttachment() as ConnectionState | null)?.doc;
+      if (doc) return doc;
+    }
+    return null;
+  }
+
+  /**
+   * Loads the document once; a failure is reported to the caller and retried next time. `mode`
+   * says what to do if it does not exist (see LoadMode); "create" also gives a document opened
+   * as a read-only view its identity.
+   */
+  private ready(docId: string | null, mode: LoadMode): Promise<Room> {
+    if (this.storageError && !this.openStorage()) return Promise.reject(this.storageError);
+    if (this.room) {
+      if (mode === "existing" && !this.persistence.exists) {
+        return Promise.reject(new DocumentNotFoundError(`document ${docId} does not exist`));
+      }
+      if (mode === "create" && docId !== null) this.persistence.materialize(docId);
+      return Promise.resolve(this.room);
+    }
+    docId ??= this.knownDocId();
+    if (docId === null) return Promise.reject(new DocumentNotFoundError("document id unknown"));
+    const loading = (this.loading ??= {
+      mode,
+      promise: this.load(docId, mode).finally(() => (this.loading = null)),
+    });
+    // A load that may create or view a missing document serves every caller. One that may not
+    // ("existing", a REST read) may find nothing: a writer that joined it loads again in its
+    // own mode instead of being refused (a POST racing a GET on a new document got 404).
+    return loading.promise.then(
+      () => this.ready(docId, mode),
+      (err: unknown) =>
+        err instanceof DocumentNotFoundError && loading.mode === "existing" && mode !== "existing"
+          ? this.ready(docId, mode)
+          : Promise.reject(err),
+    );
+  }
+
+  private async load(docId: string, mode: LoadMode): Promise<Room> {
     const room = new Room({
       log: this.log,
       limits: this.limits,
@@ -62,11 +116,11 @@ export class DocumentObject extends DurableObject<Env> {
       tombstone: this.persistence.tombstone(),
     });
     try {
-      this.lastLoad = await this.persistence.load(room, docId, create);
+      this.lastLoad = await this.persistence.load(room, docId, mode);
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
-      for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable");
+      for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentUnavailable, unavailable(err));
       this.connections.clear();
       throw err;
     }
@@ -106,10 +160,11 @@ export class DocumentObject extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     let room: Room;
     try {
-      room = await this.ready(handoff.docId);
-    } catch {
+      // A reader of a document that does not exist yet gets an empty view and creates nothing.
+      room = await this.ready(handoff.docId, canWrite(handoff.role) ? "create" : "view");
+    } catch (err) {
       server.accept();
-      closeQuietly(server, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+      closeQuietly(server, CloseCode.DocumentUnavailable, unavailable(err));
       return new Response(null, { status: 101, webSocket: client });
     }
     const url = new URL(request.url);
@@ -121,12 +176,19 @@ export class DocumentObject extends DurableObject<Env> {
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server);
-    const state: ConnectionState = { id: crypto.randomUUID(), role: handoff.role, exp: handoff.exp, aw: {} };
+    const state: ConnectionState = {
+      id: crypto.randomUUID(),
+      doc: handoff.docId,
+      role: handoff.role,
+      exp: handoff.exp,
+      aw: {},
+    };
     if (handoff.sub) state.sub = handoff.sub;
     server.serializeAttachment(state);
     const conn = this.wrap(server, state);
     room.onConnect(conn);
-    if (url.searchParams.get("ext") === "1") conn.send(encodeEpoch(this.persistence.epoch));
+    // A document opened as a view has no epoch yet; its readers learn it on a later connection.
+    if (url.searchParams.get("ext") === "1" && this.persistence.exists) conn.send(encodeEpoch(this.persistence.epoch));
     this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -168,11 +230,11 @@ export class DocumentObject extends DurableObject<Env> {
     if (this.inbox.frames.length === 0) return;
     let room: Room;
     try {
-      room = this.room ?? (await this.ready());
-    } catch {
+      room = this.room ?? (await this.ready(null, "view"));
+    } catch (err) {
       const sockets = new Set(this.inbox.frames.map((f) => f.ws));
       this.inbox.clear();
-      for (const ws of sockets) closeQuietly(ws, CloseCode.DocumentUnavailable, "document unavailable, retry later");
+      for (const ws of sockets) closeQuietly(ws, CloseCode.DocumentUnavailable, unavailable(err));
       return;
     }
     const frames = this.inbox.frames.map(({ ws, data }) => ({
@@ -212,9 +274,10 @@ export class DocumentObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     await this.drain();
-    if (this.persistence.docId === null) return; // deleted, nothing left to do
-    const room = await this.ready();
+    if (this.storageError || this.knownDocId() === null) return; // deleted, or nothing to load
+    const room = await this.ready(null, "view");
     this.scheduleAlarm(room.expireTokens());
+    if (!this.persistence.exists) return; // a view of a document not created yet: nothing stored
     try {
       await this.persistence.run(room);
     } catch (err) {
@@ -248,12 +311,15 @@ export class DocumentObject extends DurableObject<Env> {
   // ---- RPC for the REST API (and tests). Results are plain values; see document-api.ts ----
 
   /** Loads an existing document for a REST call, or returns a 404/503 failure. */
-  private async existing(docId: string, create = false): Promise<Room | ApiFailure> {
+  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | ApiFailure> {
     await this.drain(); // a request sees every frame received before it
     try {
-      return await this.ready(docId, create);
+      return await this.ready(docId, mode);
     } catch (err) {
       if (err instanceof DocumentNotFoundError) return failure(404, "document_not_found", `document ${docId} does not exist`);
+      if (err instanceof DocumentDamagedError) {
+        return failure(503, "document_damaged", "the stored document is damaged and no intact copy was found; kept for an operator");
+      }
       return failure(503, "document_unavailable", "the document could not be loaded; retry later");
     }
   }
@@ -269,7 +335,7 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   async postUpdate(docId: string, update: Uint8Array, role: Role): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
-    const room = await this.existing(docId, true);
+    const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     const result = writeUpdate(room, update, role, "http");
     this.scheduleAlarm(this.persistence.dueAt());
@@ -278,7 +344,8 @@ export class DocumentObject extends DurableObject<Env> {
   }
 
   async sync(docId: string, stateVector: Uint8Array, update: Uint8Array | null, role: Role, epoch: string | null) {
-    const room = await this.existing(docId, true);
+    // A read token's HTTP sync creates nothing: a missing document is a 404, as for other reads.
+    const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     if (epoch !== null && epoch !== this.persistence.epoch) {
       return failure(409, "epoch_mismatch", "the document was deleted and recreated: drop local state, then sync again without epoch");
@@ -314,13 +381,13 @@ export class DocumentObject extends DurableObject<Env> {
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */
   async persistNow(): Promise<void> {
     await this.drain();
-    await this.persistence.run(await this.ready(), { compact: true, flush: true });
+    await this.persistence.run(await this.ready(null, "existing"), { compact: true, flush: true });
   }
 
   /** Operational facts about the document (loads it if needed). */
   async stats(): Promise<DocumentStats> {
     await this.drain();
-    return this.statsOf(await this.ready());
+    return this.statsOf(await this.ready(null, "view"));
   }
 
   private statsOf(room: Room): DocumentStats {
@@ -381,6 +448,13 @@ class Inbox {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/** The close reason for a document that could not be served. */
+function unavailable(err: unknown): string {
+  return err instanceof DocumentDamagedError
+    ? "document damaged; no intact copy found, kept for an operator"
+    : "document unavailable, retry later";
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

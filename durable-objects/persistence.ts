@@ -7,19 +7,42 @@ import type { RoomLimits } from "./config";
 import { maybeFail } from "./faults";
 import type { Room } from "./room";
 import type { D1Record } from "./storage/d1-record";
-import type { QuarantinedRow, SqliteLog } from "./storage/sqlite-log";
+import type { LoadedState, QuarantinedRow, SqliteLog } from "./storage/sqlite-log";
 
-/** Thrown by `load` with `create: false` when the document does not exist anywhere. */
+/** Thrown by `load` in "existing" mode when the document does not exist anywhere. */
 export class DocumentNotFoundError extends Error {
   override name = "DocumentNotFoundError";
 }
+
+/**
+ * Thrown by `load` when stored state is damaged and no intact copy of it can be reached: the
+ * document is refused (503 / 4503) and the damaged rows stay where they are for an operator.
+ */
+export class DocumentDamagedError extends Error {
+  override name = "DocumentDamagedError";
+}
+
+/**
+ * What a load may do when the document does not exist: "create" it (a writer), serve an empty
+ * "view" that writes nothing (a reader; the first writer creates it), or refuse ("existing").
+ */
+export type LoadMode = "create" | "view" | "existing";
 
 /** How far past its thresholds the log may grow before a message compacts it directly. */
 export const COMPACT_BACKSTOP_FACTOR = 4;
 
 export interface LoadReport {
   source: "storage" | "d1" | "new";
+  /** Damaged rows found by this load and moved to the quarantine table. */
   quarantined: QuarantinedRow[];
+  /**
+   * Set when the snapshot was damaged and the document was rebuilt from D1's generation plus
+   * the intact log; `lostSeqs` are the updates only the damaged snapshot held (clients that
+   * still have them send them back on their next sync).
+   */
+  recovered: { from: "d1"; generation: number; lostSeqs: [number, number] | null } | null;
+  /** The document does not exist yet and was opened as an empty view; nothing was written. */
+  provisional: boolean;
   ms: number;
   /** The snapshot was left to be applied when first needed (see Room.loadFrom). */
   deferred: boolean;
@@ -59,21 +82,29 @@ export class Persistence {
   }
 
   /**
-   * Fills `room` from DO storage, else from D1, else starts a new document. Throws if
-   * storage or D1 fails; then nothing has been written and the caller must refuse service.
+   * Fills `room` from DO storage, else from D1, else starts a new document (see LoadMode).
+   * Throws if storage or D1 fails, or if damaged state has no intact copy; then nothing has been
+   * written and the caller must refuse service.
    */
-  async load(room: Room, docId: string, create = true): Promise<LoadReport> {
+  async load(room: Room, docId: string, mode: LoadMode = "create"): Promise<LoadReport> {
     const started = this.now();
+    const report = (source: LoadReport["source"], more: Partial<LoadReport> = {}): LoadReport => ({
+      source,
+      quarantined: [],
+      recovered: null,
+      provisional: false,
+      ms: this.now() - started,
+      deferred: room.snapshotPending,
+      ...more,
+    });
     maybeFail(docId, "load");
     if (!this.log.isEmpty()) {
-      const { snapshot, log, snapshotStateVector, quarantined } = this.log.load(validateUpdate);
-      for (const row of quarantined) {
-        console.error(`edgesync: quarantined corrupt row ${row.source} of ${docId}: ${row.reason}`);
-      }
-      room.loadFrom(snapshot, log, snapshotStateVector);
+      const stored = this.log.read(validateUpdate);
+      const more = stored.damage.length > 0 ? await this.recover(room, docId, stored) : {};
+      if (stored.damage.length === 0) room.loadFrom(stored.snapshot, stored.log, stored.snapshotStateVector);
       if (this.log.getMeta("doc_id") === undefined) this.log.setMeta("doc_id", docId);
       if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq")) this.firstUnflushedAt = this.now();
-      return { source: "storage", quarantined, ms: this.now() - started, deferred: room.snapshotPending };
+      return report("storage", more);
     }
     const record = await this.d1.get(docId);
     if (record) {
@@ -88,14 +119,64 @@ export class Persistence {
       this.log.setMeta("updated_at", record.updatedAt);
       this.log.setMeta("d1_generation", record.generation);
       this.log.setMeta("d1_flushed_seq", record.flushedSeq);
-      this.log.load(validateUpdate); // re-reads sequence numbers
-      return { source: "d1", quarantined: [], ms: this.now() - started, deferred: false };
+      this.log.read(validateUpdate); // re-reads sequence numbers
+      return report("d1", { deferred: false });
     }
-    if (!create) throw new DocumentNotFoundError(`document ${docId} does not exist`);
+    if (mode === "existing") throw new DocumentNotFoundError(`document ${docId} does not exist`);
+    if (mode === "view") return report("new", { provisional: true });
+    this.materialize(docId);
+    return report("new");
+  }
+
+  /**
+   * Damage was found: the intact rows are kept; a damaged snapshot is replaced by D1's
+   * generation of the same incarnation (never by nothing). Only once everything is read does
+   * anything change, in one transaction: damaged rows move to quarantine, D1's copy takes the
+   * snapshot's place. Without an intact copy the load throws and changes nothing.
+   */
+  private async recover(room: Room, docId: string, stored: LoadedState): Promise<Partial<LoadReport>> {
+    const damagedSnapshot = stored.damage.find((d) => d.source === "snapshot");
+    let replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null = null;
+    let recovered: LoadReport["recovered"] = null;
+    if (damagedSnapshot) {
+      const record = await this.d1.get(docId);
+      if (!record || record.epoch !== this.epoch) {
+        throw new DocumentDamagedError(
+          `the stored snapshot of ${docId} is damaged (${damagedSnapshot.reason}) and D1 holds no copy of it`,
+        );
+      }
+      const snapshot = await this.d1.loadSnapshot(record);
+      validateUpdate(snapshot);
+      replacement = { snapshot, throughSeq: record.flushedSeq, stateVector: Y.encodeStateVectorFromUpdate(snapshot) };
+      const lost: [number, number] | null =
+        stored.snapshotSeq > record.flushedSeq ? [record.flushedSeq + 1, stored.snapshotSeq] : null;
+      recovered = { from: "d1", generation: record.generation, lostSeqs: lost };
+    }
+    const quarantined = this.log.repair(stored.damage, replacement);
+    for (const row of quarantined) {
+      console.error(`edgesync: quarantined damaged ${row.source} of ${docId} (row ${row.id}): ${row.reason}`);
+    }
+    if (recovered) {
+      this.log.setMeta("d1_generation", recovered.generation);
+      const lost = recovered.lostSeqs ? `; updates ${recovered.lostSeqs.join("–")} were only in it` : "";
+      console.error(`edgesync: ${docId} rebuilt from D1 generation ${recovered.generation}${lost}`);
+    }
+    const snapshot = replacement?.snapshot ?? stored.snapshot;
+    room.loadFrom(snapshot, stored.log, replacement?.stateVector ?? stored.snapshotStateVector);
+    return { quarantined, recovered };
+  }
+
+  /** Gives a new document its identity (id, epoch, creation time); a no-op once it has one. */
+  materialize(docId: string): void {
+    if (this.log.getMeta("epoch") !== undefined) return;
     this.log.setMeta("doc_id", docId);
     this.log.setMeta("epoch", crypto.randomUUID());
     this.log.setMeta("created_at", this.now());
-    return { source: "new", quarantined: [], ms: this.now() - started, deferred: false };
+  }
+
+  /** True once the document exists in storage (false for a provisional view). */
+  get exists(): boolean {
+    return this.log.getMeta("epoch") !== undefined;
   }
 
   /** Records a stored change (called on the hot path: memory only). */
@@ -129,9 +210,10 @@ export class Persistence {
     const compactDue = force.compact || this.compactionDue() || (flushDue && this.log.logRows > 0);
     if (!compactDue && !flushDue) return;
     const snapshot = Y.encodeStateAsUpdate(room.doc);
+    const stateVector = Y.encodeStateVector(room.doc);
     const seq = this.log.lastSeq;
-    if (compactDue) this.compact(room, snapshot, seq);
-    if (flushDue) await this.flush(snapshot, seq);
+    if (compactDue) this.compact(room, snapshot, seq, stateVector);
+    if (flushDue) await this.flush(snapshot, seq, stateVector);
   }
 
   /**
@@ -147,7 +229,7 @@ export class Persistence {
       return;
     }
     try {
-      this.compact(room, Y.encodeStateAsUpdate(room.doc), this.log.lastSeq);
+      this.compact(room, Y.encodeStateAsUpdate(room.doc), this.log.lastSeq, Y.encodeStateVector(room.doc));
     } catch (err) {
       // The transaction rolled back; the alarm (or the next message) tries again.
       console.error(`edgesync: backstop compaction of ${this.docId} failed: ${(err as Error).message}`);
@@ -155,11 +237,11 @@ export class Persistence {
   }
 
   /** Replaces the snapshot and drops covered log rows in one transaction. */
-  compact(room: Room, snapshot: Uint8Array, seq: number): void {
+  compact(room: Room, snapshot: Uint8Array, seq: number, stateVector: Uint8Array): void {
     const docId = this.docId;
     const logBytes = this.log.logBytes;
-    // The state vector of `snapshot`: callers encode both from the document in one synchronous step.
-    this.log.compact(snapshot, seq, Y.encodeStateVector(room.doc), () => {
+    // `stateVector` is the snapshot's: callers encode both from the document in one synchronous step.
+    this.log.compact(snapshot, seq, stateVector, () => {
       // Write accounting, in the same transaction (for operators and the issue's cost figures).
       this.bump("log_bytes_total", logBytes);
       this.bump("compactions", 1);
@@ -173,21 +255,32 @@ export class Persistence {
   /** A D1 flush in progress, so deletion can wait for it before removing D1 rows. */
   inflight: Promise<void> | null = null;
 
-  /** Writes `snapshot` (covering `seq`) to D1 as the next generation; backs off on failure. */
-  flush(snapshot: Uint8Array, seq: number): Promise<void> {
-    this.inflight = this.doFlush(snapshot, seq).finally(() => (this.inflight = null));
+  /**
+   * Writes `snapshot` (covering `seq`, with state vector `stateVector`) to D1 as the next
+   * generation; backs off on failure. Never replaces a generation that holds updates the
+   * snapshot lacks (its state vector is not covered): replication is held and reported instead.
+   */
+  flush(snapshot: Uint8Array, seq: number, stateVector: Uint8Array): Promise<void> {
+    this.inflight = this.doFlush(snapshot, seq, stateVector).finally(() => (this.inflight = null));
     return this.inflight;
   }
 
-  private async doFlush(snapshot: Uint8Array, seq: number): Promise<void> {
+  private async doFlush(snapshot: Uint8Array, seq: number, stateVector: Uint8Array): Promise<void> {
     const docId = this.docId;
     if (docId === null) return;
-    const generation = this.log.getMetaNumber("d1_generation") + 1;
     const flushedAt = this.now();
+    let generation = 0;
     try {
       maybeFail(docId, "d1-flush");
+      const current = await this.d1.get(docId);
+      if (current?.stateVector && current.epoch === this.epoch && !covers(stateVector, current.stateVector)) {
+        throw new Error(`D1 generation ${current.generation} holds updates this copy lacks: not replaced`);
+      }
+      // Normally D1's generation is the one we last wrote; never reuse a number it already has.
+      generation = Math.max(this.log.getMetaNumber("d1_generation"), current?.generation ?? 0) + 1;
       await this.d1.flush(
         {
+          stateVector,
           id: docId,
           epoch: this.epoch,
           generation,
@@ -259,6 +352,13 @@ export class Persistence {
       lastError: this.lastFlushError,
     };
   }
+}
+
+/** True when state vector `a` includes every update of state vector `b`. */
+function covers(a: Uint8Array, b: Uint8Array): boolean {
+  const mine = Y.decodeStateVector(a);
+  for (const [client, clock] of Y.decodeStateVector(b)) if ((mine.get(client) ?? 0) < clock) return false;
+  return true;
 }
 
 function mergeStateVectors(a: Uint8Array | null, b: Uint8Array): Uint8Array {

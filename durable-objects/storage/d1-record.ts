@@ -3,6 +3,7 @@
 // new generation and removes older ones, so a reader sees either the old or the new snapshot.
 import { CHUNK_BYTES } from "../config";
 import { joinChunks, splitChunks } from "./chunks";
+import { crc32 } from "./crc32";
 
 export interface DocumentRecord {
   id: string;
@@ -15,6 +16,10 @@ export interface DocumentRecord {
   createdAt: number;
   updatedAt: number;
   flushedAt: number;
+  /** CRC-32 of the whole snapshot; null for generations written before checksums. */
+  snapshotCrc32: number | null;
+  /** State vector of the snapshot; null for generations written before it was kept. */
+  stateVector: Uint8Array | null;
 }
 
 interface DocumentRow {
@@ -28,6 +33,8 @@ interface DocumentRow {
   created_at: number;
   updated_at: number;
   flushed_at: number;
+  snapshot_crc32: number | null;
+  state_vector: ArrayBuffer | number[] | null;
 }
 
 function fromRow(row: DocumentRow): DocumentRecord {
@@ -42,6 +49,9 @@ function fromRow(row: DocumentRow): DocumentRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     flushedAt: row.flushed_at,
+    snapshotCrc32: row.snapshot_crc32 ?? null,
+    // D1 returns BLOBs as arrays of numbers.
+    stateVector: row.state_vector ? new Uint8Array(row.state_vector) : null,
   };
 }
 
@@ -53,7 +63,7 @@ export class D1Record {
     return row ? fromRow(row) : null;
   }
 
-  /** Loads the snapshot of the record's generation; throws if chunks are missing. */
+  /** Loads the snapshot of the record's generation; throws if chunks are missing or damaged. */
   async loadSnapshot(record: DocumentRecord): Promise<Uint8Array> {
     const { results } = await this.db
       .prepare("SELECT chunk, data FROM snapshot_chunks WHERE doc_id = ? AND generation = ? ORDER BY chunk")
@@ -64,14 +74,21 @@ export class D1Record {
         `D1 snapshot of ${record.id} generation ${record.generation} has ${results.length} of ${record.chunkCount} chunks`,
       );
     }
-    return joinChunks(results.map((r) => new Uint8Array(r.data)));
+    const snapshot = joinChunks(results.map((r) => new Uint8Array(r.data)));
+    if (record.snapshotCrc32 !== null && crc32(snapshot) !== record.snapshotCrc32) {
+      throw new Error(`D1 snapshot of ${record.id} generation ${record.generation} fails its checksum`);
+    }
+    return snapshot;
   }
 
   /**
    * Writes `snapshot` as generation `record.generation` and drops older generations, in one
    * transaction. Idempotent: repeating it with the same record rewrites the same rows.
    */
-  async flush(record: Omit<DocumentRecord, "chunkCount">, snapshot: Uint8Array): Promise<void> {
+  async flush(
+    record: Omit<DocumentRecord, "chunkCount" | "snapshotCrc32">,
+    snapshot: Uint8Array,
+  ): Promise<void> {
     const chunks = splitChunks(snapshot, CHUNK_BYTES);
     const statements: D1PreparedStatement[] = chunks.map((chunk, i) =>
       this.db
@@ -81,12 +98,13 @@ export class D1Record {
     statements.push(
       this.db
         .prepare(
-          `INSERT INTO documents (id, epoch, generation, chunk_count, encoded_size, update_count, flushed_seq, created_at, updated_at, flushed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO documents (id, epoch, generation, chunk_count, encoded_size, update_count, flushed_seq, created_at, updated_at, flushed_at, snapshot_crc32, state_vector)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch, generation = excluded.generation,
              chunk_count = excluded.chunk_count, encoded_size = excluded.encoded_size,
              update_count = excluded.update_count, flushed_seq = excluded.flushed_seq,
-             updated_at = excluded.updated_at, flushed_at = excluded.flushed_at`,
+             updated_at = excluded.updated_at, flushed_at = excluded.flushed_at,
+             snapshot_crc32 = excluded.snapshot_crc32, state_vector = excluded.state_vector`,
         )
         .bind(
           record.id,
@@ -99,6 +117,8 @@ export class D1Record {
           record.createdAt,
           record.updatedAt,
           record.flushedAt,
+          crc32(snapshot),
+          record.stateVector,
         ),
       this.db
         .prepare("DELETE FROM snapshot_chunks WHERE doc_id = ? AND generation <> ?")

@@ -9,7 +9,7 @@ export interface Sql {
   exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T>;
 }
 
-/** A stored row that failed to decode, moved aside for inspection. */
+/** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
 export interface QuarantinedRow {
   id: number;
   source: string;
@@ -23,20 +23,32 @@ export interface LogEntry {
   data: Uint8Array;
 }
 
+/** A stored row that did not pass its checks, found by `read` (nothing is written then). */
+export interface Damage {
+  /** "snapshot" or "log:<seq>". */
+  source: string;
+  reason: string;
+  data: Uint8Array;
+}
+
 export interface LoadedState {
-  /** The latest snapshot's bytes, or null if there is none. */
+  /** The latest snapshot's bytes, or null if there is none (or it is damaged: see `damage`). */
   snapshot: Uint8Array | null;
-  /** Log entries after the snapshot, in order. */
+  /** The log sequence the snapshot covers (rows up to it were deleted when it was written). */
+  snapshotSeq: number;
+  /** Intact log entries after the snapshot, in order. */
   log: LogEntry[];
   /**
    * The snapshot's state vector as stored beside it at compaction, when the snapshot's bytes
    * are unchanged since (its CRC-32 matched); null otherwise.
    */
   snapshotStateVector: Uint8Array | null;
+  /** Rows that failed their checksum or decode: not in `snapshot` or `log`, still stored. */
+  damage: Damage[];
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS es_log (seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seq, part));
+CREATE TABLE IF NOT EXISTS es_log (seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER, PRIMARY KEY (seq, part));
 CREATE TABLE IF NOT EXISTS es_snapshot (part INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS es_meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS es_quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, reason TEXT NOT NULL, data BLOB, at INTEGER NOT NULL);
@@ -76,6 +88,13 @@ export class SqliteLog {
     for (const statement of SCHEMA.split(";").map((s) => s.trim()).filter(Boolean)) {
       sql.exec(statement);
     }
+    // Logs written before rows carried checksums: add the column (those rows keep NULL and
+    // are checked by decoding them instead).
+    try {
+      sql.exec("SELECT crc FROM es_log LIMIT 0");
+    } catch {
+      sql.exec("ALTER TABLE es_log ADD COLUMN crc INTEGER");
+    }
   }
 
   getMeta(key: MetaKey): SqlStorageValue | undefined {
@@ -108,57 +127,59 @@ export class SqliteLog {
   }
 
   /**
-   * Reads the snapshot and the log after it. Rows whose bytes fail `validate` are moved to
-   * the quarantine table and skipped; the document still loads.
+   * Reads the snapshot and the log after it, checking every row: a stored CRC-32 that does not
+   * match is damage (even if the bytes still decode); a row stored without one (written before
+   * checksums) is damage if it does not decode. Writes nothing: the caller decides what to serve
+   * and then calls `repair`.
    */
-  load(validate: (update: Uint8Array) => void): LoadedState & { quarantined: QuarantinedRow[] } {
-    const quarantined: QuarantinedRow[] = [];
+  read(validate: (update: Uint8Array) => void): LoadedState {
+    const damage: Damage[] = [];
     let snapshot: Uint8Array | null = null;
     let snapshotStateVector: Uint8Array | null = null;
     const parts = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part").toArray();
+    const stored = this.getMeta("snapshot_crc32");
+    if (parts.length === 0 && stored !== undefined) {
+      damage.push({ source: "snapshot", reason: "missing: its checksum is recorded but no rows are", data: new Uint8Array(0) });
+    }
     if (parts.length > 0) {
       const bytes = joinChunks(parts.map((p) => new Uint8Array(p.data)));
-      try {
-        // The snapshot is the bytes Y.encodeStateAsUpdate produced at compaction; when they are
-        // unchanged (same CRC-32) a second full decode only to validate them is skipped. A
-        // snapshot written before checksums existed, or one that changed, is decoded.
-        if (this.getMeta("snapshot_crc32") !== crc32(bytes)) validate(bytes);
-        else snapshotStateVector = this.getMetaBytes("snapshot_sv");
+      const problem = typeof stored === "number" ? crcProblem(stored, bytes) : decodeProblem(validate, bytes);
+      if (problem) damage.push({ source: "snapshot", reason: problem, data: bytes });
+      else {
         snapshot = bytes;
-      } catch (err) {
-        quarantined.push(this.quarantine("snapshot", (err as Error).message, bytes));
-        this.sql.exec("DELETE FROM es_snapshot");
+        // Unchanged since compaction, so the state vector stored beside it still describes it.
+        if (typeof stored === "number") snapshotStateVector = this.getMetaBytes("snapshot_sv");
       }
     }
 
     const log: LogEntry[] = [];
-    let pending: { seq: number; parts: Uint8Array[] } | null = null;
-    const flush = () => {
-      if (!pending) return;
-      const data = joinChunks(pending.parts);
-      try {
-        validate(data);
-        log.push({ seq: pending.seq, data });
-      } catch (err) {
-        quarantined.push(this.quarantine(`log:${pending.seq}`, (err as Error).message, data));
-        this.sql.exec("DELETE FROM es_log WHERE seq = ?", pending.seq);
-      }
-      pending = null;
+    type Pending = { seq: number; parts: Uint8Array[]; problem: string | null; unchecked: boolean };
+    let pending: Pending | null = null;
+    const settle = (row: Pending) => {
+      const data = joinChunks(row.parts);
+      const problem = row.problem ?? (row.unchecked ? decodeProblem(validate, data) : null);
+      if (problem) damage.push({ source: `log:${row.seq}`, reason: problem, data });
+      else log.push({ seq: row.seq, data });
     };
-    for (const row of this.sql.exec<{ seq: number; data: ArrayBuffer }>("SELECT seq, data FROM es_log ORDER BY seq, part")) {
-      if (pending && pending.seq !== row.seq) flush();
-      if (!pending) pending = { seq: row.seq, parts: [] };
-      pending.parts.push(new Uint8Array(row.data));
+    const rows = this.sql.exec<{ seq: number; data: ArrayBuffer; crc: number | null }>(
+      "SELECT seq, data, crc FROM es_log ORDER BY seq, part",
+    );
+    for (const row of rows) {
+      if (pending && pending.seq !== row.seq) settle(pending);
+      if (!pending || pending.seq !== row.seq) pending = { seq: row.seq, parts: [], problem: null, unchecked: false };
+      const part = new Uint8Array(row.data);
+      pending.parts.push(part);
+      if (row.crc === null) pending.unchecked = true; // written before rows carried checksums
+      else pending.problem ??= crcProblem(row.crc, part);
     }
-    flush();
+    if (pending) settle(pending);
 
     const snapshotSeq = this.getMetaNumber("snapshot_seq");
-    const lastSeq = log.length > 0 ? log[log.length - 1]!.seq : 0;
     const maxRow = this.sql.exec<{ m: number | null }>("SELECT MAX(seq) AS m FROM es_log").one().m ?? 0;
-    this.nextSeq = Math.max(snapshotSeq, lastSeq, maxRow) + 1;
+    this.nextSeq = Math.max(snapshotSeq, maxRow) + 1;
     this.logRows = log.length;
     this.logBytes = log.reduce((n, e) => n + e.data.length, 0);
-    return { snapshot, log, snapshotStateVector, quarantined };
+    return { snapshot, snapshotSeq, log, snapshotStateVector, damage };
   }
 
   /** Appends one update to the log (one INSERT per 512 KiB part) and returns its sequence number. */
@@ -166,7 +187,8 @@ export class SqliteLog {
     const seq = this.nextSeq++;
     const parts = splitChunks(update, CHUNK_BYTES);
     for (let part = 0; part < parts.length; part++) {
-      this.sql.exec("INSERT INTO es_log (seq, part, data) VALUES (?, ?, ?)", seq, part, parts[part]);
+      const data = parts[part]!;
+      this.sql.exec("INSERT INTO es_log (seq, part, data, crc) VALUES (?, ?, ?, ?)", seq, part, data, crc32(data));
     }
     this.logRows++;
     this.logBytes += update.length;
@@ -215,7 +237,24 @@ export class SqliteLog {
     return this.sql.exec<{ n: number }>("SELECT COUNT(DISTINCT seq) AS n FROM es_log").one().n;
   }
 
-  quarantine(source: string, reason: string, data: Uint8Array | null): QuarantinedRow {
+  /**
+   * Moves damaged rows found by `read` into the quarantine table (bytes kept for an operator)
+   * and, when given, replaces the snapshot with an intact one from elsewhere (D1) — in one
+   * transaction, so a crash part way leaves the damage in place to be found again.
+   */
+  repair(damage: Damage[], replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null): QuarantinedRow[] {
+    return this.transaction(() => {
+      const moved = damage.map((d) => {
+        if (d.source === "snapshot") this.sql.exec("DELETE FROM es_snapshot");
+        else this.sql.exec("DELETE FROM es_log WHERE seq = ?", Number(d.source.slice("log:".length)));
+        return this.quarantine(d.source, d.reason, d.data);
+      });
+      if (replacement) this.compact(replacement.snapshot, replacement.throughSeq, replacement.stateVector);
+      return moved;
+    });
+  }
+
+  private quarantine(source: string, reason: string, data: Uint8Array | null): QuarantinedRow {
     const at = Date.now();
     const row = this.sql
       .exec<{ id: number }>(
@@ -249,5 +288,19 @@ export class SqliteLog {
     this.nextSeq = 1;
     this.logRows = 0;
     this.logBytes = 0;
+  }
+}
+
+function crcProblem(stored: number, bytes: Uint8Array): string | null {
+  const actual = crc32(bytes);
+  return actual === stored ? null : `checksum mismatch (stored ${stored}, bytes ${actual})`;
+}
+
+function decodeProblem(validate: (update: Uint8Array) => void, bytes: Uint8Array): string | null {
+  try {
+    validate(bytes);
+    return null;
+  } catch (err) {
+    return `does not decode: ${(err as Error).message}`;
   }
 }

@@ -1,28 +1,13 @@
 // D1 as the system of record: flushed rows decode to the live document, large snapshots
 // round-trip through chunks, and a DO whose storage was wiped hydrates from D1.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { DocumentObject } from "../../durable-objects/document-object";
 import { CloseCode } from "../../protocol/close-codes";
 import { encodeSyncUpdate } from "../../protocol/messages";
+import { d1Snapshot } from "../helpers/d1";
 import { SyncedDoc, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
-
-async function d1Snapshot(docId: string) {
-  const doc = await env.DB.prepare("SELECT * FROM documents WHERE id = ?").bind(docId).first<Record<string, number | string>>();
-  const { results } = await env.DB.prepare("SELECT generation, chunk, data FROM snapshot_chunks WHERE doc_id = ? ORDER BY generation, chunk")
-    .bind(docId)
-    .all<{ generation: number; chunk: number; data: ArrayBuffer | number[] }>();
-  const parts = results.map((r) => new Uint8Array(r.data)); // D1 returns BLOBs as number arrays
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    bytes.set(p, offset);
-    offset += p.length;
-  }
-  return { doc, chunks: results, bytes };
-}
 
 const flush = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
 

@@ -1,5 +1,5 @@
 // Safe loading: a load that throws refuses sockets with a transient code and writes nothing;
-// a corrupt stored row is quarantined and reported while the rest of the document loads.
+// a damaged stored row is quarantined and reported while the rest of the document loads.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
@@ -102,17 +102,18 @@ describe("loading", () => {
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
     await (await SyncedDoc.open(docId)).waitForText("compacted text");
 
-    // Truncated in storage: the checksum no longer matches, so it is decoded, found corrupt and
-    // set aside instead of being applied; the document still opens and takes writes.
+    // Truncated in storage: the checksum no longer matches, so it is set aside and the document
+    // is rebuilt from D1's copy (see corruption.test.ts); it still opens whole and takes writes.
     await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
       state.storage.sql.exec("UPDATE es_snapshot SET data = ? WHERE part = 0", stored.bytes.slice(0, stored.bytes.length >> 1));
     });
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
     const reader = await SyncedDoc.open(docId);
+    await reader.waitForText("compacted text");
     const stats = await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
     expect(stats.quarantined.map((q) => q.source)).toEqual(["snapshot"]);
-    reader.doc.getText("t").insert(0, "after");
-    await (await SyncedDoc.open(docId)).waitForText("after");
+    reader.doc.getText("t").insert(0, "after ");
+    await (await SyncedDoc.open(docId)).waitForText("after compacted text");
   });
 
   it("answers a fresh client from the stored snapshot before applying it, and applies it for anything else", async () => {

@@ -107,7 +107,7 @@ docs.openapi(
     const { prefix = "", cursor, limit = LIST_DEFAULT_LIMIT } = c.req.valid("query");
     await authorizePrefix(c, prefix, "admin");
     const rows = await new D1Record(c.env.DB).list({ prefix, ...(cursor ? { cursor } : {}), limit: limit + 1 });
-    const page = rows.slice(0, limit).map(({ chunkCount: _c, flushedSeq: _f, ...row }) => row);
+    const page = rows.slice(0, limit).map(({ chunkCount: _c, flushedSeq: _f, snapshotCrc32: _s, stateVector: _v, ...row }) => row);
     return c.json({ documents: page, cursor: rows.length > limit ? page[page.length - 1]!.id : null }, 200);
   },
 );
