@@ -2,13 +2,15 @@
 // trip HTTP sync for mobile background tasks, and deletion. Described by /v1/openapi.json.
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ApiFailure } from "../../durable-objects/document-api";
+import * as Y from "yjs";
+import { renderJson } from "../../durable-objects/document-api";
 import { limitsFromEnv } from "../../durable-objects/config";
 import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
 import { authorize, authorizePrefix, checkOrigin } from "../auth";
 import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
+import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
 
 /** Default and maximum page size of GET /v1/docs. */
@@ -51,16 +53,6 @@ function docIdOf(c: Context): string {
   return id!;
 }
 
-const stubOf = (c: Context<AppEnv>, id: string) => c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id));
-
-/** Turns a Durable Object's failure value into the HTTP error, or returns the success value. */
-function unwrap<R extends { ok: boolean }>(result: R): Exclude<R, { ok: false }> {
-  if (!result.ok) {
-    const failed = result as unknown as ApiFailure;
-    throw new ApiError(failed.status, failed.code, failed.message);
-  }
-  return result as Exclude<R, { ok: false }>;
-}
 
 function decodeParam(value: string, name: string): Uint8Array {
   try {
@@ -132,7 +124,15 @@ docs.openapi(
                 .object({ count: z.number(), frames: z.number(), largest: z.number() })
                 .describe("WebSocket frames handled since the Durable Object last started, in how many batches, and the largest"),
               lastLoad: z
-                .object({ source: z.enum(["storage", "d1", "new"]), ms: z.number(), deferred: z.boolean() })
+                .object({
+                  source: z.enum(["storage", "d1", "new"]),
+                  ms: z.number(),
+                  deferred: z.boolean(),
+                  recovered: z
+                    .object({ from: z.literal("d1"), generation: z.number(), lostSeqs: z.array(z.number()).nullable() })
+                    .nullable()
+                    .describe("the stored snapshot was damaged and the document was rebuilt from this D1 generation plus the intact log"),
+                })
                 .nullable()
                 .describe("how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed"),
               snapshotPending: z.boolean().describe("the loaded snapshot was still waiting to be applied (this request applied it)"),
@@ -146,14 +146,19 @@ docs.openapi(
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "read");
-    const { stats } = unwrap(await stubOf(c, id).info(id));
+    const { stats } = unwrap(await callDocument(c, id, async (stub) => await stub.info(id)));
     return c.json(
       {
         id, epoch: stats.epoch, encodedSize: stats.encodedBytes, updateCount: stats.updateCount,
         createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
         connections: stats.connections, quarantinedRows: stats.quarantined.length, written: stats.written,
         batches: stats.batches,
-        lastLoad: stats.lastLoad && { source: stats.lastLoad.source, ms: stats.lastLoad.ms, deferred: stats.lastLoad.deferred },
+        lastLoad: stats.lastLoad && {
+          source: stats.lastLoad.source,
+          ms: stats.lastLoad.ms,
+          deferred: stats.lastLoad.deferred,
+          recovered: stats.lastLoad.recovered,
+        },
         snapshotPending: stats.snapshotPending,
       },
       200,
@@ -176,8 +181,15 @@ docs.openapi(
     const id = docIdOf(c);
     await authorize(c, id, "read");
     const { sv } = c.req.valid("query");
-    const { update } = unwrap(await stubOf(c, id).getUpdate(id, sv === undefined ? null : decodeParam(sv, "state_vector")));
-    return c.body(update as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/octet-stream" });
+    const stateVector = sv === undefined ? null : decodeParam(sv, "state_vector");
+    const { value, source } = await readDocument(
+      c,
+      id,
+      async (stub) => await stub.getUpdate(id, stateVector),
+      (doc) => ({ update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined) }),
+    );
+    const headers = { "Content-Type": "application/octet-stream", ...(source === "d1" ? { [SOURCE_HEADER]: "d1" } : {}) };
+    return c.body(value.update as Uint8Array<ArrayBuffer>, 200, headers);
   },
 );
 
@@ -196,7 +208,7 @@ docs.openapi(
     const id = docIdOf(c);
     const { role } = await authorize(c, id, "write");
     const body = await binaryBody(c);
-    const result = unwrap(await stubOf(c, id).postUpdate(id, body, role));
+    const result = unwrap(await callDocument(c, id, async (stub) => await stub.postUpdate(id, body, role)));
     return c.json({ stateVector: encodeBase64url(result.stateVector), changed: result.changed }, 200);
   },
 );
@@ -215,8 +227,8 @@ docs.openapi(
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "read");
-    const result = unwrap(await stubOf(c, id).getJson(id)) as { json: Record<string, unknown> };
-    return c.json(result.json, 200);
+    const { value, source } = await readDocument(c, id, async (stub) => await stub.getJson(id), (doc) => ({ json: renderJson(doc) }));
+    return c.json(value.json, 200, source === "d1" ? { [SOURCE_HEADER]: "d1" } : {});
   },
 );
 
@@ -252,7 +264,8 @@ docs.openapi(
     const body = c.req.valid("json");
     const update = body.update ? decodeParam(body.update, "update") : null;
     if (update && update.length > max) throw new ApiError(413, "payload_too_large", `update of ${update.length} bytes exceeds ${max}`);
-    const result = unwrap(await stubOf(c, id).sync(id, decodeParam(body.stateVector, "state_vector"), update, role, body.epoch ?? null));
+    const stateVector = decodeParam(body.stateVector, "state_vector");
+    const result = unwrap(await callDocument(c, id, async (stub) => await stub.sync(id, stateVector, update, role, body.epoch ?? null)));
     return c.json({ update: encodeBase64url(result.update), stateVector: encodeBase64url(result.stateVector), epoch: result.epoch }, 200);
   },
 );
@@ -268,7 +281,7 @@ docs.openapi(
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "admin");
-    unwrap(await stubOf(c, id).destroy(id));
+    unwrap(await callDocument(c, id, async (stub) => await stub.destroy(id)));
     return c.json({ deleted: true as const, id }, 200);
   },
 );

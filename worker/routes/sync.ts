@@ -42,7 +42,14 @@ sync.get("/sync/:docId", async (c) => {
   }
   writeHandoff(headers, handoff);
   const stub = c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(docId));
-  return stub.fetch(new Request(c.req.url, { headers }));
+  try {
+    return await stub.fetch(new Request(c.req.url, { headers }));
+  } catch (err) {
+    // The object could not start (a damaged database file): the documented transient close,
+    // for every client, instead of a failed upgrade (1006).
+    console.error(`edgesync: the Durable Object of ${docId} failed: ${(err as Error).message}`);
+    return closeWith(CloseCode.DocumentUnavailable, "document unavailable, retry later");
+  }
 });
 
 /** HTTP refusals as the matching close codes, for clients that asked with ?ext=1. */
@@ -53,8 +60,13 @@ const CLOSE_FOR_STATUS: Record<number, number> = {
 };
 
 function refuseAsClose(err: ApiError): Response {
+  return closeWith(CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError, `${err.code}: ${err.message}`.slice(0, 120));
+}
+
+/** Accepts the upgrade in the Worker and closes at once with `code`. */
+function closeWith(code: number, reason: string): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
-  server.close(CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError, `${err.code}: ${err.message}`.slice(0, 120));
+  server.close(code, reason);
   return new Response(null, { status: 101, webSocket: client });
 }

@@ -1,0 +1,76 @@
+// Calling a document's Durable Object from the Worker. A call that throws — the object could not
+// start, as with a damaged database file — is the same 503 as a document that failed to load,
+// never a 500; and a read the object cannot serve is answered from D1's last intact generation.
+import type { Context } from "hono";
+import * as Y from "yjs";
+import type { ApiFailure, ApiResult } from "../durable-objects/document-api";
+import { D1Record } from "../durable-objects/storage/d1-record";
+import { validateUpdate } from "../protocol/messages";
+import type { AppEnv } from "./app";
+import { ApiError } from "./errors";
+
+/** Response header naming where a read was served from when it was not the live document. */
+export const SOURCE_HEADER = "x-edgesync-source";
+
+const UNAVAILABLE: ApiFailure = {
+  ok: false,
+  status: 503,
+  code: "document_unavailable",
+  message: "the document could not be loaded; retry later",
+};
+
+type Stub = ReturnType<AppEnv["Bindings"]["DOCUMENTS"]["get"]>;
+
+/** Calls the document's Durable Object; a thrown call becomes a 503 failure value. */
+export async function callDocument<R>(
+  c: Context<AppEnv>,
+  id: string,
+  call: (stub: Stub) => PromiseLike<R>,
+): Promise<R | ApiFailure> {
+  try {
+    return await call(c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id)));
+  } catch (err) {
+    console.error(`edgesync: the Durable Object of ${id} failed: ${(err as Error).message}`);
+    return UNAVAILABLE;
+  }
+}
+
+/** Turns a Durable Object's failure value into the HTTP error, or returns the success value. */
+export function unwrap<R>(result: R | ApiFailure): Exclude<R, { ok: false }> {
+  if (!(result as { ok: boolean }).ok) {
+    const failed = result as ApiFailure;
+    throw new ApiError(failed.status, failed.code, failed.message);
+  }
+  return result as Exclude<R, { ok: false }>;
+}
+
+/**
+ * A read: from the Durable Object, or — when it answers 503 (storage damaged or unreadable) —
+ * from the document's last generation in D1, which `fromD1` renders; `source` says which.
+ */
+export async function readDocument<T>(
+  c: Context<AppEnv>,
+  id: string,
+  call: (stub: Stub) => PromiseLike<ApiResult<T>>,
+  fromD1: (doc: Y.Doc) => T,
+): Promise<{ value: T; source: "live" | "d1" }> {
+  const result = await callDocument(c, id, call);
+  if (result.ok || result.status !== 503) return { value: unwrap(result) as T, source: "live" };
+  const doc = await lastGeneration(c.env.DB, id).catch((err: Error) => {
+    console.error(`edgesync: reading ${id} from D1 failed too: ${err.message}`);
+    return null;
+  });
+  if (!doc) unwrap(result);
+  return { value: fromD1(doc!), source: "d1" };
+}
+
+async function lastGeneration(db: D1Database, id: string): Promise<Y.Doc | null> {
+  const d1 = new D1Record(db);
+  const record = await d1.get(id);
+  if (!record) return null;
+  const snapshot = await d1.loadSnapshot(record); // checks the generation's checksum
+  validateUpdate(snapshot);
+  const doc = new Y.Doc({ gc: true });
+  Y.applyUpdate(doc, snapshot);
+  return doc;
+}
