@@ -2,6 +2,7 @@
 // Durable Object is touched. Fails closed when no secret is configured outside local dev.
 import type { Context } from "hono";
 import type { Handoff } from "../durable-objects/handoff";
+import type { AppEnv } from "./app";
 import { ApiError } from "./errors";
 import { roleAllows, verifyToken, verifyTokenForPrefix, type Role, type TokenResult } from "./tokens";
 
@@ -15,17 +16,17 @@ export function tokenFrom(c: Context): string | null {
 }
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
-export function authorize(c: Context<{ Bindings: Env }>, docId: string, needed: Role): Promise<Handoff> {
+export function authorize(c: Context<AppEnv>, docId: string, needed: Role): Promise<Handoff> {
   return check(c, docId, needed, (token, secret) => verifyToken(token, secret, docId));
 }
 
 /** Authenticates a listing of documents under `prefix` (the token's claim must cover it). */
-export function authorizePrefix(c: Context<{ Bindings: Env }>, prefix: string, needed: Role): Promise<Handoff> {
+export function authorizePrefix(c: Context<AppEnv>, prefix: string, needed: Role): Promise<Handoff> {
   return check(c, prefix, needed, (token, secret) => verifyTokenForPrefix(token, secret, prefix));
 }
 
 async function check(
-  c: Context<{ Bindings: Env }>,
+  c: Context<AppEnv>,
   docId: string,
   needed: Role,
   verify: (token: string, secret: string) => Promise<TokenResult>,
@@ -49,7 +50,7 @@ async function check(
 }
 
 /** Refuses browser requests from origins outside ALLOWED_ORIGINS (unset or "*" allows any). */
-export function checkOrigin(c: Context<{ Bindings: Env }>): void {
+export function checkOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header("Origin");
   const allowed = c.env.ALLOWED_ORIGINS?.trim();
   if (!origin || !allowed || allowed === "*") return;

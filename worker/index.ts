@@ -1,6 +1,7 @@
 // The edgesync Worker: stateless routing, auth and upgrade forwarding in front of one
 // Durable Object per document.
 import { createApp } from "./app";
+import { cancelUnreadBody } from "./body";
 import { notFound, onError } from "./errors";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
@@ -9,6 +10,7 @@ import { sync } from "./routes/sync";
 export { DocumentObject } from "../durable-objects/document-object";
 
 const app = createApp();
+app.use(cancelUnreadBody);
 app.route("/", health);
 app.route("/", sync);
 app.route("/", docs);

@@ -51,7 +51,18 @@ export function verifyTokenForPrefix(token: string, secret: string, prefix: stri
   return verifyClaims(token, secret, (claim) => claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1)));
 }
 
+/**
+ * One canonical unpadded base64url segment: whole quads, then 2 or 3 characters whose unused low
+ * bits are zero. Decoders ignore padding and those bits, so without this check one token would
+ * have many spellings (`sig=`, a different last character) that all verify.
+ */
+const CANONICAL_SEGMENT = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
+
 async function verifyClaims(token: string, secret: string, covers: (claim: string) => boolean): Promise<TokenResult> {
+  const segments = token.split(".");
+  if (segments.length !== 3 || !segments.every((segment) => CANONICAL_SEGMENT.test(segment))) {
+    return { ok: false, status: 401, code: "invalid_token", message: "token is not three canonical base64url segments" };
+  }
   let payload: Record<string, unknown>;
   try {
     payload = (await verify(token, secret, { alg: "HS256" })) as Record<string, unknown>;

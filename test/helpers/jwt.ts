@@ -33,3 +33,14 @@ export async function confusedToken(payload: Record<string, unknown>, secret: st
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${header}.${body}`)));
   return `${header}.${body}.${b64url(sig)}`;
 }
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * The same signature spelled differently: its last character with the lowest of the bits that no
+ * byte uses flipped (an HS256 signature is 43 characters, 2 of those bits). Decodes to the same bytes.
+ */
+export function respelledSignature(token: string): string {
+  const last = token[token.length - 1]!;
+  return token.slice(0, -1) + BASE64URL[BASE64URL.indexOf(last) ^ 1];
+}

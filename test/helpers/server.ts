@@ -25,6 +25,8 @@ export interface RunningServer {
   wsUrl: string;
   port: number;
   persistTo: string;
+  /** The process group leader (scripts/start.mjs); wrangler and workerd run under it. */
+  pid(): number;
   /** Output so far (for failure messages). */
   output(): string;
   /** Graceful stop (SIGTERM to the process group). */
@@ -101,6 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     wsUrl: `ws://127.0.0.1:${port}/sync`,
     port,
     persistTo,
+    pid: () => (child as ChildProcess | null)!.pid!,
     output: () => log,
     stop: () => signalGroup("SIGTERM"),
     kill: () => signalGroup("SIGKILL"),

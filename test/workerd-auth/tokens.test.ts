@@ -7,7 +7,7 @@ import * as Y from "yjs";
 import { encodeSyncUpdate } from "../../protocol/messages";
 import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
-import { confusedToken, noneToken, nowSeconds, signed, tamper } from "../helpers/jwt";
+import { confusedToken, noneToken, nowSeconds, respelledSignature, signed, tamper } from "../helpers/jwt";
 import { fetchWorker, openSocket, uniqueDocId } from "../helpers/workerd-socket";
 
 const upgrade = (docId: string, token: string | null, headers: Record<string, string> = {}) =>
@@ -31,6 +31,10 @@ const CASES: Case[] = [
   ["RS256 header, HMAC signature (algorithm confusion)", 401, (doc) => confusedToken({ doc, role: "write", exp: later() }, TEST_AUTH_SECRET)],
   ["wrong secret", 401, (doc) => signed({ doc, role: "write", exp: later() }, "not-the-secret")],
   ["tampered payload", 401, async (doc) => tamper(await signed({ doc, role: "read", exp: later() }, TEST_AUTH_SECRET), { doc, role: "admin", exp: later() })],
+  ["valid, with = padding after the signature", 401, async (doc) => `${await signed({ doc, role: "write", exp: later() }, TEST_AUTH_SECRET)}=`],
+  ["valid, with == padding after the signature", 401, async (doc) => `${await signed({ doc, role: "write", exp: later() }, TEST_AUTH_SECRET)}==`],
+  ["valid, signature's unused low bits set", 401, async (doc) => respelledSignature(await signed({ doc, role: "write", exp: later() }, TEST_AUTH_SECRET))],
+  ["valid, with a fourth segment", 401, async (doc) => `${await signed({ doc, role: "write", exp: later() }, TEST_AUTH_SECRET)}.AA`],
   ["expired", 401, (doc) => signed({ doc, role: "write", exp: nowSeconds() - 10 }, TEST_AUTH_SECRET)],
   ["not yet valid", 401, (doc) => signed({ doc, role: "write", exp: later(), nbf: nowSeconds() + 300 }, TEST_AUTH_SECRET)],
   ["missing exp", 401, (doc) => signed({ doc, role: "write" }, TEST_AUTH_SECRET)],
@@ -64,6 +68,18 @@ describe("token verification at the upgrade", () => {
       expect((await upgrade(docId, token)).status).toBe(101);
     }
     expect((await upgrade(uniqueDocId("team-ab"), token)).status).toBe(403);
+  });
+
+  it("refuses a non-canonical spelling of a valid token over REST too, and accepts the token itself", async () => {
+    const docId = uniqueDocId("team-a:doc");
+    const token = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "read", ttlSeconds: 60 });
+    const get = (t: string) => fetchWorker(`/v1/docs/${docId}/json`, { headers: { Authorization: `Bearer ${t}` } });
+    for (const spelling of [`${token}=`, respelledSignature(token)]) {
+      const res = await get(spelling);
+      expect(res.status, spelling).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_token");
+    }
+    expect((await get(token)).status).toBe(404); // authenticated; the document does not exist
   });
 
   it("ignores handoff headers a client tries to smuggle", async () => {
