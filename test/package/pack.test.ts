@@ -3,7 +3,7 @@
 // of Yjs (two copies made a store reload an empty document), type-check under NodeNext, Node16,
 // Bundler and Node10, and sync through the real server with tokens from `edgesync/tokens`.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,9 +43,13 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "edgesync-pack-"));
   app = join(work, "app");
   const serverStarting = startServer({ vars: { AUTH_SECRET: SECRET } });
-  // No dist/ beforehand: the tarball must be built by prepack, not by an earlier build.
-  rmSync(join(ROOT, "dist"), { recursive: true, force: true });
-  const pack = await npm(["pack", "--json", "--pack-destination", work], ROOT);
+  // Pack a copy of the working tree without dist/: the tarball must be built by prepack, not by
+  // an earlier build, and that build must not pull dist/ from under tests that import it.
+  const source = join(work, "edgesync");
+  cpSync(ROOT, source, { recursive: true, filter: (path) => !/^[/\\]?(.*[/\\])?(node_modules|\.wrangler|dist|\.git)$/.test(path.slice(ROOT.length - 1)) });
+  symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"));
+  expect(existsSync(join(source, "dist"))).toBe(false);
+  const pack = await npm(["pack", "--json", "--pack-destination", work], source);
   expect(pack.status, pack.stderr).toBe(0);
   [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")));
   mkdirSync(join(app, "src"), { recursive: true });
@@ -101,8 +105,9 @@ describe("the packed edgesync package", () => {
     expect(files.filter((f) => /\.test\.|(?<!\.d)\.ts$|\.d\.ts\.map$/.test(f))).toEqual([]);
   });
 
-  it("asks the app for yjs, y-protocols and lib0 as peers and installs nothing else", () => {
+  it("asks the app for yjs, y-protocols and lib0 as peers, installs nothing else, runs on Node 18", () => {
     expect(packedManifest.dependencies).toBeUndefined();
+    expect(packedManifest.engines).toEqual({ node: ">=18" });
     expect(packedManifest.peerDependencies).toEqual({ yjs: expect.stringMatching(/^\^13\./), "y-protocols": expect.stringMatching(/^\^1\./), lib0: expect.stringMatching(/^\^0\.2\./) });
     expect(existsSync(join(app, "node_modules/hono"))).toBe(false);
   });
