@@ -28,7 +28,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "durable-objects/**/*.test.ts", "worker/**/*.test.ts", "test/server/**/*.test.ts", "test/browser/**/*.test.ts"],
+          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "durable-objects/**/*.test.ts", "worker/**/*.test.ts", "tokens/**/*.test.ts", "test/server/**/*.test.ts", "test/browser/**/*.test.ts", "test/package/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

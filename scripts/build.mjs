@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run build`: the client SDK as ESM (dist/client/index.js) with declarations, and the demo
-// page's bundle (public/build/demo.js). `--demo` builds only the demo bundle (fast; run by
-// `npm start` so the page at / works on a fresh clone); `--sdk` only the SDK.
+// `npm run build`: the client SDK and the token helper as ESM (dist/) with declarations that
+// resolve under Bundler, Node16 and NodeNext, and the demo page's bundle (public/build/demo.js).
+// `--demo` builds only the demo bundle (fast; run by `npm start` so the page at / works on a
+// fresh clone); `--sdk` only the package (run by `npm pack` / `npm publish` as `prepack`).
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -25,8 +26,8 @@ if (only !== "sdk") await build({
 });
 if (only === "demo") process.exit(0);
 
-// The SDK keeps yjs, y-protocols and lib0 external: an app must share one copy of Yjs
-// (two copies break instanceof checks and Yjs warns about it).
+// The SDK keeps yjs, y-protocols and lib0 external (peer dependencies): an app must share one
+// copy of Yjs (two copies break instanceof checks; a store then reloads an empty document).
 rmSync(join(root, "dist"), { recursive: true, force: true });
 await build({
   entryPoints: [join(root, "client/index.ts")],
@@ -39,31 +40,42 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
-const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")], {
-  stdio: "inherit",
-});
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-
-// edgesync/tokens: createToken() for application backends (Node ≥ 18 or Workers); hono
-// (a runtime dependency) stays external.
+// edgesync/tokens: createToken() for application backends (Node >= 18 or Workers); WebCrypto
+// only, no dependencies.
 await build({
-  entryPoints: [join(root, "worker/tokens.ts")],
-  outfile: join(root, "dist/tokens.js"),
+  entryPoints: [join(root, "tokens/mint.ts")],
+  outfile: join(root, "dist/tokens/mint.js"),
   bundle: true,
   format: "esm",
   platform: "neutral",
   target: "es2022",
-  external: ["hono", "hono/*"],
   logLevel: "warning",
 });
-const tokenTypes = spawnSync(
-  process.execPath,
-  [
-    join(root, "node_modules/typescript/bin/tsc"),
-    ...["--declaration", "--emitDeclarationOnly", "--skipLibCheck", "--strict", "--types", "node"],
-    ...["--target", "ES2022", "--module", "ES2022", "--moduleResolution", "bundler", "--outDir", join(root, "dist")],
-    join(root, "worker/tokens.ts"),
-  ],
-  { stdio: "inherit" },
-);
-if (tokenTypes.status !== 0) process.exit(tokenTypes.status ?? 1);
+const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")], {
+  stdio: "inherit",
+});
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+addJsExtensions(join(root, "dist"));
+
+/**
+ * Node16/NodeNext resolve an ES module's relative imports only with their file extension
+ * (TS2834 otherwise, or types silently `any` under skipLibCheck). Our sources import
+ * extensionless, as bundlers allow, so the emitted declarations get `.js` / `/index.js` here;
+ * a specifier that matches no emitted file fails the build.
+ */
+function addJsExtensions(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) addJsExtensions(path);
+    if (!entry.name.endsWith(".d.ts")) continue;
+    const text = readFileSync(path, "utf8");
+    const fixed = text.replace(/(\bfrom\s*|\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"']*)\2/g, (_, head, quote, spec) => {
+      if (spec.endsWith(".js")) return `${head}${quote}${spec}${quote}`;
+      const target = join(dirname(path), spec);
+      const resolved = existsSync(`${target}.d.ts`) ? `${spec}.js` : existsSync(join(target, "index.d.ts")) ? `${spec}/index.js` : null;
+      if (!resolved) throw new Error(`build: ${path} imports ${spec}, which has no emitted declaration`);
+      return `${head}${quote}${resolved}${quote}`;
+    });
+    if (fixed !== text) writeFileSync(path, fixed);
+  }
+}

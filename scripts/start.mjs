@@ -5,6 +5,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureNode22 } from "./node22.mjs";
+
+ensureNode22(import.meta.url);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -15,6 +18,10 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 // Worker: after a burst of messages the whole server stops answering for seconds (4.7–6.2 s
 // measured after a 259,778-message replay). Off unless the developer asks for it.
 env.X_LOCAL_OBSERVABILITY ??= "false";
+// Miniflare downloads a sample `request.cf` object from workers.cloudflare.com at every start and
+// prints a stack trace when offline. The Worker reads nothing from `request.cf`; the built-in
+// placeholder serves. CLOUDFLARE_CF_FETCH_ENABLED=true npm start fetches it again.
+env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
 function persistArgs(argv) {
   const out = [];
@@ -25,15 +32,22 @@ function persistArgs(argv) {
   return out;
 }
 
+// Wrangler asks before applying migrations and answers itself outside a terminal (CI=true);
+// its prompt, banner and tables say nothing a developer must act on, so they are printed only
+// if applying fails. What was applied is summed up in one line.
 const migrate = spawnSync(
   process.execPath,
   [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persistArgs(args)],
-  { cwd: root, env: { ...env, CI: "true" }, stdio: ["ignore", "inherit", "inherit"] },
+  { cwd: root, env: { ...env, CI: "true" }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
 );
 if (migrate.status !== 0) {
+  process.stdout.write(migrate.stdout ?? "");
+  process.stderr.write(migrate.stderr ?? "");
   console.error("edgesync: applying local D1 migrations failed");
   process.exit(migrate.status ?? 1);
 }
+const applied = [...(migrate.stdout ?? "").matchAll(/(\S+\.sql)\s*│\s*✅/g)].map((m) => m[1]);
+console.log(`edgesync: local D1 ${applied.length ? `migrated (${applied.join(", ")})` : "up to date"}`);
 
 // Open access is a local-development switch only: it is not in wrangler.toml, so a deployed
 // Worker without AUTH_SECRET fails closed.

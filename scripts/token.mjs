@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // `npm run token -- --doc <id|prefix*> --role read|write|admin [--ttl 1h] [--sub user] [--secret s]`
 // prints an HS256 token. The secret comes from --secret, else $AUTH_SECRET, else .dev.vars.
+// `node scripts/token.mjs …` works too: on Node < 22 it re-runs itself with the pinned Node 22.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createToken } from "../worker/tokens.ts";
+import { ensureNode22 } from "./node22.mjs";
+
+ensureNode22(import.meta.url);
+// Imported after the check: Node < 22 cannot load TypeScript.
+const { createToken } = await import("../tokens/mint.ts");
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({

@@ -1,42 +1,10 @@
-// HS256 tokens for edgesync: minting (for application backends, Node or Workers) and
-// verification (in the Worker, before any Durable Object is touched). The algorithm is pinned.
-import { sign, verify } from "hono/jwt";
+// HS256 token verification in the Worker, before any Durable Object is touched. The algorithm
+// is pinned.
+import { verify } from "hono/jwt";
+import { ROLES, type Role, type TokenClaims } from "../tokens/mint";
 
-export type Role = "read" | "write" | "admin";
-export const ROLES: readonly Role[] = ["read", "write", "admin"];
-
-export interface TokenClaims {
-  /** A document id, or a prefix ending in `*` (e.g. `team-42:*`). */
-  doc: string;
-  role: Role;
-  /** Expiry, Unix seconds (required). */
-  exp: number;
-  /** Not valid before, Unix seconds. */
-  nbf?: number;
-  sub?: string;
-}
-
-export interface CreateTokenOptions {
-  doc: string;
-  role: Role;
-  /** Lifetime in seconds (default 3600). */
-  ttlSeconds?: number;
-  sub?: string;
-  nbf?: number;
-  /** Clock override for tests, in milliseconds. */
-  now?: number;
-}
-
-/** Mints an HS256 token for one document (or prefix) and role. */
-export async function createToken(secret: string, options: CreateTokenOptions): Promise<string> {
-  if (!secret) throw new Error("createToken: secret is empty");
-  if (!ROLES.includes(options.role)) throw new Error(`createToken: role must be one of ${ROLES.join(", ")}`);
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  const claims: TokenClaims = { doc: options.doc, role: options.role, exp: now + (options.ttlSeconds ?? 3600) };
-  if (options.sub) claims.sub = options.sub;
-  if (options.nbf !== undefined) claims.nbf = options.nbf;
-  return sign({ ...claims }, secret, "HS256");
-}
+// Minting lives in tokens/mint.ts (published as `edgesync/tokens`, no dependencies).
+export { ROLES, createToken, type CreateTokenOptions, type Role, type TokenClaims } from "../tokens/mint";
 
 export type TokenFailure = { ok: false; status: 401 | 403; code: string; message: string };
 export type TokenResult = { ok: true; claims: TokenClaims } | TokenFailure;
