@@ -1,6 +1,7 @@
 // The edgesync Worker: stateless routing, auth and upgrade forwarding in front of one
 // Durable Object per document.
 import { createApp } from "./app";
+import { restCors } from "./cors";
 import { notFound, onError } from "./errors";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
@@ -9,6 +10,8 @@ import { sync } from "./routes/sync";
 export { DocumentObject } from "../durable-objects/document-object";
 
 const app = createApp();
+// Before the routes, so preflights are answered and every /v1 response (errors too) carries CORS.
+app.use("/v1/*", restCors());
 app.route("/", health);
 app.route("/", sync);
 app.route("/", docs);
