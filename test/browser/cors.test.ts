@@ -3,16 +3,15 @@
 // works from an allowed origin (ALLOWED_ORIGINS "*" and a listed origin), errors stay readable,
 // and a refused origin's requests fail in the browser and change nothing.
 import { createServer, type Server } from "node:http";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { encodeBase64url } from "../../protocol/base64url";
 import { createToken } from "../../worker/tokens";
+import { launchChromium } from "../helpers/chromium";
 import { uniqueDocId } from "../helpers/providers";
 import { freePort, startServer, type RunningServer } from "../helpers/server";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const SECRET = "a-local-secret-for-the-cors-test";
 
 /** A page server: the "app" whose origin the API sees. */
@@ -33,7 +32,7 @@ beforeAll(async () => {
   [wildcard, listed, browser] = await Promise.all([
     startServer({ vars: { AUTH_SECRET: SECRET, ALLOWED_ORIGINS: "*" } }),
     startServer({ vars: { AUTH_SECRET: SECRET, ALLOWED_ORIGINS: `https://other.example.com, ${allowedApp.origin}` } }),
-    chromium.launch({ executablePath: CHROMIUM, args: FLAGS }),
+    launchChromium(),
   ]);
 });
 afterAll(async () => {
