@@ -51,7 +51,8 @@ console.log(`edgesync: local D1 ${applied.length ? `migrated (${applied.join(", 
 
 // Open access is a local-development switch only: it is not in wrangler.toml, so a deployed
 // Worker without AUTH_SECRET fails closed.
-const dev = spawn(process.execPath, [wrangler, "dev", "--var", "DEV_OPEN_ACCESS:true", ...args], {
+// The demo page is served here only: wrangler.toml has no [assets], so deploys leave it out.
+const dev = spawn(process.execPath, [wrangler, "dev", "--var", "DEV_OPEN_ACCESS:true", "--assets", "public", ...args], {
   cwd: root,
   env,
   stdio: "inherit",

@@ -49,13 +49,19 @@ async function check(
   return { docId, role, exp, ...(sub ? { sub } : {}) };
 }
 
-/** Refuses browser requests from origins outside ALLOWED_ORIGINS (unset or "*" allows any). */
+/** ALLOWED_ORIGINS parsed: `*` (unset, empty, or a `*` entry) allows any origin. */
+export function allowedOrigins(env: Env): "*" | string[] {
+  const allowed = env.ALLOWED_ORIGINS?.trim();
+  if (!allowed) return "*";
+  const list = allowed.split(",").map((o) => o.trim().replace(/\/$/, ""));
+  return list.includes("*") ? "*" : list;
+}
+
+/** Refuses browser requests from origins outside ALLOWED_ORIGINS. */
 export function checkOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header("Origin");
-  const allowed = c.env.ALLOWED_ORIGINS?.trim();
-  if (!origin || !allowed || allowed === "*") return;
-  const list = allowed.split(",").map((o) => o.trim().replace(/\/$/, ""));
-  if (!list.includes("*") && !list.includes(origin)) {
+  const allowed = allowedOrigins(c.env);
+  if (origin && allowed !== "*" && !allowed.includes(origin)) {
     throw new ApiError(403, "origin_not_allowed", `origin ${origin} is not in ALLOWED_ORIGINS`);
   }
 }

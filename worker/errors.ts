@@ -21,6 +21,10 @@ export function errorBody(code: string, message: string) {
 /** The one place errors become responses. */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  // A JSON route's body sent without Content-Type: application/json (@hono/zod-openapi's gate).
+  if (err instanceof HTTPException && err.status === 415) {
+    return c.json(errorBody("unsupported_media_type", "send the body with Content-Type: application/json"), 415);
+  }
   // Hono's own 4xx (e.g. its validator's "Malformed JSON in request body").
   if (err instanceof HTTPException && err.status < 500) {
     return c.json(errorBody("invalid_request", err.message), err.status as ContentfulStatusCode);

@@ -2,6 +2,7 @@
 // Durable Object per document.
 import { createApp } from "./app";
 import { cancelUnreadBody } from "./body";
+import { restCors } from "./cors";
 import { notFound, onError } from "./errors";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
@@ -11,6 +12,8 @@ export { DocumentObject } from "../durable-objects/document-object";
 
 const app = createApp();
 app.use(cancelUnreadBody);
+// Before the routes, so preflights are answered and every /v1 response (errors too) carries CORS.
+app.use("/v1/*", restCors());
 app.route("/", health);
 app.route("/", sync);
 app.route("/", docs);

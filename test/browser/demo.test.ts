@@ -1,39 +1,17 @@
 // The demo page in real Chromium (Debian's, driven by playwright-core) against the real
 // server: two browsers see each other's typing and presence; one goes offline, types, reloads
 // while still offline (text restored from IndexedDB), comes back, and both converge, "saved".
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDemo, stopDemo } from "../helpers/chromium";
 import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+import type { RunningServer } from "../helpers/server";
 
 let server: RunningServer;
 let browser: Browser;
-beforeAll(async () => {
-  // `npm start` builds the page's bundle first; the test server is started without npm.
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], { cwd: ROOT, encoding: "utf8" });
-  expect(build.status, build.stderr).toBe(0);
-  [server, browser] = await Promise.all([startServer(), chromium.launch({ executablePath: CHROMIUM, args: FLAGS })]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+beforeAll(async () => ({ server, browser } = await startDemo()));
+afterAll(() => stopDemo({ server, browser }));
 
 const value = (page: Page) => page.$eval("#editor", (el) => (el as unknown as { value: string }).value);
 const waitFor = (page: Page, what: string, fn: string) =>

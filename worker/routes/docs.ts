@@ -32,8 +32,16 @@ export const docs = new OpenAPIHono<AppEnv>({
 const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi("Error");
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: "error", content: { "application/json": { schema: ErrorSchema } } }]));
+// The rule itself is enforced by docIdOf (400 invalid_doc_id); here it is only described.
 const IdParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" }, description: `1–${MAX_DOC_ID_LENGTH} characters of ${DOC_ID_PATTERN.source}` }),
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    description: "document id: letters, digits and . _ ~ : @ -",
+    pattern: DOC_ID_PATTERN.source,
+    minLength: 1,
+    maxLength: MAX_DOC_ID_LENGTH,
+    example: "team-42:notes",
+  }),
 });
 const DocumentSchema = z
   .object({
@@ -197,7 +205,7 @@ docs.openapi(
     method: "post",
     path: "/v1/docs/{id}/update",
     summary: "Apply a binary Yjs update (write); durable before the response",
-    request: { params: IdParam, body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
+    request: { params: IdParam, body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
     responses: {
       200: { description: "applied", content: { "application/json": { schema: z.object({ stateVector: Base64url, changed: z.boolean() }) } } },
       ...errors(400, 401, 403, 413, 503),
@@ -261,7 +269,7 @@ docs.openapi(
         description: "what the client lacks, and the server's state vector",
         content: { "application/json": { schema: z.object({ update: Base64url, stateVector: Base64url, epoch: z.string() }).openapi("SyncResponse") } },
       },
-      ...errors(400, 401, 403, 409, 413, 503),
+      ...errors(400, 401, 403, 409, 413, 415, 503),
     },
   }),
   async (c) => {
@@ -293,7 +301,32 @@ docs.openapi(
   },
 );
 
-docs.doc("/v1/openapi.json", {
-  openapi: "3.0.0",
-  info: { title: "edgesync REST API", version: "1", description: "Errors are { error: { code, message } }. Tokens: ?token= or Authorization: Bearer." },
+docs.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description: "HS256 JWT signed with AUTH_SECRET; claims doc, role, exp (see README, Security)",
 });
+docs.openAPIRegistry.registerComponent("securitySchemes", "token", {
+  type: "apiKey",
+  in: "query",
+  name: "token",
+  description: "the same JWT as ?token= (for clients that cannot set headers)",
+});
+
+/** Every route needs a token (either way); the Worker checks it before anything else. */
+const TOKEN_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }];
+
+docs.doc("/v1/openapi.json", (c) => ({
+  openapi: "3.0.0",
+  info: {
+    title: "edgesync REST API",
+    version: "1",
+    description:
+      "Errors are { error: { code, message } }. Every route takes a token, as Authorization: Bearer or ?token= " +
+      "(not needed under `npm start`, which runs with open access). POST /sync without Content-Type: application/json is 415.",
+  },
+  // The server this spec was fetched from, so generated clients point at it.
+  servers: [{ url: new URL(c.req.url).origin }],
+  security: TOKEN_SECURITY,
+}));
