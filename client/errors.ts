@@ -6,7 +6,11 @@ export type SyncErrorCode =
   | "closed"
   /** The server said the document was deleted (4404); local state was dropped. */
   | "deleted"
-  /** The token function threw or returned nothing; retried with backoff. */
+  /**
+   * The server refused the token (4401) and retrying cannot help: a static token (or none)
+   * stops the provider; a token function that returns the refused token is asked again after
+   * a backoff. Also: the token function threw or returned nothing (retried with backoff).
+   */
   | "token"
   /** The server refused a write (read-only token); the change stays local. */
   | "permission-denied"

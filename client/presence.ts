@@ -25,9 +25,13 @@ export class PresenceSync {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids));
   }
 
-  /** Just connected: tell the server our state, if we have one. */
+  /**
+   * Just connected: tell the server our state, if we have one, with a new clock — a server
+   * that dropped our state when the last connection ended ignores the clock it has seen.
+   */
   announce(): void {
-    if (this.awareness.getLocalState() !== null) this.send(this.encode([this.awareness.clientID]));
+    const state = this.awareness.getLocalState();
+    if (state !== null) this.awareness.setLocalState(state); // sent by onUpdate
   }
 
   apply(update: Uint8Array): void {
@@ -39,10 +43,15 @@ export class PresenceSync {
     this.send(this.encode([...this.awareness.getStates().keys()]));
   }
 
-  /** Disconnected: other clients' states can no longer be refreshed, so drop them now. */
+  /**
+   * Disconnected: other clients' states can no longer be refreshed, so drop them now, clocks
+   * included — the next server may send them again at the clocks we saw, and y-protocols
+   * ignores a state whose clock it remembers.
+   */
   forgetOthers(): void {
-    const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness.clientID);
+    const others = [...this.awareness.meta.keys()].filter((id) => id !== this.awareness.clientID);
     awarenessProtocol.removeAwarenessStates(this.awareness, others, this);
+    for (const id of others) this.awareness.meta.delete(id);
   }
 
   /** Removes our state (sent while the socket is still open) and stops listening. */

@@ -13,12 +13,13 @@ import { Network } from "./network";
 import { PresenceSync } from "./presence";
 import { Outbox } from "./outbox";
 import { LocalCopy } from "./local-copy";
-import { connectionUrl, type TokenSource } from "./url";
+import { connectionUrl, Tokens, type TokenSource } from "./url";
 import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor, type WebSocketLike } from "./types";
 
 /** Give up on a connection attempt that has not opened after this long. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/** `connected`: the server accepted us (its first message came), not just that the socket opened. */
 export type ProviderStatus = "connecting" | "connected" | "disconnected" | "offline";
 
 export interface SyncProviderOptions {
@@ -26,7 +27,7 @@ export interface SyncProviderOptions {
   url: string;
   docId: string;
   doc: Y.Doc;
-  /** A token, or a function called before every connection attempt (so also after a 4401). */
+  /** A token, or a function called before every attempt (a refusal it cannot fix: `token` error). */
   token?: TokenSource;
   /** Local persistence: loaded before connecting, written as edits happen. */
   store?: OfflineStore;
@@ -82,6 +83,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private readonly local: LocalCopy | null;
   private readonly network: Network;
   private readonly presence: PresenceSync | null;
+  private readonly tokens: Tokens;
   private readonly ready: Promise<void>;
 
   constructor(private readonly options: SyncProviderOptions) {
@@ -90,6 +92,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.docId = options.docId;
     this.awareness = options.awareness;
     this.clock = options.clock ?? systemClock;
+    this.tokens = new Tokens(options.token);
     this.outbox = new Outbox(this.clock, options.coalesceMs, options.savedAckDelayMs);
     this.wanted = options.connect ?? true;
     this.local = options.store ? new LocalCopy(options.store, options.docId, options.doc, (err) => this.fail(err)) : null;
@@ -123,10 +126,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.clearTimer("retry");
     if (this.network.offline) return this.setStatus("offline");
     this.setStatus("connecting");
-    let url: string;
+    let token: string | undefined;
     try {
       await this.ready;
-      url = await connectionUrl(this.options.url, this.docId, this.options.token, this.epoch, this.options.params);
+      token = await this.tokens.next();
     } catch (err) {
       if (err instanceof SyncError) this.fail(err);
       else this.fail(new SyncError("token", `token function failed: ${(err as Error).message}`));
@@ -139,7 +142,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       this.stop(new SyncError("closed", "no WebSocket implementation: pass options.WebSocket"));
       return;
     }
-    const ws = new Ctor(url);
+    const ws = new Ctor(connectionUrl(this.options.url, this.docId, token, this.epoch, this.options.params));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     this.timers.connect = this.clock.setTimeout(() => this.drop(ws, "connection attempt timed out"), CONNECT_TIMEOUT_MS);
@@ -170,7 +173,6 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       this.options.pingIntervalMs,
       this.options.pongTimeoutMs,
     );
-    this.setStatus("connected");
     this.outbox.attach(ws);
     ws.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
     this.presence?.announce();
@@ -179,6 +181,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private onMessage(ws: WebSocketLike, data: unknown): void {
     if (ws !== this.ws) return;
     this.keepAlive?.noteMessage();
+    this.setStatus("connected"); // the server accepted us: it refuses by closing at once
     if (typeof data === "string") return; // "pong", the keep-alive's auto-response
     let message: ServerMessage;
     try {
@@ -240,17 +243,21 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   };
 
   private sendIfConnected(frame: Uint8Array): void {
-    if (this.ws && this.status === "connected") this.ws.send(frame);
+    if (this.ws?.readyState === 1) this.ws.send(frame); // OPEN, though maybe not yet accepted
   }
 
   private onClose(ws: WebSocketLike, code: number, reason: string): void {
     if (ws !== this.ws) return;
     this.detach(ws);
     if (code === CloseCode.DocumentDeleted) return this.reset(reason);
-    if (code !== CloseCode.Unauthenticated && isPermanentClose(code)) {
+    if (code === CloseCode.Unauthenticated) {
+      // Only a token function can fix this: the next attempt asks it (and backs off, with a
+      // `token` error, while it answers with the refused token).
+      if (!this.tokens.renewable) return this.stop(new SyncError("token", `server refused the token: ${reason || "4401"}`, code));
+      this.tokens.refuse();
+    } else if (isPermanentClose(code)) {
       return this.stop(new SyncError("closed", `server closed the connection: ${code} ${reason}`, code));
     }
-    // 4401 lands here too: the next attempt calls the token function again.
     this.scheduleReconnect();
   }
 

@@ -1,22 +1,50 @@
 // The connection URL: base + /<docId>, with the opt-in extensions (`ext=1`), the epoch we
 // last saw (so the server can refuse a deleted-and-recreated document) and the token.
+import { CloseCode } from "../protocol/close-codes";
 import { SyncError } from "./errors";
 
 export type TokenSource = string | (() => string | Promise<string>) | undefined;
 
-/** Builds the URL for one connection attempt; calls the token function afresh each time. */
-export async function connectionUrl(
+/** The token for each connection attempt: the static one, or the function's answer afresh. */
+export class Tokens {
+  private sent: string | undefined;
+  private refused: string | undefined;
+
+  constructor(private readonly source: TokenSource) {}
+
+  /** Whether asking again can fix a refusal (there is a function to ask). */
+  get renewable(): boolean {
+    return typeof this.source === "function";
+  }
+
+  /** The token to send next; throws a `token` SyncError instead of one the server just refused. */
+  async next(): Promise<string | undefined> {
+    const value = typeof this.source === "function" ? await this.source() : this.source;
+    if (typeof this.source === "function" && !value) throw new SyncError("token", "token function returned no token");
+    if (value && value === this.refused) {
+      throw new SyncError("token", "the token function returned the token the server just refused", CloseCode.Unauthenticated);
+    }
+    this.sent = value || undefined;
+    return this.sent;
+  }
+
+  /** The server refused the token last sent (4401). */
+  refuse(): void {
+    this.refused = this.sent;
+  }
+}
+
+/** Builds the URL for one connection attempt. */
+export function connectionUrl(
   base: string,
   docId: string,
-  token: TokenSource,
+  token: string | undefined,
   epoch: string | undefined,
   extra: Record<string, string> = {},
-): Promise<string> {
+): string {
   const params: Record<string, string> = { ...extra, ext: "1" };
   if (epoch) params.epoch = epoch;
-  const value = typeof token === "function" ? await token() : token;
-  if (typeof token === "function" && !value) throw new SyncError("token", "token function returned no token");
-  if (value) params.token = value;
+  if (token) params.token = token;
   // Built by hand: URLSearchParams is missing or partial in some React Native versions.
   const query = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return `${base.replace(/\/+$/, "")}/${encodeURIComponent(docId)}?${query.join("&")}`;

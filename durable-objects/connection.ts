@@ -29,6 +29,8 @@ export interface Connection {
   rate?: { windowStart: number; messages: number; bytes: number };
   /** A write was refused (read role) since the last saved request: do not echo that one. */
   refusedSinceSaved?: boolean;
+  /** When the socket opened, in the room's presence order (in memory: unknown after a wake). */
+  openedAt?: number;
   /** Set once the room closed this connection, so nothing more is sent or applied. */
   closed?: boolean;
 }

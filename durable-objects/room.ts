@@ -5,7 +5,6 @@ import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import {
   decodeClientMessage,
-  encodeAwareness,
   encodePermissionDenied,
   encodeSaved,
   encodeSyncStep1,
@@ -44,13 +43,14 @@ export interface InboundFrame {
 
 export class Room {
   private readonly ydoc = new Y.Doc({ gc: true });
-  readonly presence = new Presence(this.ydoc);
+  readonly presence: Presence;
   /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
   private sizeEstimate = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: RoomOptions) {
     this.now = opts.now ?? Date.now;
+    this.presence = new Presence(this.ydoc, opts.connections);
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));
@@ -137,8 +137,7 @@ export class Room {
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
   onConnect(conn: Connection): void {
     conn.send(encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.ydoc)));
-    const states = this.presence.encodeAll();
-    if (states) conn.send(encodeAwareness(states));
+    this.presence.connect(conn);
   }
 
   /** Handles one frame. Bad frames close only this connection; nothing is applied from them. */
@@ -254,13 +253,13 @@ export class Room {
           return;
         }
         return this.applyRun(conn, [message.update]);
-      case "awareness":
-        return this.onAwareness(conn, message.entries, message.update);
-      case "query-awareness": {
-        const states = this.presence.encodeAll();
-        if (states) conn.send(encodeAwareness(states));
+      case "awareness": {
+        const verdict = this.presence.receive(conn, message.entries, this.opts.limits.maxAwarenessIdsPerSocket);
+        if (!verdict.ok) this.close(conn, CloseCode.Forbidden, verdict.reason);
         return;
       }
+      case "query-awareness":
+        return this.presence.sendAll(conn);
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).
@@ -307,44 +306,10 @@ export class Room {
     }
   }
 
-  private onAwareness(conn: Connection, entries: Parameters<Presence["check"]>[0], raw: Uint8Array): void {
-    const verdict = this.presence.check(
-      entries,
-      raw,
-      conn.state.aw,
-      (clientId) => this.ownerOf(clientId, conn),
-      this.opts.limits.maxAwarenessIdsPerSocket,
-    );
-    if (!verdict.ok) return this.close(conn, CloseCode.Forbidden, verdict.reason);
-    if (!verdict.update) return;
-    conn.state.aw = verdict.owned;
-    conn.saveState();
-    const changed = this.presence.apply(verdict.update, conn);
-    if (changed) this.broadcast(encodeAwareness(changed));
-  }
-
-  private ownerOf(clientId: number, except: Connection): boolean {
-    const key = String(clientId);
-    for (const other of this.opts.connections()) {
-      if (other !== except && !other.closed && key in other.state.aw) return true;
-    }
-    return false;
-  }
-
-  /** Sends to every open connection. */
-  broadcast(message: Uint8Array): void {
-    for (const conn of this.opts.connections()) {
-      if (!conn.closed) conn.send(message);
-    }
-  }
-
   /** Forgets a socket that closed: its awareness ids are removed and the others told. */
   onClose(conn: Connection): void {
     conn.closed = true;
-    const ids = Object.keys(conn.state.aw).map(Number);
-    conn.state.aw = {};
-    const removal = this.presence.remove(ids);
-    if (removal) this.broadcast(encodeAwareness(removal));
+    this.presence.disconnect(conn);
   }
 
   /** Closes one connection with a documented code; the others carry on. */

@@ -45,7 +45,11 @@ function start() {
   provider.on("status", (s) => (showStatus(s), showSaved()));
   provider.on("saved", showSaved);
   provider.on("unsaved", showSaved);
-  provider.on("error", (err) => console.warn(`edgesync: ${err.code}: ${err.message}`));
+  provider.on("error", (err) => {
+    console.warn(`edgesync: ${err.code}: ${err.message}`);
+    // Say why (e.g. a refused token stops the provider) until the status changes again.
+    statusEl.textContent = `${provider.status} — ${err.code}: ${err.message}`;
+  });
   provider.on("reset", () => {
     // The server's document was deleted and recreated: start again from an empty doc.
     void provider.destroy().then(() => {
