@@ -3,6 +3,7 @@
 import { createApp } from "./app";
 import { cancelUnreadBody } from "./body";
 import { notFound, onError } from "./errors";
+import { answerOtherMethods } from "./methods";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
 import { sync } from "./routes/sync";
@@ -14,6 +15,7 @@ app.use(cancelUnreadBody);
 app.route("/", health);
 app.route("/", sync);
 app.route("/", docs);
+answerOtherMethods(app);
 app.notFound(notFound);
 app.onError(onError);
 
