@@ -36,3 +36,9 @@ export function onError(err: Error, c: Context): Response {
 export function notFound(c: Context): Response {
   return c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
 }
+
+/** 405 for a known path asked with a method it does not serve; `allow` lists the ones it does. */
+export function methodNotAllowed(c: Context, allow: string): Response {
+  const path = new URL(c.req.url).pathname;
+  return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${path}; allowed: ${allow}`), 405, { Allow: allow });
+}

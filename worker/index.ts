@@ -4,6 +4,7 @@ import { createApp } from "./app";
 import { cancelUnreadBody } from "./body";
 import { restCors } from "./cors";
 import { notFound, onError } from "./errors";
+import { answerOtherMethods } from "./methods";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
 import { sync } from "./routes/sync";
@@ -17,6 +18,7 @@ app.use("/v1/*", restCors());
 app.route("/", health);
 app.route("/", sync);
 app.route("/", docs);
+answerOtherMethods(app);
 app.notFound(notFound);
 app.onError(onError);
 
