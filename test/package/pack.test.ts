@@ -16,6 +16,10 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** A Yjs release other than our devDependency pin, inside the peer range. */
 const APP_YJS = "13.6.27";
 const SECRET = "package-test-secret";
+/** Packing (with its build), installing and starting the server, on a busy shared machine. */
+const SETUP_TIMEOUT_MS = 240_000;
+/** The app's whole run: three providers against the real server. */
+const APP_RUN_TIMEOUT_MS = 60_000;
 /** moduleResolution → module, for each mode a consumer may use. */
 const MODES = { nodenext: "NodeNext", node16: "Node16", bundler: "ESNext", node10: "ESNext" } as const;
 
@@ -37,12 +41,12 @@ let work: string;
 let app: string;
 let packed: { filename: string; files: { path: string }[] };
 let packedManifest: Record<string, unknown>;
+let serverStarting: Promise<RunningServer> | undefined;
 let server: RunningServer;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "edgesync-pack-"));
   app = join(work, "app");
-  const serverStarting = startServer({ vars: { AUTH_SECRET: SECRET } });
   // Pack a copy of the working tree without dist/: the tarball must be built by prepack, not by
   // an earlier build, and that build must not pull dist/ from under tests that import it.
   const source = join(work, "edgesync");
@@ -56,14 +60,18 @@ beforeAll(async () => {
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   cpSync(join(ROOT, "test/package/app/main.ts"), join(app, "src/main.ts"));
   const tarball = join(work, packed.filename);
+  // The server boots while npm installs (mostly waiting on I/O), not during the build in
+  // prepack, which would slow its start past the helper's timeout on a busy machine.
+  serverStarting = startServer({ vars: { AUTH_SECRET: SECRET } });
   const install = await npm(["install", "--prefer-offline", tarball, `yjs@${APP_YJS}`, "y-protocols", "lib0"], app);
   expect(install.status, install.stderr).toBe(0);
   packedManifest = JSON.parse(readFileSync(join(app, "node_modules/edgesync/package.json"), "utf8"));
   server = await serverStarting;
-}, 240_000);
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await server?.dispose();
+  // Also when setup failed half way: the server may be up without `server` being set.
+  await (await serverStarting?.catch(() => undefined))?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -139,7 +147,7 @@ describe("the packed edgesync package", () => {
       const result = await run(${JSON.stringify(server.wsUrl)}, ${JSON.stringify(SECRET)}, "package-test-doc");
       console.log(JSON.stringify({ ...result, TEXT }));
     `;
-    const node = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    const node = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8", timeout: APP_RUN_TIMEOUT_MS });
     expect(node.status, node.stderr).toBe(0);
     const result = JSON.parse(node.stdout.trim().split("\n").pop()!);
     expect(result.reloadedFromStore).toBe(result.TEXT);
