@@ -53,7 +53,8 @@ describe("D1 replication", () => {
     const writer = await SyncedDoc.open(docId);
     const text = writer.doc.getText("t");
     for (let i = 0; i < 3; i++) text.insert(text.length, randomText(900_000, i + 1));
-    await writer.socket.waitFor(() => false, 300).catch(() => undefined);
+    // Every write applied before the flush (a fixed wait was too short on a loaded machine).
+    await (await SyncedDoc.open(docId)).waitForText(text.toString(), "t", 30_000);
     await flush(docId);
     const { chunks, bytes } = await d1Snapshot(docId);
     expect(bytes.length).toBeGreaterThan(2 * 1024 * 1024);
