@@ -6,6 +6,9 @@
 // clocks of clients they have dropped. So we keep two clocks per client id: the owner's own
 // (what its socket sends and is sent back, so we never override its local state) and the room
 // clock (what everybody else is sent), which we may raise above the owner's by an offset.
+// An id new to this instance gets the current Unix second as its offset: clients may remember
+// it from an earlier instance (before a deploy restarted the object, or before a hibernation,
+// which forgets departed clients) at clocks that grew by less than the seconds since then.
 import * as awarenessProtocol from "y-protocols/awareness";
 import type * as Y from "yjs";
 import { encodeAwareness, encodeAwarenessEntries, type AwarenessEntry } from "../protocol/messages";
@@ -34,6 +37,7 @@ export class Presence {
   constructor(
     doc: Y.Doc,
     private readonly connections: () => Iterable<Connection>,
+    private readonly now: () => number = Date.now,
   ) {
     this.awareness = new awarenessProtocol.Awareness(doc);
     // The Awareness constructor starts a setInterval; timers block hibernation, and sockets'
@@ -112,7 +116,9 @@ export class Presence {
       } else if (entry.state === null) {
         if (known && entry.clock <= known.clock) continue; // removal of a departed client
       } else {
-        if (known && entry.clock <= known.clock) {
+        if (!known) {
+          offset = Math.floor(this.now() / 1000); // see the header
+        } else if (entry.clock <= known.clock) {
           // Either an echo of a departed client's state, or that client back on a new socket
           // with the clock it had: only the latter is possible if nothing was sent since.
           if (!this.neverSent(conn, entry.clientId)) continue;

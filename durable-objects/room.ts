@@ -50,7 +50,7 @@ export class Room {
 
   constructor(private readonly opts: RoomOptions) {
     this.now = opts.now ?? Date.now;
-    this.presence = new Presence(this.ydoc, opts.connections);
+    this.presence = new Presence(this.ydoc, opts.connections, this.now);
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));

@@ -15,6 +15,12 @@ const FRAMES = 2500;
 const SEED = 20261128;
 /** Sockets are replaced after this many frames to stay under the per-socket rate limit. */
 const FRAMES_PER_SOCKET = 100;
+/**
+ * Forged awareness clocks start here: above any room clock the server forwards (those start at
+ * the Unix second: PROTOCOL.md), so they would change the honest client's state; lower ones
+ * are indistinguishable from echoes and are dropped.
+ */
+const FORGED_CLOCK = 4_000_000_000;
 const DOCUMENTED = new Set<number>([
   CloseCode.MessageTooBig, CloseCode.ProtocolError, CloseCode.Forbidden, CloseCode.DocumentTooLarge, CloseCode.RateLimited,
 ]);
@@ -72,7 +78,7 @@ function hostileFrame(rnd: Fuzz, honestAwarenessId: number): { frame: Uint8Array
     }
     case 5: return { kind: "mutated update", frame: mutate(rnd, encodeSyncUpdate(validUpdate(rnd))) };
     case 6: return { kind: "mutated awareness", frame: mutate(rnd, awarenessFrame(5000 + rnd.int(100), 1 + rnd.int(5), { n: rnd.int(9) })) };
-    case 7: return { kind: "foreign awareness", frame: awarenessFrame(honestAwarenessId, 1000 + rnd.int(1000), { forged: true }) };
+    case 7: return { kind: "foreign awareness", frame: awarenessFrame(honestAwarenessId, FORGED_CLOCK + rnd.int(1000), { forged: true }) };
     default: return { kind: "valid update", frame: encodeSyncUpdate(validUpdate(rnd)) };
   }
 }
