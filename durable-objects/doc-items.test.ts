@@ -2,7 +2,7 @@
 // what near the cap is not growth (structs the document has, ranges already deleted).
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { storeStructs, structLimitRefusal } from "./doc-items";
+import { addsNothing, storeStructs, structLimitRefusal } from "./doc-items";
 
 /** Updates of `n` map entries with distinct keys, one update per entry. */
 function mapEntries(doc: Y.Doc, from: number, n: number): Uint8Array[] {
@@ -112,5 +112,23 @@ describe("structLimitRefusal", () => {
     const doc = new Y.Doc();
     expect(structLimitRefusal(doc, updates[0]!, 0)).toMatch(/adding up to 1 structs/);
     expect(structLimitRefusal(doc, updates[0]!, 1)).toBeNull();
+  });
+
+  it("tells an update that changes nothing (a returning client's step 2) from growth", () => {
+    const doc = new Y.Doc();
+    const text = doc.getText("t");
+    text.insert(0, "hello world");
+    text.delete(0, 6); // a delete set every client's step 2 will carry
+    const client = new Y.Doc();
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(doc));
+    const step2 = Y.encodeStateAsUpdate(client, Y.encodeStateVector(doc));
+    expect(step2.length).toBeGreaterThan(2); // not the empty update the room skips
+    expect(addsNothing(doc, step2)).toBe(true);
+    client.getText("t").insert(0, "!");
+    expect(addsNothing(doc, Y.encodeStateAsUpdate(client, Y.encodeStateVector(doc)))).toBe(false);
+    const deleting = new Y.Doc();
+    Y.applyUpdate(deleting, Y.encodeStateAsUpdate(doc));
+    deleting.getText("t").delete(0, 1);
+    expect(addsNothing(doc, Y.encodeStateAsUpdate(deleting, Y.encodeStateVector(doc)))).toBe(false);
   });
 });

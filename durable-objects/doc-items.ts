@@ -34,6 +34,15 @@ export function structLimitRefusal(doc: Y.Doc, update: Uint8Array, max: number):
   return `update adding up to ${added} structs to ${current} would pass the document's ${max}-struct limit`;
 }
 
+/**
+ * True when applying `update` cannot change `doc`: every struct it holds is in the store, every
+ * range it deletes is deleted, and nothing waits to be released. A stock client's step 2 carries
+ * its whole delete set, so without this a document at a cap would refuse every reconnect.
+ */
+export function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
+  return parkedStructs(doc.store) === 0 && newStructs(doc.store, update) === 0;
+}
+
 /** Counts of parked (V2-encoded) updates, kept while Yjs keeps the same bytes. */
 const parkedCounts = new WeakMap<Uint8Array, number>();
 

@@ -16,7 +16,7 @@ import {
 } from "../protocol/messages";
 import type { RoomLimits } from "./config";
 import { canWrite, type Connection } from "./connection";
-import { structLimitRefusal } from "./doc-items";
+import { addsNothing, structLimitRefusal } from "./doc-items";
 import { Presence } from "./presence";
 import type { SqliteLog } from "./storage/sqlite-log";
 
@@ -281,7 +281,8 @@ export class Room {
   applyUpdate(update: Uint8Array, origin: unknown): void {
     const max = this.opts.limits.maxDocBytes;
     // The estimate only grows, so the exact (costly) size is computed only near the limit.
-    if (this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max) {
+    const over = this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max;
+    if (over && !addsNothing(this.doc, update)) {
       throw new DocumentTooLargeError(
         `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
       );
