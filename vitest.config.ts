@@ -20,7 +20,15 @@ const workerd = (name: string, include: string[], bindings: Record<string, unkno
 export default defineConfig({
   test: {
     projects: [
-      workerd("workerd", ["test/workerd/**/*.test.ts"], { DEV_OPEN_ACCESS: "true", RATE_LIMIT_MESSAGES: "500", COMPACT_LOG_ROWS: "20" }),
+      // MAX_DOC_BYTES: documents past D1's 2 MB row limit (chunking) need more than the default;
+      // MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts reaches it quickly.
+      workerd("workerd", ["test/workerd/**/*.test.ts"], {
+        DEV_OPEN_ACCESS: "true",
+        RATE_LIMIT_MESSAGES: "500",
+        COMPACT_LOG_ROWS: "20",
+        MAX_DOC_BYTES: String(8 * 1024 * 1024),
+        MAX_DOC_ITEMS: "20000",
+      }),
       workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
         AUTH_SECRET: TEST_AUTH_SECRET,
         ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
+import { devtools } from "./lib/cdp.mjs";
 import { BENCH, freePort, processTree, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
 import { fanOut, keystrokeReplay } from "./scenarios.mjs";
 
@@ -31,24 +31,6 @@ function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-}
-
-/** Minimal Chrome DevTools Protocol client over the inspector WebSocket. */
-async function devtools(port) {
-  const list = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const ws = new WebSocket(list[0].webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (d) => {
-    const msg = JSON.parse(d.toString());
-    if (msg.id && pending.has(msg.id)) (pending.get(msg.id)(msg.result), pending.delete(msg.id));
-  });
-  const send = (method, params = {}) => new Promise((resolve) => {
-    pending.set(++id, resolve);
-    ws.send(JSON.stringify({ id, method, params }));
-  });
-  return { send, close: () => ws.close() };
 }
 
 /** Functions whose inclusive time is reported (the edgesync hot path and its Yjs calls). */

@@ -6,6 +6,8 @@ export interface RoomLimits {
   maxMessageBytes: number;
   /** Largest encoded document in bytes; an update that would exceed it is refused with 4413. */
   maxDocBytes: number;
+  /** Most Yjs structs in the document's store (its heap: 0.2–0.7 KB each); past it, 4413 too. */
+  maxDocItems: number;
   /** Messages a socket may send per rate window before it is closed with 4529. */
   rateMessages: number;
   /** Bytes a socket may send per rate window before it is closed with 4529. */
@@ -36,7 +38,10 @@ export interface RoomLimits {
 
 export const DEFAULT_LIMITS: RoomLimits = {
   maxMessageBytes: 4 * 1024 * 1024,
-  maxDocBytes: 8 * 1024 * 1024,
+  // Both sized so one document stays under ~48 MiB of heap in a 128 MB isolate: up to 34 B of
+  // heap per encoded byte (JSON values), 0.66 KB per struct (bench/memory-shapes.mjs, README).
+  maxDocBytes: 1024 * 1024,
+  maxDocItems: 50_000,
   rateMessages: 10_000,
   rateBytes: 64 * 1024 * 1024,
   rateWindowMs: 10_000,
@@ -56,6 +61,7 @@ export const DEFAULT_LIMITS: RoomLimits = {
 const ENV_NAMES: Record<keyof RoomLimits, string> = {
   maxMessageBytes: "MAX_MESSAGE_BYTES",
   maxDocBytes: "MAX_DOC_BYTES",
+  maxDocItems: "MAX_DOC_ITEMS",
   rateMessages: "RATE_LIMIT_MESSAGES",
   rateBytes: "RATE_LIMIT_BYTES",
   rateWindowMs: "RATE_LIMIT_WINDOW_MS",

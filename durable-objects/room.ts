@@ -15,6 +15,7 @@ import {
 } from "../protocol/messages";
 import type { RoomLimits } from "./config";
 import { canWrite, type Connection } from "./connection";
+import { addsNothing, structLimitRefusal } from "./doc-items";
 import { Presence } from "./presence";
 import type { SqliteLog } from "./storage/sqlite-log";
 
@@ -273,16 +274,20 @@ export class Room {
    * Applies a validated update from `origin` (a connection, or another source such as HTTP).
    * The effective change is logged and broadcast by the doc's update handler (at the end of
    * the enclosing transaction, when called inside one).
-   * @throws DocumentTooLargeError when the update would exceed the size limit (nothing applied).
+   * @throws DocumentTooLargeError when the update would exceed the byte or struct limit (nothing
+   *   applied). Only growth is checked: a stored document over a lowered limit still loads.
    */
   applyUpdate(update: Uint8Array, origin: unknown): void {
     const max = this.opts.limits.maxDocBytes;
     // The estimate only grows, so the exact (costly) size is computed only near the limit.
-    if (this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max) {
+    const over = this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max;
+    if (over && !addsNothing(this.doc, update)) {
       throw new DocumentTooLargeError(
         `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
       );
     }
+    const refusal = structLimitRefusal(this.doc, update, this.opts.limits.maxDocItems);
+    if (refusal) throw new DocumentTooLargeError(refusal);
     // A client still holding a deleted incarnation would resurrect it; drop that old content.
     const tombstone = this.opts.tombstone;
     Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);

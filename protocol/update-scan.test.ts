@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { applyTxn, loadTrace } from "../test/helpers/trace";
 import { ProtocolError, validateUpdate } from "./messages";
-import { scanUpdate } from "./update-scan";
+import { countUpdateStructs, scanUpdate, STRUCTS_PER_DELETED_RANGE } from "./update-scan";
 
 type Verdict = "ok" | "bad" | "defer";
 
@@ -181,5 +181,27 @@ describe("scanUpdate", () => {
     expect(() => validateUpdate(withSubdoc!)).not.toThrow();
     expect(() => validateUpdate(withSubdoc!.subarray(0, withSubdoc!.length - 3))).toThrow(ProtocolError);
     expect(() => validateUpdate(new Uint8Array([1, 1, 7, 0, 0x1f]))).toThrow(ProtocolError); // unknown content ref
+  });
+
+  it("counts what applying an update can add: each item and GC struct, two per deleted range", () => {
+    let counted = 0;
+    for (const update of updates) {
+      const count = countUpdateStructs(update);
+      if (count === null) continue; // the subdocument, counted by Yjs (durable-objects/doc-items.ts)
+      const { structs, ds } = Y.decodeUpdate(update);
+      let expected = structs.filter((struct) => !(struct instanceof Y.Skip)).length;
+      for (const ranges of ds.clients.values()) expected += STRUCTS_PER_DELETED_RANGE * ranges.length;
+      expect(count).toBe(expected);
+      // What lets the room skip counting far from the cap.
+      expect(count).toBeLessThanOrEqual(update.length);
+      // Applied to an empty document, it adds no more structs than counted.
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, update);
+      let added = 0;
+      for (const s of doc.store.clients.values()) added += s.length;
+      expect(added).toBeLessThanOrEqual(count);
+      counted += count;
+    }
+    expect(counted).toBeGreaterThan(300);
   });
 });

@@ -27,6 +27,26 @@ const LAST_TYPE_REF = 6;
  * Like `Y.decodeUpdate`, it ignores bytes after the delete set.
  */
 export function scanUpdate(update: Uint8Array): boolean {
+  return walkUpdate(update) !== null;
+}
+
+/**
+ * How many structs applying `update` can add to a document's store, as far as the update alone
+ * tells: one per item or GC struct (skips add none) and two per deleted range (a range that
+ * starts and ends inside items splits each). Items that reference the middle of an existing
+ * item split it too (at most two per item); that needs the store, so it is not counted here.
+ * Null when the update holds a subdocument (count those with Yjs); throws as `scanUpdate` does.
+ */
+export function countUpdateStructs(update: Uint8Array): number | null {
+  return walkUpdate(update);
+}
+
+/** Structs a deleted range can add: the items at both of its ends may be split. */
+export const STRUCTS_PER_DELETED_RANGE = 2;
+
+/** The scan behind `scanUpdate` and `countUpdateStructs`: the count, or null for a subdocument. */
+function walkUpdate(update: Uint8Array): number | null {
+  let count = 0;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
   for (let i = 0; i < clients; i++) {
@@ -42,6 +62,7 @@ export function scanUpdate(update: Uint8Array): boolean {
         continue;
       }
       const ref = info & CONTENT_REF;
+      count++;
       if (ref === 0) {
         decoding.readVarUint(d); // GC length
         continue;
@@ -54,7 +75,7 @@ export function scanUpdate(update: Uint8Array): boolean {
         else readId(d); // parent item
       }
       if (cantCopyParentInfo && (info & HAS_PARENT_SUB) === HAS_PARENT_SUB) decoding.readVarString(d);
-      if (!scanContent(d, ref)) return false;
+      if (!scanContent(d, ref)) return null;
     }
   }
   const dsClients = decoding.readVarUint(d);
@@ -64,9 +85,10 @@ export function scanUpdate(update: Uint8Array): boolean {
     for (let j = 0; j < deletes; j++) {
       decoding.readVarUint(d); // clock
       decoding.readVarUint(d); // length
+      count += STRUCTS_PER_DELETED_RANGE;
     }
   }
-  return true;
+  return count;
 }
 
 function readId(d: decoding.Decoder): void {

@@ -83,7 +83,7 @@ describe("D1 replication", () => {
     writer.doc.getText("t").insert(0, "ok");
     await (await SyncedDoc.open(docId)).waitForText("ok");
     const before = await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
-    // Three ~3 MB updates: the third would pass the 8 MB default limit.
+    // Three ~3 MB updates: the third would pass the 8 MB limit this project sets (vitest.config.ts).
     const big = await openSocket(`/sync/${docId}`);
     for (let i = 0; i < 3; i++) {
       const source = new Y.Doc();
