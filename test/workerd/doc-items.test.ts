@@ -84,7 +84,7 @@ describe("struct cap (MAX_DOC_ITEMS)", () => {
     // As if stored before the limit was lowered: rows written past the room's check.
     await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
       const log = new SqliteLog(state.storage.sql, (fn) => state.storage.transactionSync(fn));
-      log.load(() => {});
+      log.read(() => {});
       log.append(entries(10, MAX));
     });
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
