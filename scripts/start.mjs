@@ -46,7 +46,7 @@ if (migrate.status !== 0) {
   console.error("edgesync: applying local D1 migrations failed");
   process.exit(migrate.status ?? 1);
 }
-const applied = [...(migrate.stdout ?? "").matchAll(/(\S+\.sql)\s*│\s*✅/g)].map((m) => m[1]);
+const applied = [...new Set([...(migrate.stdout ?? "").matchAll(/(\S+\.sql)\s*│\s*✅/g)].map((m) => m[1]))];
 console.log(`edgesync: local D1 ${applied.length ? `migrated (${applied.join(", ")})` : "up to date"}`);
 
 // Open access is a local-development switch only: it is not in wrangler.toml, so a deployed
