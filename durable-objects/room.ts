@@ -14,6 +14,7 @@ import {
   ProtocolError,
   type ClientMessage,
 } from "../protocol/messages";
+import { Budgets, byteLength } from "./budgets";
 import type { RoomLimits } from "./config";
 import { canWrite, type Connection } from "./connection";
 import { Presence } from "./presence";
@@ -48,9 +49,11 @@ export class Room {
   /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
   private sizeEstimate = 0;
   private readonly now: () => number;
+  private readonly budgets: Budgets;
 
   constructor(private readonly opts: RoomOptions) {
     this.now = opts.now ?? Date.now;
+    this.budgets = new Budgets(opts.limits, this.now);
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));
@@ -138,7 +141,7 @@ export class Room {
   onConnect(conn: Connection): void {
     conn.send(encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.ydoc)));
     const states = this.presence.encodeAll();
-    if (states) conn.send(encodeAwareness(states));
+    if (states) this.sendAwareness(conn, encodeAwareness(states));
   }
 
   /** Handles one frame. Bad frames close only this connection; nothing is applied from them. */
@@ -172,7 +175,8 @@ export class Room {
       }
       if (runConn) this.applyRun(runConn, run);
       runConn = null;
-      this.dispatch(conn, message);
+      if (message.kind !== "awareness") this.dispatch(conn, message);
+      else if (this.onAwareness(conn, message.entries, message.update)) this.budgets.refundEcho(conn, byteLength(data));
     }
     if (runConn) this.applyRun(runConn, run);
   }
@@ -180,13 +184,14 @@ export class Room {
   /** Checks size, rate, expiry and encoding; closes the connection and returns null on failure. */
   private admit(conn: Connection, data: ArrayBuffer | string): ClientMessage | null {
     if (conn.closed) return null;
-    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    const bytes = byteLength(data);
     if (bytes > this.opts.limits.maxMessageBytes) {
       this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
       return null;
     }
-    if (!this.withinRate(conn, bytes)) {
-      this.close(conn, CloseCode.RateLimited, "rate limit exceeded");
+    const refusal = this.budgets.admit(conn, bytes);
+    if (refusal) {
+      this.close(conn, CloseCode.RateLimited, refusal);
       return null;
     }
     const { exp } = conn.state;
@@ -231,16 +236,13 @@ export class Room {
 
   private dispatch(conn: Connection, message: ClientMessage): void {
     switch (message.kind) {
-      case "sync-step1":
-        if (isEmptyStateVector(message.stateVector)) {
-          this.fullState ??= Y.encodeStateAsUpdate(this.doc);
-          conn.send(encodeSyncStep2(this.fullState));
-        } else if (this.deferred) {
-          conn.send(encodeSyncStep2(Y.diffUpdate(this.deferred.snapshot, message.stateVector)));
-        } else {
-          conn.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
-        }
-        return;
+      case "sync-step1": {
+        let reply: Uint8Array;
+        if (isEmptyStateVector(message.stateVector)) reply = this.fullState ??= Y.encodeStateAsUpdate(this.doc);
+        else if (this.deferred) reply = Y.diffUpdate(this.deferred.snapshot, message.stateVector);
+        else reply = Y.encodeStateAsUpdate(this.doc, message.stateVector);
+        return this.reply(conn, encodeSyncStep2(reply));
+      }
       case "sync-step2":
       case "sync-update":
         if (!canWrite(conn.state.role)) {
@@ -255,10 +257,11 @@ export class Room {
         }
         return this.applyRun(conn, [message.update]);
       case "awareness":
-        return this.onAwareness(conn, message.entries, message.update);
+        this.onAwareness(conn, message.entries, message.update);
+        return;
       case "query-awareness": {
         const states = this.presence.encodeAll();
-        if (states) conn.send(encodeAwareness(states));
+        if (states) this.reply(conn, encodeAwareness(states), true);
         return;
       }
       case "saved":
@@ -307,7 +310,22 @@ export class Room {
     }
   }
 
-  private onAwareness(conn: Connection, entries: Parameters<Presence["check"]>[0], raw: Uint8Array): void {
+  /** Sends a reply the socket asked for, within its reply budget (4529 beyond it). */
+  private reply(conn: Connection, message: Uint8Array, awareness = false): void {
+    if (!this.budgets.chargeReply(conn, message.length)) {
+      return this.close(conn, CloseCode.RateLimited, `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`);
+    }
+    if (awareness) this.sendAwareness(conn, message);
+    else conn.send(message);
+  }
+
+  private sendAwareness(conn: Connection, message: Uint8Array): void {
+    this.budgets.creditEcho(conn);
+    conn.send(message);
+  }
+
+  /** Applies an awareness update; returns true when it changed nothing (an echo). */
+  private onAwareness(conn: Connection, entries: Parameters<Presence["check"]>[0], raw: Uint8Array): boolean {
     const verdict = this.presence.check(
       entries,
       raw,
@@ -315,12 +333,16 @@ export class Room {
       (clientId) => this.ownerOf(clientId, conn),
       this.opts.limits.maxAwarenessIdsPerSocket,
     );
-    if (!verdict.ok) return this.close(conn, CloseCode.Forbidden, verdict.reason);
-    if (!verdict.update) return;
+    if (!verdict.ok) {
+      this.close(conn, CloseCode.Forbidden, verdict.reason);
+      return false;
+    }
+    if (!verdict.update) return true;
     conn.state.aw = verdict.owned;
     conn.saveState();
     const changed = this.presence.apply(verdict.update, conn);
     if (changed) this.broadcast(encodeAwareness(changed));
+    return false;
   }
 
   private ownerOf(clientId: number, except: Connection): boolean {
@@ -331,10 +353,10 @@ export class Room {
     return false;
   }
 
-  /** Sends to every open connection. */
-  broadcast(message: Uint8Array): void {
+  /** Sends an awareness message to every open connection. */
+  private broadcast(message: Uint8Array): void {
     for (const conn of this.opts.connections()) {
-      if (!conn.closed) conn.send(message);
+      if (!conn.closed) this.sendAwareness(conn, message);
     }
   }
 
@@ -366,18 +388,6 @@ export class Room {
       else next = next === null ? exp * 1000 : Math.min(next, exp * 1000);
     }
     return next;
-  }
-
-  private withinRate(conn: Connection, bytes: number): boolean {
-    const { rateWindowMs, rateMessages, rateBytes } = this.opts.limits;
-    const now = this.now();
-    let rate = conn.rate;
-    if (!rate || now - rate.windowStart >= rateWindowMs) {
-      rate = conn.rate = { windowStart: now, messages: 0, bytes: 0 };
-    }
-    rate.messages++;
-    rate.bytes += bytes;
-    return rate.messages <= rateMessages && rate.bytes <= rateBytes;
   }
 }
 
