@@ -46,9 +46,13 @@ export class Budgets {
     return null;
   }
 
-  /** Notes an awareness message sent to `conn`: its echo of it will be free. */
+  /**
+   * Notes an awareness message sent to `conn`: its echo of it will be free. Not capped: a flood
+   * is broadcast long before its echoes come back, and the free frames a socket can send are
+   * never more than the awareness messages others made the server send it (charged to them).
+   */
   creditEcho(conn: Connection): void {
-    conn.echoCredit = Math.min((conn.echoCredit ?? 0) + 1, this.limits.rateMessages);
+    conn.echoCredit = (conn.echoCredit ?? 0) + 1;
   }
 
   /**
