@@ -234,7 +234,8 @@ export class Room {
     }
   }
 
-  private dispatch(conn: Connection, message: ClientMessage): void {
+  /** Everything but awareness, which handleMessages routes to onAwareness (echoes are refunded). */
+  private dispatch(conn: Connection, message: Exclude<ClientMessage, { kind: "awareness" }>): void {
     switch (message.kind) {
       case "sync-step1": {
         let reply: Uint8Array;
@@ -256,9 +257,6 @@ export class Room {
           return;
         }
         return this.applyRun(conn, [message.update]);
-      case "awareness":
-        this.onAwareness(conn, message.entries, message.update);
-        return;
       case "query-awareness": {
         const states = this.presence.encodeAll();
         if (states) this.reply(conn, encodeAwareness(states), true);
