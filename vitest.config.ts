@@ -1,4 +1,4 @@
-// Three projects: workerd tests with token auth off (local dev mode) and on, and Node tests
+// Four projects: workerd tests with token auth off (local dev mode), with small budgets, and on, and Node tests
 // (pure unit tests beside modules, plus tests against the real server and real Chromium).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -28,6 +28,14 @@ export default defineConfig({
         COMPACT_LOG_ROWS: "20",
         MAX_DOC_BYTES: String(8 * 1024 * 1024),
         MAX_DOC_ITEMS: "20000",
+      }),
+      // Small budgets, so a test reaches them with a few hundred frames (workerd under vitest
+      // handles a few hundred frames a second).
+      workerd("workerd-limits", ["test/workerd-limits/**/*.test.ts"], {
+        DEV_OPEN_ACCESS: "true",
+        RATE_LIMIT_MESSAGES: "500",
+        DOC_RATE_LIMIT_MESSAGES: "100",
+        REPLY_BUDGET_BYTES: String(4 * 1024 * 1024),
       }),
       workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
         AUTH_SECRET: TEST_AUTH_SECRET,

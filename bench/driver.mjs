@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { BENCH, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
 import { prepareFrames } from "./lib/frames.mjs";
 import { summarize } from "./lib/stats.mjs";
-import { coldLoad, DEFAULTS, durability, fanOut, keystrokeReplay, memoryIdle } from "./scenarios.mjs";
+import { coldLoad, DEFAULTS, durability, fairness, fanOut, keystrokeReplay, memoryIdle } from "./scenarios.mjs";
 import { writeReport } from "./report.mjs";
 
 /** Repeats of every measurement (median and spread are reported). */
@@ -20,6 +20,8 @@ const COVERAGE = {
   coldLoad: ["edgesync", "y-partyserver", "hocuspocus"],
   durability: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
   memory: ["edgesync", "bare-recv", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
+  // edgesync only, on a server with its default limits (the others have no per-socket limit to stay under).
+  fairness: ["edgesync"],
 };
 const SERVER_ORDER = ["edgesync", "baseline", "y-partyserver", "reference", "hocuspocus"];
 
@@ -163,6 +165,16 @@ async function main() {
         }).then(() => out);
       });
     }
+  }
+
+  for (let r = 0; r < opts.repeats; r++) {
+    if (!wants("fairness", "edgesync")) break;
+    await measure(raw, "fairness", "edgesync", () => {
+      let out;
+      return withServer("edgesync-defaults", async (server) => {
+        out = await fairness(server, "edgesync", opts);
+      }).then(() => out);
+    });
   }
 
   const results = {

@@ -27,6 +27,10 @@ export const DEFAULTS = {
   persistGraceMs: 12_000,
   /** Time from the reader's first received update to the SIGKILL in the durability scenario. */
   killAfterMs: 5_000,
+  /** Fairness: the typist's keystrokes per second and seconds; five paced flooders' frames/s each. */
+  fairnessTypingRate: 20,
+  fairnessSeconds: 10,
+  fairnessFloodRate: 900,
   memoryDocs: 200,
   /** Transactions of the trace written into each document of the memory scenario. */
   memoryDocTxns: 2_000,
@@ -151,5 +155,36 @@ export async function memoryIdle(server, targetName, { trace, docs, docTxns, idl
   });
   await sleep(idleMs);
   out.closedMB = mb() - out.idleServerMB;
+  return out;
+}
+
+/**
+ * Fairness: a typist's keystroke latency to a reader (p50/p99, ms) on a document alone, with five
+ * sockets each sending `floodRate` updates/s (under edgesync's default per-socket limit), and with
+ * one socket sending as fast as it can. Runs against a server with the default limits.
+ */
+export async function fairness(server, targetName, { fairnessTypingRate: rate, fairnessSeconds: seconds, fairnessFloodRate: floodRate }) {
+  const target = TARGETS[targetName];
+  const out = {};
+  for (const [phase, flood] of [["alone", null], ["five", { sockets: 5, rate: floodRate, seconds }], ["flooder", { sockets: 1, rate: 0, seconds }]]) {
+    const doc = freshDoc(`fair-${phase}`);
+    const url = target.socketUrl(server.base, doc);
+    let flooder = null;
+    let started = () => {};
+    const ready = new Promise((resolve) => (started = resolve));
+    const flooded = flood && runLoad("fairness", { role: "flood", url, doc, ...flood }, (kind, _value, child) => {
+      if (kind === "started") {
+        flooder = child;
+        started();
+      }
+    });
+    if (flood) {
+      await ready;
+      await sleep(1_000);
+    }
+    const typed = await runLoad("fairness", { role: "typist", url, doc, rate, seconds });
+    if (flooder) tell(flooder, "stop");
+    out[phase] = { ...typed, flood: flooded ? await flooded : null };
+  }
   return out;
 }

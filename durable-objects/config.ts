@@ -14,6 +14,14 @@ export interface RoomLimits {
   rateBytes: number;
   /** Length of the rate-limit window in milliseconds. */
   rateWindowMs: number;
+  /** Messages a document's sockets may send together per doc window before the heaviest are closed with 4529. */
+  docRateMessages: number;
+  /** Length of the document's shared rate window in milliseconds. */
+  docRateWindowMs: number;
+  /** Bytes of requested replies (step 2, awareness states) one socket may cause before 4529. */
+  replyBudgetBytes: number;
+  /** Time in milliseconds in which a socket's spent reply budget refills completely. */
+  replyRefillMs: number;
   /** Awareness client ids one socket may introduce (stock clients use one). */
   maxAwarenessIdsPerSocket: number;
   /** Log rows that trigger compaction into a snapshot. */
@@ -45,6 +53,10 @@ export const DEFAULT_LIMITS: RoomLimits = {
   rateMessages: 10_000,
   rateBytes: 64 * 1024 * 1024,
   rateWindowMs: 10_000,
+  docRateMessages: 2_000,
+  docRateWindowMs: 1_000,
+  replyBudgetBytes: 16 * 1024 * 1024,
+  replyRefillMs: 10 * 60_000,
   maxAwarenessIdsPerSocket: 4,
   compactLogRows: 1000,
   compactLogBytes: 1024 * 1024,
@@ -65,6 +77,10 @@ const ENV_NAMES: Record<keyof RoomLimits, string> = {
   rateMessages: "RATE_LIMIT_MESSAGES",
   rateBytes: "RATE_LIMIT_BYTES",
   rateWindowMs: "RATE_LIMIT_WINDOW_MS",
+  docRateMessages: "DOC_RATE_LIMIT_MESSAGES",
+  docRateWindowMs: "DOC_RATE_LIMIT_WINDOW_MS",
+  replyBudgetBytes: "REPLY_BUDGET_BYTES",
+  replyRefillMs: "REPLY_BUDGET_REFILL_MS",
   maxAwarenessIdsPerSocket: "MAX_AWARENESS_IDS_PER_SOCKET",
   compactLogRows: "COMPACT_LOG_ROWS",
   compactLogBytes: "COMPACT_LOG_BYTES",

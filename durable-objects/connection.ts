@@ -17,6 +17,10 @@ export interface ConnectionState {
   sub?: string;
   /** Awareness client ids this socket introduced, with their latest clock and state. */
   aw: OwnedAwareness;
+  /** Reply budget left in bytes and when it was counted (see Budgets.chargeReply). */
+  reply?: [bytes: number, atMs: number];
+  /** Set when the room refused the socket: its frames still in flight are dropped unread. */
+  refused?: true;
 }
 
 export interface Connection {
@@ -27,6 +31,10 @@ export interface Connection {
   saveState(): void;
   /** In-memory rate-limit window (reset by hibernation, which only happens when idle). */
   rate?: { windowStart: number; messages: number; bytes: number };
+  /** This socket's messages in the document's current budget window (see Budgets). */
+  share?: { epoch: number; messages: number };
+  /** Awareness messages sent to this socket whose echoes are not charged yet (see Budgets). */
+  echoCredit?: number;
   /** A write was refused (read role) since the last saved request: do not echo that one. */
   refusedSinceSaved?: boolean;
   /** When the socket opened, in the room's presence order (in memory: unknown after a wake). */

@@ -28,6 +28,11 @@ export class DocumentObject extends DurableObject<Env> {
   private lastLoad: LoadReport | null = null;
   /** Mirror of the scheduled alarm time, so the hot path rarely touches the alarm API. */
   private alarmAt: number | null = null;
+  /**
+   * Sockets the room refused (closed): the frames they still have in flight are dropped before
+   * anything else is done with them. Rebuilt from the attachments after a wake (see load).
+   */
+  private readonly refused = new WeakSet<WebSocket>();
   /** Frames received and not yet handled (see webSocketMessage). */
   private readonly inbox = new Inbox();
   /** Batches handled since this instance started (memory only; see DocumentStats). */
@@ -127,7 +132,8 @@ export class DocumentObject extends DurableObject<Env> {
     // Sockets that survived hibernation: rebuild their connections and awareness.
     for (const ws of this.ctx.getWebSockets()) {
       const state = ws.deserializeAttachment() as ConnectionState | null;
-      if (state) room.presence.restore(this.wrap(ws, state).state.aw);
+      if (state?.refused) this.refused.add(ws);
+      else if (state) room.presence.restore(this.wrap(ws, state).state.aw);
     }
     this.room = room;
     return room;
@@ -144,7 +150,16 @@ export class DocumentObject extends DurableObject<Env> {
           conn.closed = true;
         }
       },
-      close: (code, reason) => closeQuietly(ws, code, reason),
+      close: (code, reason) => {
+        this.refused.add(ws);
+        conn.state.refused = true;
+        try {
+          ws.serializeAttachment(conn.state);
+        } catch {
+          // already closed by the peer: no frames will follow
+        }
+        closeQuietly(ws, code, reason);
+      },
       saveState: () => ws.serializeAttachment(conn.state),
     };
     this.connections.set(ws, conn);
@@ -204,6 +219,8 @@ export class DocumentObject extends DurableObject<Env> {
    * batch is written, and output gates hold it until the write is committed.
    */
   override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    // A refused socket may have thousands of frames in flight: each costs one lookup, no more.
+    if (this.refused.has(ws)) return;
     const inbox = this.inbox;
     const now = Date.now();
     // A frame after a quiet spell is handled at once: waiting would only add latency.

@@ -23,7 +23,8 @@ export type OwnedAwareness = Record<string, [clock: number, state: unknown, offs
 /** Serialized awareness states above this size are not kept in the attachment (16 KiB limit). */
 export const MAX_ATTACHMENT_AWARENESS_BYTES = 8 * 1024;
 
-export type AwarenessVerdict = { ok: true } | { ok: false; reason: string };
+/** `changed` is false when the update held nothing new (an echo of what was sent). */
+export type AwarenessVerdict = { ok: true; changed: boolean } | { ok: false; reason: string };
 
 type Change = { added: number[]; updated: number[]; removed: number[] };
 
@@ -38,6 +39,8 @@ export class Presence {
     doc: Y.Doc,
     private readonly connections: () => Iterable<Connection>,
     private readonly now: () => number = Date.now,
+    /** Delivers an awareness message to one socket (the room counts them; see Budgets). */
+    private readonly send: (conn: Connection, message: Uint8Array) => void = (c, m) => c.send(m),
   ) {
     this.awareness = new awarenessProtocol.Awareness(doc);
     // The Awareness constructor starts a setInterval; timers block hibernation, and sockets'
@@ -76,18 +79,22 @@ export class Presence {
       }
       if (raised) other.saveState();
     }
-    this.sendAll(conn);
+    const greeting = this.encodeAllFor(conn);
+    if (greeting) this.send(conn, greeting);
   }
 
-  /** Sends `conn` every current state (a greeting, or the answer to a query-awareness). */
-  sendAll(conn: Connection): void {
+  /**
+   * Every current state as an awareness message for `conn` (a greeting, or the answer to a
+   * query-awareness), with its own ids at its own clocks; null when there are none.
+   */
+  encodeAllFor(conn: Connection): Uint8Array | null {
     const ids = Array.from(this.awareness.getStates().keys());
-    if (ids.length === 0) return;
+    if (ids.length === 0) return null;
     const entries = ids.map((id) => {
       const { clock } = this.awareness.meta.get(id)!;
       return { clientId: id, clock: clock - (conn.state.aw[String(id)]?.[2] ?? 0), state: this.awareness.states.get(id) };
     });
-    conn.send(encodeAwareness(encodeAwarenessEntries(entries)));
+    return encodeAwareness(encodeAwarenessEntries(entries));
   }
 
   /**
@@ -132,18 +139,18 @@ export class Presence {
       room.push({ ...entry, clock: entry.clock + offset });
       own.push(entry);
     }
-    if (room.length === 0) return { ok: true };
+    if (room.length === 0) return { ok: true, changed: false };
     conn.state.aw = attachmentSized(next);
     conn.saveState();
     const changed = this.apply(room, conn);
-    if (changed.size === 0) return { ok: true };
+    if (changed.size === 0) return { ok: true, changed: false };
     const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...changed]));
     const shifted = room.some((e, i) => changed.has(e.clientId) && e.clock !== own[i]!.clock);
     const back = shifted ? encodeAwareness(encodeAwarenessEntries(own.filter((e) => changed.has(e.clientId)))) : message;
     for (const other of this.connections()) {
-      if (!other.closed) other.send(other === conn ? back : message);
+      if (!other.closed) this.send(other, other === conn ? back : message);
     }
-    return { ok: true };
+    return { ok: true, changed: true };
   }
 
   /** Removes a closed socket's client ids and tells the others. */
@@ -156,7 +163,7 @@ export class Presence {
     this.noteDeparted(present);
     const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, present));
     for (const other of this.connections()) {
-      if (other !== conn && !other.closed) other.send(message);
+      if (other !== conn && !other.closed) this.send(other, message);
     }
   }
 

@@ -11,8 +11,10 @@ import {
   encodeSyncStep2,
   encodeSyncUpdate,
   ProtocolError,
+  type AwarenessEntry,
   type ClientMessage,
 } from "../protocol/messages";
+import { Budgets, byteLength } from "./budgets";
 import type { RoomLimits } from "./config";
 import { canWrite, type Connection } from "./connection";
 import { addsNothing, structLimitRefusal } from "./doc-items";
@@ -48,10 +50,13 @@ export class Room {
   /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
   private sizeEstimate = 0;
   private readonly now: () => number;
+  private readonly budgets: Budgets;
 
   constructor(private readonly opts: RoomOptions) {
     this.now = opts.now ?? Date.now;
-    this.presence = new Presence(this.ydoc, opts.connections, this.now);
+    this.budgets = new Budgets(opts.limits, this.now);
+    // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
+    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m) => this.sendAwareness(c, m));
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));
@@ -172,7 +177,8 @@ export class Room {
       }
       if (runConn) this.applyRun(runConn, run);
       runConn = null;
-      this.dispatch(conn, message);
+      if (message.kind !== "awareness") this.dispatch(conn, message);
+      else if (this.onAwareness(conn, message.entries)) this.budgets.refundEcho(conn, byteLength(data));
     }
     if (runConn) this.applyRun(runConn, run);
   }
@@ -180,13 +186,14 @@ export class Room {
   /** Checks size, rate, expiry and encoding; closes the connection and returns null on failure. */
   private admit(conn: Connection, data: ArrayBuffer | string): ClientMessage | null {
     if (conn.closed) return null;
-    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    const bytes = byteLength(data);
     if (bytes > this.opts.limits.maxMessageBytes) {
       this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
       return null;
     }
-    if (!this.withinRate(conn, bytes)) {
-      this.close(conn, CloseCode.RateLimited, "rate limit exceeded");
+    const refusal = this.budgets.admit(conn, bytes);
+    if (refusal) {
+      this.close(conn, CloseCode.RateLimited, refusal);
       return null;
     }
     const { exp } = conn.state;
@@ -229,18 +236,16 @@ export class Room {
     }
   }
 
-  private dispatch(conn: Connection, message: ClientMessage): void {
+  /** Everything but awareness, which handleMessages routes to onAwareness (echoes are refunded). */
+  private dispatch(conn: Connection, message: Exclude<ClientMessage, { kind: "awareness" }>): void {
     switch (message.kind) {
-      case "sync-step1":
-        if (isEmptyStateVector(message.stateVector)) {
-          this.fullState ??= Y.encodeStateAsUpdate(this.doc);
-          conn.send(encodeSyncStep2(this.fullState));
-        } else if (this.deferred) {
-          conn.send(encodeSyncStep2(Y.diffUpdate(this.deferred.snapshot, message.stateVector)));
-        } else {
-          conn.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
-        }
-        return;
+      case "sync-step1": {
+        let reply: Uint8Array;
+        if (isEmptyStateVector(message.stateVector)) reply = this.fullState ??= Y.encodeStateAsUpdate(this.doc);
+        else if (this.deferred) reply = Y.diffUpdate(this.deferred.snapshot, message.stateVector);
+        else reply = Y.encodeStateAsUpdate(this.doc, message.stateVector);
+        return this.reply(conn, encodeSyncStep2(reply));
+      }
       case "sync-step2":
       case "sync-update":
         if (!canWrite(conn.state.role)) {
@@ -254,13 +259,11 @@ export class Room {
           return;
         }
         return this.applyRun(conn, [message.update]);
-      case "awareness": {
-        const verdict = this.presence.receive(conn, message.entries, this.opts.limits.maxAwarenessIdsPerSocket);
-        if (!verdict.ok) this.close(conn, CloseCode.Forbidden, verdict.reason);
+      case "query-awareness": {
+        const states = this.presence.encodeAllFor(conn);
+        if (states) this.reply(conn, states, true);
         return;
       }
-      case "query-awareness":
-        return this.presence.sendAll(conn);
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).
@@ -311,6 +314,31 @@ export class Room {
     }
   }
 
+  /** Sends a reply the socket asked for, within its reply budget (4529 beyond it). */
+  private reply(conn: Connection, message: Uint8Array, awareness = false): void {
+    if (!this.budgets.chargeReply(conn, message.length)) {
+      return this.close(conn, CloseCode.RateLimited, `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`);
+    }
+    if (awareness) this.sendAwareness(conn, message);
+    else conn.send(message);
+  }
+
+  /** Sends an awareness message, counting it toward the echoes the socket may send back free. */
+  private sendAwareness(conn: Connection, message: Uint8Array): void {
+    this.budgets.creditEcho(conn);
+    conn.send(message);
+  }
+
+  /** Applies an awareness update; returns true when it changed nothing (an echo). */
+  private onAwareness(conn: Connection, entries: AwarenessEntry[]): boolean {
+    const verdict = this.presence.receive(conn, entries, this.opts.limits.maxAwarenessIdsPerSocket);
+    if (!verdict.ok) {
+      this.close(conn, CloseCode.Forbidden, verdict.reason);
+      return false;
+    }
+    return !verdict.changed;
+  }
+
   /** Forgets a socket that closed: its awareness ids are removed and the others told. */
   onClose(conn: Connection): void {
     conn.closed = true;
@@ -336,18 +364,6 @@ export class Room {
       else next = next === null ? exp * 1000 : Math.min(next, exp * 1000);
     }
     return next;
-  }
-
-  private withinRate(conn: Connection, bytes: number): boolean {
-    const { rateWindowMs, rateMessages, rateBytes } = this.opts.limits;
-    const now = this.now();
-    let rate = conn.rate;
-    if (!rate || now - rate.windowStart >= rateWindowMs) {
-      rate = conn.rate = { windowStart: now, messages: 0, bytes: 0 };
-    }
-    rate.messages++;
-    rate.bytes += bytes;
-    return rate.messages <= rateMessages && rate.bytes <= rateBytes;
   }
 }
 

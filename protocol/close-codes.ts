@@ -18,7 +18,7 @@ export const CloseCode = {
   InternalError: 4500,
   /** The document could not be loaded from storage; nothing was served or written. Retry with backoff. */
   DocumentUnavailable: 4503,
-  /** The socket exceeded its message or byte rate. Retry with backoff. */
+  /** The socket exceeded its message or byte rate, its share of the document's budget, or its reply budget. Retry with backoff. */
   RateLimited: 4529,
 } as const;
 

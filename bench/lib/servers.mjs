@@ -18,7 +18,8 @@ const STOP_TIMEOUT_MS = 5_000;
 /** Poll interval while waiting for a server to come up or go away. */
 const POLL_MS = 150;
 /** edgesync's per-socket rate limit, raised so one socket may replay a whole trace (see README). */
-export const EDGESYNC_RATE_VARS = ["--var", "RATE_LIMIT_MESSAGES:1000000000", "--var", "RATE_LIMIT_BYTES:100000000000"];
+export const EDGESYNC_RATE_VARS = ["--var", "RATE_LIMIT_MESSAGES:1000000000", "--var", "RATE_LIMIT_BYTES:100000000000",
+  "--var", "DOC_RATE_LIMIT_MESSAGES:1000000000"];
 
 /** Top-level entries not copied into the source snapshot (node_modules is linked instead). */
 const SNAPSHOT_SKIP = new Set(["node_modules", ".git", ".wrangler", "bench", "test", "test-results"]);
@@ -52,6 +53,15 @@ export const SERVERS = {
     command: (port, dir) => [
       join(sourceSnapshot(), "scripts", "start.mjs"),
       ["--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn", ...EDGESYNC_RATE_VARS],
+    ],
+  },
+  // The same with the default limits (per-socket and per-document rates), for the fairness scenario.
+  "edgesync-defaults": {
+    serving: "workerd",
+    cwd: () => sourceSnapshot(),
+    command: (port, dir) => [
+      join(sourceSnapshot(), "scripts", "start.mjs"),
+      ["--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn"],
     ],
   },
   baseline: { serving: "workerd", command: wranglerDev(join(BENCH, "servers", "baseline", "wrangler.toml")) },

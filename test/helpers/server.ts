@@ -1,7 +1,7 @@
 // Starts the real server exactly as `npm start` does (scripts/start.mjs → wrangler dev →
 // workerd) on a free port with its own state directory, and stops or SIGKILLs it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -29,6 +29,8 @@ export interface RunningServer {
   pid(): number;
   /** Output so far (for failure messages). */
   output(): string;
+  /** Resident memory in bytes of the workerd process that runs the Worker and its DOs. */
+  runtimeRss(): number;
   /** Graceful stop (SIGTERM to the process group). */
   stop(): Promise<void>;
   /** SIGKILL the whole process group: wrangler and workerd die at once. */
@@ -105,6 +107,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     persistTo,
     pid: () => (child as ChildProcess | null)!.pid!,
     output: () => log,
+    runtimeRss: () => {
+      if (!child?.pid) throw new Error("server is not running");
+      return runtimeRss(child.pid);
+    },
     stop: () => signalGroup("SIGTERM"),
     kill: () => signalGroup("SIGKILL"),
     restart: async () => {
@@ -116,6 +122,39 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (ownDir) rmSync(persistTo, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * wrangler dev starts two workerd processes under its Node process: a proxy on the public port
+ * and the runtime (started with an inspector) that hosts the Worker and its Durable Objects.
+ */
+function runtimeRss(rootPid: number): number {
+  const parentOf = (pid: string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  };
+  const tree = new Set([rootPid]);
+  const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const pid of pids) {
+      try {
+        if (!tree.has(Number(pid)) && tree.has(parentOf(pid))) grew = tree.add(Number(pid)).size > 0;
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  const runtime = [...tree].find((pid) => {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return cmd.includes("workerd") && cmd.includes("--inspector-addr");
+    } catch {
+      return false;
+    }
+  });
+  if (runtime === undefined) throw new Error(`no workerd runtime under ${rootPid}`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runtime}/status`, "utf8"))![1]) * 1024;
 }
 
 async function waitForPortFree(port: number): Promise<void> {

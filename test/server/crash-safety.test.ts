@@ -13,7 +13,7 @@ const SEEDS = [1, 2, 3];
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000" } });
+  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000", DOC_RATE_LIMIT_MESSAGES: "100000000" } });
 });
 afterAll(async () => {
   await server?.dispose();

@@ -11,7 +11,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   // The replay is a deliberate flood from one socket; lift the per-socket rate limit for it.
-  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000" } });
+  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000", DOC_RATE_LIMIT_MESSAGES: "100000000" } });
 });
 afterAll(async () => {
   await server?.dispose();

@@ -1,0 +1,120 @@
+// A client that never reads makes the server queue every reply it asks for: a 4-byte sync step 1
+// is answered with the whole document, a query-awareness with every awareness state. The reply
+// budget bounds what one socket can make the server hold (measured as the workerd runtime's RSS).
+import { connect, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import * as Y from "yjs";
+import { encodeQueryAwareness, encodeSyncStep1 } from "../../protocol/messages";
+import { awarenessFrame } from "../helpers/frames";
+import { uniqueDocId } from "../helpers/providers";
+import { startServer, type RunningServer } from "../helpers/server";
+
+/** Document (and awareness state) size: large replies, under the 4 MiB message cap. */
+const DOC_BYTES = 3 * 1024 * 1024;
+/** Requests the never-reading client sends (≈600 MB of replies before the budget). */
+const REQUESTS = 200;
+/** Sockets holding a 3 MB awareness state each, and the queries for all of them (≈480 MB). */
+const OWNERS = 8;
+const AWARENESS_QUERIES = 20;
+/**
+ * Growth of the runtime's resident memory this attack may cause: the 16 MiB reply budget plus
+ * what the runtime grows by handling the frames at all (≈35 MB measured); ≈600 MB before.
+ */
+const MAX_GROWTH_BYTES = 80 * 1024 * 1024;
+/**
+ * The same for the awareness attack: the greeting (every state, 24 MB, not charged) and building
+ * the one reply that is refused cost ≈140 MB measured; ≈1,390 MB before.
+ */
+const MAX_AWARENESS_GROWTH_BYTES = 200 * 1024 * 1024;
+/** Wait before the baseline: the document's D1 replication (2 s debounce) is done by then. */
+const QUIET_MS = 8_000;
+/** Time for the server to handle the requests and queue what it will. */
+const SETTLE_MS = 8_000;
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+/** A masked client frame (RFC 6455 §5.2) carrying `payload` as a binary message. */
+function clientFrame(payload: Uint8Array): Buffer {
+  const mask = randomBytes(4);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x82, 0x80 | len]) : len < 65536 ? Buffer.from([0x82, 0xfe, len >> 8, len & 255]) : (() => {
+    const b = Buffer.alloc(10);
+    b[0] = 0x82;
+    b[1] = 0xff;
+    b.writeBigUInt64BE(BigInt(len), 2);
+    return b;
+  })();
+  const body = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([head, mask, body]);
+}
+
+/** Opens a WebSocket by hand and stops reading right after the handshake. */
+function neverReading(docId: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, "127.0.0.1");
+    let head = "";
+    socket.on("error", reject);
+    socket.on("connect", () =>
+      socket.write(`GET /sync/${docId} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+    );
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      if (!head.startsWith("HTTP/1.1 101")) return reject(new Error(head.split("\r\n")[0]));
+      socket.off("data", onData);
+      socket.pause();
+      resolve(socket);
+    };
+    socket.on("data", onData);
+  });
+}
+
+async function growthFrom(frames: Uint8Array[], docId: string): Promise<number> {
+  await new Promise((r) => setTimeout(r, QUIET_MS));
+  const before = server.runtimeRss();
+  const socket = await neverReading(docId);
+  for (const frame of frames) socket.write(clientFrame(frame));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const growth = server.runtimeRss() - before;
+  socket.destroy();
+  return growth;
+}
+
+const text = () => randomBytes(DOC_BYTES / 2).toString("hex");
+
+describe("replies to a client that never reads", () => {
+  it(`${REQUESTS} sync step 1s on a 3 MB document grow the runtime by < 80 MB`, async () => {
+    const docId = uniqueDocId("never-reads");
+    const doc = new Y.Doc();
+    doc.getText("t").insert(0, text());
+    const res = await fetch(`${server.url}/v1/docs/${docId}/update`, { method: "POST", body: Y.encodeStateAsUpdate(doc) });
+    expect(res.status).toBe(200);
+    const growth = await growthFrom(Array.from({ length: REQUESTS }, () => encodeSyncStep1(new Uint8Array([0]))), docId);
+    console.log(`step 1 × ${REQUESTS}: runtime RSS grew ${(growth / 1e6).toFixed(1)} MB`);
+    expect(growth).toBeLessThan(MAX_GROWTH_BYTES);
+  }, 120_000);
+
+  it(`${AWARENESS_QUERIES} query-awareness frames with ${OWNERS} × 3 MB of states grow the runtime by < 200 MB`, async () => {
+    const docId = uniqueDocId("never-reads-aw");
+    // Owners that read (a never-reading owner would hold the others' states in its own queue).
+    const owners = await Promise.all(Array.from({ length: OWNERS }, () => new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`${server.wsUrl}/${docId}`);
+      ws.once("open", () => resolve(ws));
+      ws.once("error", reject);
+    })));
+    owners.forEach((ws, i) => ws.send(awarenessFrame(4242 + i, 1, { blob: text() })));
+    const growth = await growthFrom(Array.from({ length: AWARENESS_QUERIES }, () => encodeQueryAwareness()), docId);
+    console.log(`query-awareness × ${AWARENESS_QUERIES}: runtime RSS grew ${(growth / 1e6).toFixed(1)} MB`);
+    for (const ws of owners) ws.close();
+    expect(growth).toBeLessThan(MAX_AWARENESS_GROWTH_BYTES);
+  }, 120_000);
+});
