@@ -24,6 +24,12 @@ export interface RoomLimits {
   replyRefillMs: number;
   /** Awareness client ids one socket may introduce (stock clients use one). */
   maxAwarenessIdsPerSocket: number;
+  /**
+   * Largest awareness message a socket may send (1009 beyond it). Presence states are names,
+   * colours and cursors — hundreds of bytes — yet every socket is sent every state on connect:
+   * this bounds what a few sockets can make the server hold and send to everyone.
+   */
+  maxAwarenessBytes: number;
   /** Log rows that trigger compaction into a snapshot. */
   compactLogRows: number;
   /** Log bytes that trigger compaction into a snapshot. */
@@ -58,6 +64,7 @@ export const DEFAULT_LIMITS: RoomLimits = {
   replyBudgetBytes: 16 * 1024 * 1024,
   replyRefillMs: 10 * 60_000,
   maxAwarenessIdsPerSocket: 4,
+  maxAwarenessBytes: 64 * 1024,
   compactLogRows: 1000,
   compactLogBytes: 1024 * 1024,
   flushDebounceMs: 2_000,
@@ -82,6 +89,7 @@ const ENV_NAMES: Record<keyof RoomLimits, string> = {
   replyBudgetBytes: "REPLY_BUDGET_BYTES",
   replyRefillMs: "REPLY_BUDGET_REFILL_MS",
   maxAwarenessIdsPerSocket: "MAX_AWARENESS_IDS_PER_SOCKET",
+  maxAwarenessBytes: "MAX_AWARENESS_BYTES",
   compactLogRows: "COMPACT_LOG_ROWS",
   compactLogBytes: "COMPACT_LOG_BYTES",
   flushDebounceMs: "D1_FLUSH_DEBOUNCE_MS",

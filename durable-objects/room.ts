@@ -206,8 +206,9 @@ export class Room {
       this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
       return null;
     }
+    let message: ClientMessage;
     try {
-      return decodeClientMessage(new Uint8Array(data));
+      message = decodeClientMessage(new Uint8Array(data));
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.close(conn, CloseCode.ProtocolError, err.message);
@@ -215,6 +216,12 @@ export class Room {
       }
       throw err;
     }
+    const { maxAwarenessBytes } = this.opts.limits;
+    if (message.kind === "awareness" && bytes > maxAwarenessBytes) {
+      this.close(conn, CloseCode.MessageTooBig, `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`);
+      return null;
+    }
+    return message;
   }
 
   /** Applies validated updates from one writer in one transaction; 4413 stops the run. */

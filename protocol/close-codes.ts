@@ -2,7 +2,7 @@
 // Two bands: 4400–4499 are permanent (do not retry as is), 4500–4599 transient (retry with backoff).
 
 export const CloseCode = {
-  /** Standard: a frame exceeded the maximum message size. Permanent for that frame. */
+  /** Standard: a frame exceeded the maximum message size (or an awareness message its own cap). Permanent. */
   MessageTooBig: 1009,
   /** Malformed frame: bad varint, unknown message type, bytes that are not a Yjs update, stray text. */
   ProtocolError: 4400,

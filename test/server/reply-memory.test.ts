@@ -35,7 +35,8 @@ const SETTLE_MS = 8_000;
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer();
+  // Caps an operator may raise, so that one document and a few states can be this large.
+  server = await startServer({ vars: { MAX_DOC_BYTES: String(8 * 1024 * 1024), MAX_AWARENESS_BYTES: String(4 * 1024 * 1024) } });
 });
 afterAll(async () => {
   await server?.dispose();
