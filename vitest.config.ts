@@ -36,7 +36,9 @@ export default defineConfig({
         RATE_LIMIT_MESSAGES: "500",
         DOC_RATE_LIMIT_MESSAGES: "100",
         REPLY_BUDGET_BYTES: String(4 * 1024 * 1024),
-        MAX_DOC_BYTES: String(8 * 1024 * 1024), // a multi-MB document to ask for again and again
+        // A multi-MB document and awareness state to ask for again and again.
+        MAX_DOC_BYTES: String(8 * 1024 * 1024),
+        MAX_AWARENESS_BYTES: String(4 * 1024 * 1024),
       }),
       workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
         AUTH_SECRET: TEST_AUTH_SECRET,
