@@ -19,6 +19,9 @@ const workerd = (name: string, include: string[], bindings: Record<string, unkno
 
 export default defineConfig({
   test: {
+    // Most test files wait on a real server or a browser, not on the CPU (a full run used ~35% of
+    // two cores with two workers), so more files run at once.
+    maxWorkers: 4,
     projects: [
       // MAX_DOC_BYTES: documents past D1's 2 MB row limit (chunking) need more than the default;
       // MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts reaches it quickly.

@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** How long a server may take to answer /health after start (wrangler + workerd boot). */
 const START_TIMEOUT_MS = 60_000;
+/** Starts tried when another process took a port first (see startServer). */
+const START_ATTEMPTS = 3;
 
 export interface ServerOptions {
   /** `--var NAME:value` pairs passed to wrangler dev. */
@@ -55,7 +57,7 @@ export async function freePort(): Promise<number> {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const ownDir = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "edgesync-test-"));
-  const port = options.port ?? (await freePort());
+  let port = options.port ?? (await freePort());
   let child: ChildProcess | null = null;
   let log = "";
 
@@ -99,7 +101,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await waitForPortFree(port);
   };
 
-  await launch();
+  // A port found free can be taken by another test's server before wrangler binds it (several
+  // start at once, and wrangler binds more ports of its own): try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      const clash = /Address already in use/.test(String((err as Error).message));
+      if (!clash || options.port !== undefined || attempt >= START_ATTEMPTS) throw err;
+      port = await freePort();
+    }
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/sync`,
@@ -157,14 +170,20 @@ function runtimeRss(rootPid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runtime}/status`, "utf8"))![1]) * 1024;
 }
 
+/**
+ * Waits until `port` can be bound again: a SIGKILLed workerd may hold its listening socket for a
+ * moment, and a loaded machine makes a live server look dead to a short fetch, so only a bind
+ * that succeeds says the port is free.
+ */
 async function waitForPortFree(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
-    } catch {
-      return;
-    }
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
