@@ -100,8 +100,9 @@ export class Persistence {
     maybeFail(docId, "load");
     if (!this.log.isEmpty()) {
       const stored = this.log.read(validateUpdate);
-      const more = stored.damage.length > 0 ? await this.recover(room, docId, stored) : {};
-      if (stored.damage.length === 0) room.loadFrom(stored.snapshot, stored.log, stored.snapshotStateVector);
+      let more: Partial<LoadReport> = {};
+      if (stored.damage.length > 0) more = await this.recover(room, docId, stored);
+      else room.loadFrom(stored.snapshot, stored.log, stored.snapshotStateVector);
       if (this.log.getMeta("doc_id") === undefined) this.log.setMeta("doc_id", docId);
       if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq")) this.firstUnflushedAt = this.now();
       return report("storage", more);

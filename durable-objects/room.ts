@@ -10,6 +10,7 @@ import {
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
+  MessageType,
   ProtocolError,
   type AwarenessEntry,
   type ClientMessage,
@@ -206,9 +207,15 @@ export class Room {
       this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
       return null;
     }
-    let message: ClientMessage;
+    const frame = new Uint8Array(data);
+    const { maxAwarenessBytes } = this.opts.limits;
+    // Refused before its states are parsed (the type is the frame's first varint, one byte here).
+    if (bytes > maxAwarenessBytes && frame[0] === MessageType.Awareness) {
+      this.close(conn, CloseCode.MessageTooBig, `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`);
+      return null;
+    }
     try {
-      message = decodeClientMessage(new Uint8Array(data));
+      return decodeClientMessage(frame);
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.close(conn, CloseCode.ProtocolError, err.message);
@@ -216,12 +223,6 @@ export class Room {
       }
       throw err;
     }
-    const { maxAwarenessBytes } = this.opts.limits;
-    if (message.kind === "awareness" && bytes > maxAwarenessBytes) {
-      this.close(conn, CloseCode.MessageTooBig, `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`);
-      return null;
-    }
-    return message;
   }
 
   /** Applies validated updates from one writer in one transaction; 4413 stops the run. */

@@ -3,7 +3,7 @@
 // never a 500; and a read the object cannot serve is answered from D1's last intact generation.
 import type { Context } from "hono";
 import * as Y from "yjs";
-import type { ApiFailure, ApiResult } from "../durable-objects/document-api";
+import { failure, type ApiFailure, type ApiResult } from "../durable-objects/document-api";
 import { D1Record } from "../durable-objects/storage/d1-record";
 import { validateUpdate } from "../protocol/messages";
 import type { AppEnv } from "./app";
@@ -12,12 +12,7 @@ import { ApiError } from "./errors";
 /** Response header naming where a read was served from when it was not the live document. */
 export const SOURCE_HEADER = "x-edgesync-source";
 
-const UNAVAILABLE: ApiFailure = {
-  ok: false,
-  status: 503,
-  code: "document_unavailable",
-  message: "the document could not be loaded; retry later",
-};
+const UNAVAILABLE = failure(503, "document_unavailable", "the document could not be loaded; retry later");
 
 type Stub = ReturnType<AppEnv["Bindings"]["DOCUMENTS"]["get"]>;
 

@@ -8,7 +8,7 @@ import { limitsFromEnv } from "../../durable-objects/config";
 import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
-import { authorize, authorizePrefix, checkOrigin } from "../auth";
+import { authorize, authorizePrefix } from "../auth";
 import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
 import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
@@ -79,11 +79,6 @@ async function binaryBody(c: Context<AppEnv>): Promise<Uint8Array> {
   if (body.length === 0) throw new ApiError(400, "invalid_update", "the body is empty; send a binary Yjs update");
   return body;
 }
-
-docs.use("/v1/*", async (c, next) => {
-  checkOrigin(c);
-  await next();
-});
 
 docs.openapi(
   createRoute({
