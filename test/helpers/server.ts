@@ -43,14 +43,31 @@ export interface RunningServer {
   dispose(): Promise<void>;
 }
 
+/**
+ * Test servers take ports below the kernel's ephemeral range (32768–60999 on Linux), each vitest
+ * worker from its own slice. A port picked from the ephemeral range can be handed to another
+ * test's connection or server while ours is down between a SIGKILL and its restart on the same
+ * port; a port from our own slice is only ever reused by the same worker.
+ */
+const PORT_BASE = 20_000;
+const PORT_SLICE = 500;
+let nextPortOffset = 0;
+
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % 20;
+  const sliceStart = PORT_BASE + worker * PORT_SLICE;
+  for (let tries = 0; tries < PORT_SLICE; tries++) {
+    const port = sliceStart + (nextPortOffset++ % PORT_SLICE);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${sliceStart}–${sliceStart + PORT_SLICE - 1}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
   });
 }
 
@@ -128,7 +145,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     kill: () => signalGroup("SIGKILL"),
     restart: async () => {
       await signalGroup("SIGKILL");
-      await launch();
+      // The port stays (clients reconnect to it); a bind that still loses it waits and tries again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await launch();
+          return;
+        } catch (err) {
+          if (!/Address already in use/.test(String((err as Error).message)) || attempt >= START_ATTEMPTS) throw err;
+          await waitForPortFree(port);
+        }
+      }
     },
     dispose: async () => {
       await signalGroup("SIGKILL");
@@ -178,12 +204,7 @@ function runtimeRss(rootPid: number): number {
 async function waitForPortFree(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once("error", () => resolve(false));
-      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-    });
-    if (free) return;
+    if (await canBind(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
