@@ -6,7 +6,6 @@ import { TEST_AUTH_SECRET } from "./test/helpers/auth-secret";
 
 const migrations = await readD1Migrations("./migrations");
 
-
 const workerd = (name: string, include: string[], bindings: Record<string, unknown>) => ({
   plugins: [
     cloudflareTest({
@@ -50,7 +49,16 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "durable-objects/**/*.test.ts", "worker/**/*.test.ts", "tokens/**/*.test.ts", "test/server/**/*.test.ts", "test/browser/**/*.test.ts", "test/package/**/*.test.ts"],
+          include: [
+            "protocol/**/*.test.ts",
+            "client/**/*.test.ts",
+            "durable-objects/**/*.test.ts",
+            "worker/**/*.test.ts",
+            "tokens/**/*.test.ts",
+            "test/server/**/*.test.ts",
+            "test/browser/**/*.test.ts",
+            "test/package/**/*.test.ts",
+          ],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -8,18 +8,50 @@ import { join } from "node:path";
 import { BENCH, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
 import { prepareFrames } from "./lib/frames.mjs";
 import { summarize } from "./lib/stats.mjs";
-import { coldLoad, DEFAULTS, durability, fairness, fanOut, keystrokeReplay, memoryIdle } from "./scenarios.mjs";
+import {
+  coldLoad,
+  DEFAULTS,
+  durability,
+  fairness,
+  fanOut,
+  keystrokeReplay,
+  memoryIdle,
+} from "./scenarios.mjs";
 import { writeReport } from "./report.mjs";
 
 /** Repeats of every measurement (median and spread are reported). */
 const DEFAULT_REPEATS = 3;
 /** Which targets each scenario covers (the bare baseline has no sync or storage to load; its relays carry providers in fan-out). */
 const COVERAGE = {
-  replay: ["edgesync", "bare-recv", "bare-relay", "bare-store-relay", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
-  fanout: ["edgesync", "bare-relay", "bare-store-relay", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
+  replay: [
+    "edgesync",
+    "bare-recv",
+    "bare-relay",
+    "bare-store-relay",
+    "y-partyserver",
+    "y-partyserver-hib",
+    "reference",
+    "hocuspocus",
+  ],
+  fanout: [
+    "edgesync",
+    "bare-relay",
+    "bare-store-relay",
+    "y-partyserver",
+    "y-partyserver-hib",
+    "reference",
+    "hocuspocus",
+  ],
   coldLoad: ["edgesync", "y-partyserver", "hocuspocus"],
   durability: ["edgesync", "y-partyserver", "reference", "hocuspocus"],
-  memory: ["edgesync", "bare-recv", "y-partyserver", "y-partyserver-hib", "reference", "hocuspocus"],
+  memory: [
+    "edgesync",
+    "bare-recv",
+    "y-partyserver",
+    "y-partyserver-hib",
+    "reference",
+    "hocuspocus",
+  ],
   // edgesync only, on a server with its default limits (the others have no per-socket limit to stay under).
   fairness: ["edgesync"],
 };
@@ -47,19 +79,33 @@ function edgesyncSource() {
   const git = (...a) => execFileSync("git", a, { cwd: ROOT }).toString().trim();
   const paths = ["worker", "durable-objects", "protocol"];
   const diff = execFileSync("git", ["diff", "HEAD", "--", ...paths], { cwd: ROOT });
-  return { commit: git("rev-parse", "--short", "HEAD"),
-    uncommitted: git("status", "--porcelain", "--", ...paths).split("\n").filter(Boolean),
-    diffSha1: diff.length ? createHash("sha1").update(diff).digest("hex").slice(0, 12) : null };
+  return {
+    commit: git("rev-parse", "--short", "HEAD"),
+    uncommitted: git("status", "--porcelain", "--", ...paths)
+      .split("\n")
+      .filter(Boolean),
+    diffSha1: diff.length ? createHash("sha1").update(diff).digest("hex").slice(0, 12) : null,
+  };
 }
 
 function machine() {
-  const version = (pkg) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+  const version = (pkg) =>
+    JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
   // wrangler runs its own nested workerd when it has one; that is the runtime measured.
-  const nested = join(ROOT, "node_modules", "wrangler", "node_modules", "@cloudflare", "workerd-linux-64");
+  const nested = join(
+    ROOT,
+    "node_modules",
+    "wrangler",
+    "node_modules",
+    "@cloudflare",
+    "workerd-linux-64",
+  );
   const workerdPkg = existsSync(nested) ? nested : join(ROOT, "node_modules", "workerd");
   let workerdBinary = null;
   try {
-    const bin = existsSync(nested) ? join(nested, "bin", "workerd") : join(ROOT, "node_modules", ".bin", "workerd");
+    const bin = existsSync(nested)
+      ? join(nested, "bin", "workerd")
+      : join(ROOT, "node_modules", ".bin", "workerd");
     workerdBinary = execFileSync(bin, ["--version"]).toString().trim();
   } catch {
     // reported as null
@@ -79,7 +125,7 @@ function machine() {
 const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 async function measure(results, scenario, target, fn, server = null) {
-  const cell = (results[scenario] ??= {})[target] ??= { samples: [] };
+  const cell = ((results[scenario] ??= {})[target] ??= { samples: [] });
   try {
     // On a shared machine something else may kill a server: restart it and say so.
     if (server && (await server.ensureUp())) {
@@ -113,7 +159,8 @@ async function main() {
   const source = edgesyncSource();
   sourceSnapshot();
   const wants = (scenario, target) =>
-    (!opts.scenarios || opts.scenarios.includes(scenario)) && COVERAGE[scenario].includes(target) &&
+    (!opts.scenarios || opts.scenarios.includes(scenario)) &&
+    COVERAGE[scenario].includes(target) &&
     (!opts.only || opts.only.includes(target));
   log("encoding frames");
   prepareFrames(opts.trace, 1, opts.replayTxns);
@@ -122,8 +169,13 @@ async function main() {
   const raw = {};
   // All servers run at once (idle ones cost no CPU) and each round visits every target in turn,
   // so slow drifts in the machine's load spread over all targets instead of favouring some.
-  const needed = SERVER_ORDER.filter((name) => Object.keys(TARGETS).some((t) => TARGETS[t].server === name &&
-    ["replay", "fanout", "coldLoad", "durability"].some((s) => wants(s, t))));
+  const needed = SERVER_ORDER.filter((name) =>
+    Object.keys(TARGETS).some(
+      (t) =>
+        TARGETS[t].server === name &&
+        ["replay", "fanout", "coldLoad", "durability"].some((s) => wants(s, t)),
+    ),
+  );
   const servers = {};
   try {
     for (const name of needed) {
@@ -134,24 +186,53 @@ async function main() {
     const targets = (scenario) => Object.keys(TARGETS).filter((t) => wants(scenario, t));
     for (let r = 0; r < opts.repeats; r++) {
       for (const t of targets("replay")) {
-        await measure(raw, "replay", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }), on(t));
+        await measure(
+          raw,
+          "replay",
+          t,
+          () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: 1, txns: opts.replayTxns }),
+          on(t),
+        );
       }
       for (const t of targets("replay")) {
-        await measure(raw, "replayBatch", t, () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }), on(t));
+        await measure(
+          raw,
+          "replayBatch",
+          t,
+          () => keystrokeReplay(on(t), t, { trace: opts.trace, batch: opts.batch, txns: 0 }),
+          on(t),
+        );
       }
-      const fanoutParams = { readers: opts.fanoutReaders, rate: opts.fanoutRate, seconds: opts.fanoutSeconds };
+      const fanoutParams = {
+        readers: opts.fanoutReaders,
+        rate: opts.fanoutRate,
+        seconds: opts.fanoutSeconds,
+      };
       for (const t of targets("fanout")) {
         await measure(raw, "fanout", t, () => fanOut(on(t), t, fanoutParams), on(t));
       }
       for (const t of targets("fanout")) {
-        await measure(raw, "fanoutPlain", t, () => fanOut(on(t), t, { ...fanoutParams, deflate: false }), on(t));
+        await measure(
+          raw,
+          "fanoutPlain",
+          t,
+          () => fanOut(on(t), t, { ...fanoutParams, deflate: false }),
+          on(t),
+        );
       }
     }
     for (const t of targets("coldLoad")) {
-      await measure(raw, "coldLoad", t, () => coldLoad(on(t), t, { ...opts, repeats: opts.repeats }), on(t));
+      await measure(
+        raw,
+        "coldLoad",
+        t,
+        () => coldLoad(on(t), t, { ...opts, repeats: opts.repeats }),
+        on(t),
+      );
     }
     for (let r = 0; r < opts.repeats; r++) {
-      for (const t of targets("durability")) await measure(raw, "durability", t, () => durability(on(t), t, opts), on(t));
+      for (const t of targets("durability"))
+        await measure(raw, "durability", t, () => durability(on(t), t, opts), on(t));
     }
   } finally {
     for (const server of Object.values(servers)) await server.dispose();
@@ -161,7 +242,13 @@ async function main() {
       await measure(raw, "memory", t, () => {
         let out;
         return withServer(TARGETS[t].server, async (server) => {
-          out = await memoryIdle(server, t, { trace: opts.trace, docs: opts.memoryDocs, docTxns: opts.memoryDocTxns, idleMs: opts.idleMs, settleMs: opts.settleMs });
+          out = await memoryIdle(server, t, {
+            trace: opts.trace,
+            docs: opts.memoryDocs,
+            docTxns: opts.memoryDocTxns,
+            idleMs: opts.idleMs,
+            settleMs: opts.settleMs,
+          });
         }).then(() => out);
       });
     }
@@ -204,9 +291,16 @@ function summarizeAll(raw) {
         const values = cell.samples.map((s) => s[key]);
         if (values.some((v) => typeof v === "number")) metrics[key] = summarize(values);
       }
-      const verified = cell.samples.map((s) => s.verified).filter((v) => v !== undefined && v !== null);
-      out[scenario][target] = { metrics, samples: cell.samples, verified: verified.length ? verified.every(Boolean) : null,
-        ...(cell.errors ? { errors: cell.errors } : {}), ...(cell.restarts ? { restarts: cell.restarts } : {}) };
+      const verified = cell.samples
+        .map((s) => s.verified)
+        .filter((v) => v !== undefined && v !== null);
+      out[scenario][target] = {
+        metrics,
+        samples: cell.samples,
+        verified: verified.length ? verified.every(Boolean) : null,
+        ...(cell.errors ? { errors: cell.errors } : {}),
+        ...(cell.restarts ? { restarts: cell.restarts } : {}),
+      };
     }
   }
   return out;

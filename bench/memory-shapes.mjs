@@ -93,7 +93,10 @@ export const SHAPES = {
   },
   /** One map entry holding an array of empty objects: one struct, ~2 encoded bytes per object. */
   "json-objects": (doc, n) => {
-    doc.getMap("m").set("v", Array.from({ length: n * JSON_OBJECTS_PER_STRUCT }, () => ({})));
+    doc.getMap("m").set(
+      "v",
+      Array.from({ length: n * JSON_OBJECTS_PER_STRUCT }, () => ({})),
+    );
   },
   /** One client typing a long text from start to end: its items merge (the benign case). */
   "text-typed": (doc, n) => {
@@ -102,7 +105,9 @@ export const SHAPES = {
   },
   /** The automerge-paper trace, 259,778 real keystrokes (test/fixtures/traces, CC BY 4.0). */
   "trace-paper": (doc) => {
-    const path = fileURLToPath(new URL("../test/fixtures/traces/automerge-paper.json.gz", import.meta.url));
+    const path = fileURLToPath(
+      new URL("../test/fixtures/traces/automerge-paper.json.gz", import.meta.url),
+    );
     const trace = JSON.parse(gunzipSync(readFileSync(path)).toString("utf8"));
     const text = doc.getText("t");
     for (const txn of trace.txns) {
@@ -209,7 +214,11 @@ async function measureWorkerd(shapes, n) {
   const { devtools } = await import("./lib/cdp.mjs");
   const inspectorPort = await freePort();
   const vars = Object.entries(WORKERD_VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const server = await startServer("edgesync", ["--inspector-port", String(inspectorPort), ...vars]);
+  const server = await startServer("edgesync", [
+    "--inspector-port",
+    String(inspectorPort),
+    ...vars,
+  ]);
   const results = [];
   try {
     const url = `http://127.0.0.1:${server.port}`;
@@ -228,8 +237,14 @@ async function measureWorkerd(shapes, n) {
       const before = await heap();
       await post(url, `${shape}-${Date.now()}`, update);
       const used = (await heap()) - before;
-      results.push({ shape, structs, encodedBytes: update.length, heapBytes: used,
-        heapPerStruct: used / structs, heapPerEncodedByte: used / update.length });
+      results.push({
+        shape,
+        structs,
+        encodedBytes: update.length,
+        heapBytes: used,
+        heapPerStruct: used / structs,
+        heapPerEncodedByte: used / update.length,
+      });
     }
     cdp.close();
   } finally {
@@ -240,7 +255,9 @@ async function measureWorkerd(shapes, n) {
 
 async function post(url, docId, update) {
   const res = await fetch(`${url}/v1/docs/${docId}/update`, {
-    method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: update,
+    method: "POST",
+    headers: { "Content-Type": "application/octet-stream" },
+    body: update,
   });
   if (res.status !== 200) throw new Error(`${docId}: ${res.status} ${await res.text()}`);
 }
@@ -254,16 +271,23 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (typeof global.gc !== "function") throw new Error("run with --expose-gc");
     if (!SHAPES[arg("--shape")]) throw new Error(`unknown shape ${arg("--shape")}`);
     const cap = (name) => Number(arg(name) ?? Infinity);
-    process.stdout.write(JSON.stringify(measure(arg("--shape"), n, cap("--max-structs"), cap("--max-bytes"))));
+    process.stdout.write(
+      JSON.stringify(measure(arg("--shape"), n, cap("--max-structs"), cap("--max-bytes"))),
+    );
   } else {
     const workerd = args.includes("--workerd");
     const shapes = arg("--shapes")?.split(",") ?? (workerd ? WORKERD_SHAPES : Object.keys(SHAPES));
-    const results = workerd ? await measureWorkerd(shapes, n) : shapes.map((shape) => runChild(shape, n));
+    const results = workerd
+      ? await measureWorkerd(shapes, n)
+      : shapes.map((shape) => runChild(shape, n));
     if (args.includes("--json")) console.log(JSON.stringify(results, null, 2));
     else {
       const yjs = createRequire(import.meta.url)("yjs/package.json").version;
-      console.log(workerd ? `workerd (npm start), yjs ${yjs}; isolate heap after a heap snapshot's gc, before and after POST …/update`
-        : `node ${process.version}, yjs ${yjs}; heapUsed after gc, before and after Y.applyUpdate`);
+      console.log(
+        workerd
+          ? `workerd (npm start), yjs ${yjs}; isolate heap after a heap snapshot's gc, before and after POST …/update`
+          : `node ${process.version}, yjs ${yjs}; heapUsed after gc, before and after Y.applyUpdate`,
+      );
       console.log(`| shape | structs | encoded | heap | heap/struct | heap/encoded byte | apply |`);
       console.log("|---|---:|---:|---:|---:|---:|---:|");
       for (const r of results) {

@@ -5,7 +5,15 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { devtools } from "./lib/cdp.mjs";
-import { BENCH, freePort, processTree, ROOT, sourceSnapshot, startServer, TARGETS } from "./lib/servers.mjs";
+import {
+  BENCH,
+  freePort,
+  processTree,
+  ROOT,
+  sourceSnapshot,
+  startServer,
+  TARGETS,
+} from "./lib/servers.mjs";
 import { fanOut, keystrokeReplay } from "./scenarios.mjs";
 
 /** Transactions replayed (one per message) while profiling. */
@@ -24,7 +32,10 @@ const withStrace = args.includes("--strace");
 /** Profile the fan-out scenario (1 writer at 100 updates/s for 10 s, 50 readers) instead. */
 const fanout = args.includes("--fanout");
 const target = TARGETS[targetName];
-if (!target) throw new Error(`usage: node bench/profile.mjs <${Object.keys(TARGETS).join("|")}> [--txns N] [--strace]`);
+if (!target)
+  throw new Error(
+    `usage: node bench/profile.mjs <${Object.keys(TARGETS).join("|")}> [--txns N] [--strace]`,
+  );
 const workerd = target.server !== "reference" && target.server !== "hocuspocus";
 
 function cpuMs(pid) {
@@ -34,13 +45,29 @@ function cpuMs(pid) {
 }
 
 /** Functions whose inclusive time is reported (the edgesync hot path and its Yjs calls). */
-const INCLUSIVE = ["webSocketMessage", "handleMessage", "decodeClientMessage", "validateUpdate", "decodeUpdate",
-  "applyUpdate", "applyUpdateV2", "onDocUpdate", "append", "broadcast", "broadcastUpdates", "mergeUpdates",
-  "encodeSyncUpdate", "send", "scheduleAlarm", "(garbage collector)"];
+const INCLUSIVE = [
+  "webSocketMessage",
+  "handleMessage",
+  "decodeClientMessage",
+  "validateUpdate",
+  "decodeUpdate",
+  "applyUpdate",
+  "applyUpdateV2",
+  "onDocUpdate",
+  "append",
+  "broadcast",
+  "broadcastUpdates",
+  "mergeUpdates",
+  "encodeSyncUpdate",
+  "send",
+  "scheduleAlarm",
+  "(garbage collector)",
+];
 
 /** Milliseconds of samples that have each INCLUSIVE function on their stack (counted once per sample). */
 function inclusiveTimes(profile, nameOf) {
-  const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+  const interval =
+    (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -48,8 +75,10 @@ function inclusiveTimes(profile, nameOf) {
   for (const n of profile.nodes) {
     if (!n.hitCount) continue;
     const names = new Set();
-    for (let id = n.id; id !== undefined; id = parent.get(id)) names.add(nameOf(byId.get(id).callFrame));
-    for (const name of names) if (INCLUSIVE.includes(name)) hits.set(name, (hits.get(name) ?? 0) + n.hitCount * interval);
+    for (let id = n.id; id !== undefined; id = parent.get(id))
+      names.add(nameOf(byId.get(id).callFrame));
+    for (const name of names)
+      if (INCLUSIVE.includes(name)) hits.set(name, (hits.get(name) ?? 0) + n.hitCount * interval);
   }
   return INCLUSIVE.filter((n) => hits.has(n)).map((n) => [n, hits.get(n)]);
 }
@@ -61,14 +90,20 @@ function moduleTimes(profile, bundle) {
   const moduleAt = [];
   let current = "(bundle)";
   for (const line of lines) {
-    if (/^\/\/ [\w@./-]+\.(m?js|ts)$/.test(line)) current = line.slice(3).replace(/^node_modules\//, "").replace(/\/dist\/.*|\/src\/.*/, "");
+    if (/^\/\/ [\w@./-]+\.(m?js|ts)$/.test(line))
+      current = line
+        .slice(3)
+        .replace(/^node_modules\//, "")
+        .replace(/\/dist\/.*|\/src\/.*/, "");
     moduleAt.push(current);
   }
-  const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+  const interval =
+    (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
   const byModule = new Map();
   for (const n of profile.nodes) {
     const { url, lineNumber, functionName } = n.callFrame;
-    const key = url && lineNumber >= 0 ? moduleAt[lineNumber] ?? "(bundle)" : functionName || "(native)";
+    const key =
+      url && lineNumber >= 0 ? (moduleAt[lineNumber] ?? "(bundle)") : functionName || "(native)";
     byModule.set(key, (byModule.get(key) ?? 0) + n.hitCount * interval);
   }
   return [...byModule.entries()].sort((a, b) => b[1] - a[1]);
@@ -76,12 +111,26 @@ function moduleTimes(profile, bundle) {
 
 /** The bundle wrangler built for this server: the newest dev build that has the profiled code. */
 function findBundle(profile, since) {
-  const dirs = [ROOT, sourceSnapshot(), join(BENCH, "servers", "baseline"), join(BENCH, "servers", "y-partyserver")]
-    .map((d) => join(d, ".wrangler", "tmp")).filter((d) => existsSync(d));
-  const probe = profile.nodes.find((n) => n.callFrame.functionName === "webSocketMessage" && n.callFrame.url);
+  const dirs = [
+    ROOT,
+    sourceSnapshot(),
+    join(BENCH, "servers", "baseline"),
+    join(BENCH, "servers", "y-partyserver"),
+  ]
+    .map((d) => join(d, ".wrangler", "tmp"))
+    .filter((d) => existsSync(d));
+  const probe = profile.nodes.find(
+    (n) => n.callFrame.functionName === "webSocketMessage" && n.callFrame.url,
+  );
   if (!probe) return null;
-  const builds = dirs.flatMap((dir) => readdirSync(dir).filter((d) => d.startsWith("dev-")).map((d) => join(dir, d, "index.js")))
-    .filter((f) => existsSync(f) && statSync(f).mtimeMs >= since).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  const builds = dirs
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((d) => d.startsWith("dev-"))
+        .map((d) => join(dir, d, "index.js")),
+    )
+    .filter((f) => existsSync(f) && statSync(f).mtimeMs >= since)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   for (const file of builds) {
     const text = readFileSync(file, "utf8");
     if (text.split("\n")[probe.callFrame.lineNumber]?.includes("webSocketMessage")) return text;
@@ -95,12 +144,13 @@ function namer(bundle) {
   return ({ functionName, lineNumber }) => {
     if (functionName) return functionName;
     const m = /(?:var|const|let)\s+([\w$]+)\s*=|^\s*([\w$]+)\s*[:(]/.exec(lines[lineNumber] ?? "");
-    return m ? m[1] ?? m[2] : "(anonymous)";
+    return m ? (m[1] ?? m[2]) : "(anonymous)";
   };
 }
 
 function selfTimes(profile, nameOf) {
-  const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+  const interval =
+    (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
   const byFn = new Map();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;
@@ -113,12 +163,28 @@ function selfTimes(profile, nameOf) {
 
 const startedAt = Date.now() - 1000;
 const inspectorPort = workerd ? await freePort() : null;
-const server = await startServer(target.server, workerd ? ["--inspector-port", String(inspectorPort)] : []);
+const server = await startServer(
+  target.server,
+  workerd ? ["--inspector-port", String(inspectorPort)] : [],
+);
 try {
   const serving = server.servingPid();
   const all = processTree(server.rootPid());
   const before = new Map(all.map((p) => [p.pid, cpuMs(p.pid)]));
-  const tracer = withStrace ? spawn("strace", ["-c", "-f", "-p", String(serving), "-o", join(BENCH, "results", "tmp", `strace-${targetName}.txt`)], { stdio: "ignore" }) : null;
+  const tracer = withStrace
+    ? spawn(
+        "strace",
+        [
+          "-c",
+          "-f",
+          "-p",
+          String(serving),
+          "-o",
+          join(BENCH, "results", "tmp", `strace-${targetName}.txt`),
+        ],
+        { stdio: "ignore" },
+      )
+    : null;
   const cdp = workerd ? await devtools(inspectorPort) : null;
   if (cdp) {
     await cdp.send("Profiler.enable");
@@ -127,22 +193,40 @@ try {
   }
   const wall0 = Date.now();
   const result = fanout
-    ? { ...(await fanOut(server, targetName, { readers: 50, rate: 100, seconds: 10, deflate: !args.includes("--plain") })), rate: 100, messages: 1000 }
+    ? {
+        ...(await fanOut(server, targetName, {
+          readers: 50,
+          rate: 100,
+          seconds: 10,
+          deflate: !args.includes("--plain"),
+        })),
+        rate: 100,
+        messages: 1000,
+      }
     : await keystrokeReplay(server, targetName, { trace: "automerge-paper", batch: 1, txns });
   const wallMs = Date.now() - wall0;
-  if (fanout) console.log(`fan-out latency ms: p50 ${result.p50.toFixed(1)}, p99 ${result.p99.toFixed(1)}, max ${result.max.toFixed(1)}`);
+  if (fanout)
+    console.log(
+      `fan-out latency ms: p50 ${result.p50.toFixed(1)}, p99 ${result.p99.toFixed(1)}, max ${result.max.toFixed(1)}`,
+    );
   const profile = cdp ? (await cdp.send("Profiler.stop")).profile : null;
   cdp?.close();
   if (tracer) (tracer.kill("SIGINT"), await new Promise((r) => tracer.on("exit", r)));
-  console.log(`${targetName}: ${result.messages} messages, ${result.rate.toFixed(0)}/s, wall ${wallMs} ms (incl. load process start)`);
+  console.log(
+    `${targetName}: ${result.messages} messages, ${result.rate.toFixed(0)}/s, wall ${wallMs} ms (incl. load process start)`,
+  );
   if (result.batches) {
     const { count, frames, largest } = result.batches;
-    console.log(`  batches: ${count} for ${frames} frames (mean ${(frames / Math.max(1, count)).toFixed(1)}, largest ${largest})`);
+    console.log(
+      `  batches: ${count} for ${frames} frames (mean ${(frames / Math.max(1, count)).toFixed(1)}, largest ${largest})`,
+    );
   }
   for (const p of all) {
     const used = cpuMs(p.pid) - (before.get(p.pid) ?? 0);
     const role = p.pid === serving ? "serving" : p.comm;
-    console.log(`  cpu ${role.padEnd(10)} pid ${p.pid}: ${used.toFixed(0)} ms = ${((used * 1000) / result.messages).toFixed(0)} µs/message`);
+    console.log(
+      `  cpu ${role.padEnd(10)} pid ${p.pid}: ${used.toFixed(0)} ms = ${((used * 1000) / result.messages).toFixed(0)} µs/message`,
+    );
   }
   if (profile) {
     const bundle = findBundle(profile, startedAt);
@@ -155,18 +239,30 @@ try {
     const perMsg = (ms) => `${((ms * 1000) / result.messages).toFixed(1).padStart(6)} µs/msg`;
     console.log("  by module (self time):");
     for (const [name, ms] of moduleTimes(profile, bundle).slice(0, 12)) {
-      console.log(`    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${perMsg(ms)}  ${name}`);
+      console.log(
+        `    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${perMsg(ms)}  ${name}`,
+      );
     }
     console.log("  inclusive (samples with the function on the stack):");
     for (const [name, ms] of inclusiveTimes(profile, nameOf)) {
-      console.log(`    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${perMsg(ms)}  ${name}`);
+      console.log(
+        `    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${perMsg(ms)}  ${name}`,
+      );
     }
     console.log("  top functions (self time):");
     for (const [name, ms] of top.slice(0, TOP_FUNCTIONS)) {
-      console.log(`    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${((ms * 1000) / result.messages).toFixed(1).padStart(6)} µs/msg  ${name}`);
+      console.log(
+        `    ${ms.toFixed(0).padStart(7)} ms ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${((ms * 1000) / result.messages).toFixed(1).padStart(6)} µs/msg  ${name}`,
+      );
     }
   }
-  if (withStrace) console.log(readFileSync(join(BENCH, "results", "tmp", `strace-${targetName}.txt`), "utf8").split("\n").slice(0, 14).join("\n"));
+  if (withStrace)
+    console.log(
+      readFileSync(join(BENCH, "results", "tmp", `strace-${targetName}.txt`), "utf8")
+        .split("\n")
+        .slice(0, 14)
+        .join("\n"),
+    );
 } finally {
   await server.dispose();
 }

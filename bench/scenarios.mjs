@@ -9,7 +9,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KILL_FALLBACK_FACTOR = 4;
 let docCounter = 0;
 /** A document id never used before in this run. */
-export const freshDoc = (prefix) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${docCounter++}`;
+export const freshDoc = (prefix) =>
+  `${prefix}-${process.pid}-${Date.now().toString(36)}-${docCounter++}`;
 
 export const DEFAULTS = {
   trace: "automerge-paper",
@@ -47,12 +48,22 @@ export async function keystrokeReplay(server, targetName, { trace, batch, txns }
   const doc = freshDoc(`replay-b${batch}`);
   const url = target.socketUrl(server.base, doc);
   const result = await runLoad("replay", {
-    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
-    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "throughput",
+    writerUrl: url,
+    readerUrl: url,
+    protocol: target.protocol,
+    doc,
+    framesFile: frames.file,
+    expectedFile: frames.expectedFile,
+    endProbe: target.endProbe,
+    mode: "throughput",
   });
   if (targetName === "edgesync") {
     // How the frames were grouped into batches (one transaction, log row and broadcast each).
-    const meta = await fetch(`${server.base.replace(/^ws/, "http")}/v1/docs/${encodeURIComponent(doc)}`).then((r) => r.json()).catch(() => null);
+    const meta = await fetch(
+      `${server.base.replace(/^ws/, "http")}/v1/docs/${encodeURIComponent(doc)}`,
+    )
+      .then((r) => r.json())
+      .catch(() => null);
     if (meta?.batches) result.batches = meta.batches;
   }
   return result;
@@ -64,7 +75,14 @@ export async function keystrokeReplay(server, targetName, { trace, batch, txns }
  */
 export async function fanOut(server, targetName, { readers, rate, seconds, deflate = true }) {
   const target = TARGETS[targetName];
-  return runLoad("fanout", { provider: target.provider(server.base), doc: freshDoc("fanout"), readers, rate, seconds, deflate });
+  return runLoad("fanout", {
+    provider: target.provider(server.base),
+    doc: freshDoc("fanout"),
+    readers,
+    rate,
+    seconds,
+    deflate,
+  });
 }
 
 /**
@@ -77,15 +95,28 @@ export async function coldLoad(server, targetName, { trace, batch, persistGraceM
   const doc = freshDoc("cold");
   const url = target.socketUrl(server.base, doc);
   const replay = await runLoad("replay", {
-    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
-    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "throughput",
+    writerUrl: url,
+    readerUrl: url,
+    protocol: target.protocol,
+    doc,
+    framesFile: frames.file,
+    expectedFile: frames.expectedFile,
+    endProbe: target.endProbe,
+    mode: "throughput",
   });
   if (!replay.verified) throw new Error(`${targetName}: cold-load replay did not converge`);
   await sleep(persistGraceMs);
   const samples = [];
   for (let i = 0; i < repeats; i++) {
     await server.restart();
-    samples.push(await runLoad("coldload", { url, protocol: target.protocol, doc, expectedFile: frames.expectedFile }));
+    samples.push(
+      await runLoad("coldload", {
+        url,
+        protocol: target.protocol,
+        doc,
+        expectedFile: frames.expectedFile,
+      }),
+    );
   }
   return samples;
 }
@@ -103,23 +134,33 @@ export async function durability(server, targetName, { trace, killAfterMs }) {
   let killed = null;
   let fallback = null;
   const killOnce = () => (killed ??= server.kill());
-  return runLoad("replay", {
-    writerUrl: url, readerUrl: url, protocol: target.protocol, doc,
-    framesFile: frames.file, expectedFile: frames.expectedFile, endProbe: target.endProbe, mode: "durability",
-  }, async (kind, _value, child) => {
-    if (kind === "started") {
-      // A server that never delivers anything is killed anyway, later.
-      fallback = setTimeout(killOnce, killAfterMs * KILL_FALLBACK_FACTOR);
-    } else if (kind === "receiving") {
-      clearTimeout(fallback);
-      await sleep(killAfterMs);
-      await killOnce();
-    } else if (kind === "closed") {
-      await killOnce();
-      await server.restart();
-      tell(child, "restarted");
-    }
-  });
+  return runLoad(
+    "replay",
+    {
+      writerUrl: url,
+      readerUrl: url,
+      protocol: target.protocol,
+      doc,
+      framesFile: frames.file,
+      expectedFile: frames.expectedFile,
+      endProbe: target.endProbe,
+      mode: "durability",
+    },
+    async (kind, _value, child) => {
+      if (kind === "started") {
+        // A server that never delivers anything is killed anyway, later.
+        fallback = setTimeout(killOnce, killAfterMs * KILL_FALLBACK_FACTOR);
+      } else if (kind === "receiving") {
+        clearTimeout(fallback);
+        await sleep(killAfterMs);
+        await killOnce();
+      } else if (kind === "closed") {
+        await killOnce();
+        await server.restart();
+        tell(child, "restarted");
+      }
+    },
+  );
 }
 
 /**
@@ -132,27 +173,37 @@ export async function memoryIdle(server, targetName, { trace, docs, docTxns, idl
   const frames = prepareFrames(trace, docTxns, docTxns);
   const ids = Array.from({ length: docs }, () => freshDoc("mem"));
   const mb = () => server.rss() / 1e6;
-  const constructed = async () => (target.server === "baseline"
-    ? (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()).constructed : null);
+  const constructed = async () =>
+    target.server === "baseline"
+      ? (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()).constructed
+      : null;
   const out = { idleServerMB: mb() };
-  await runLoad("docs", { urls: ids.map((d) => target.socketUrl(server.base, d)), docs: ids, protocol: target.protocol,
-    framesFile: frames.file }, async (kind, value, child) => {
-    if (kind === "opened") {
-      await sleep(settleMs);
-      out.openMB = mb() - out.idleServerMB;
-      tell(child, "poke");
-    } else if (kind === "poked" && out.warmPokeMs === undefined) {
-      out.warmPokeMs = value.p50;
-      out.constructedWarm = await constructed();
-      await sleep(idleMs);
-      out.idleOpenMB = mb() - out.idleServerMB;
-      tell(child, "poke");
-    } else if (kind === "poked") {
-      out.idlePokeMs = value.p50;
-      out.constructedAfterIdle = await constructed();
-      tell(child, "close");
-    }
-  });
+  await runLoad(
+    "docs",
+    {
+      urls: ids.map((d) => target.socketUrl(server.base, d)),
+      docs: ids,
+      protocol: target.protocol,
+      framesFile: frames.file,
+    },
+    async (kind, value, child) => {
+      if (kind === "opened") {
+        await sleep(settleMs);
+        out.openMB = mb() - out.idleServerMB;
+        tell(child, "poke");
+      } else if (kind === "poked" && out.warmPokeMs === undefined) {
+        out.warmPokeMs = value.p50;
+        out.constructedWarm = await constructed();
+        await sleep(idleMs);
+        out.idleOpenMB = mb() - out.idleServerMB;
+        tell(child, "poke");
+      } else if (kind === "poked") {
+        out.idlePokeMs = value.p50;
+        out.constructedAfterIdle = await constructed();
+        tell(child, "close");
+      }
+    },
+  );
   await sleep(idleMs);
   out.closedMB = mb() - out.idleServerMB;
   return out;
@@ -163,21 +214,31 @@ export async function memoryIdle(server, targetName, { trace, docs, docTxns, idl
  * sockets each sending `floodRate` updates/s (under edgesync's default per-socket limit), and with
  * one socket sending as fast as it can. Runs against a server with the default limits.
  */
-export async function fairness(server, targetName, { fairnessTypingRate: rate, fairnessSeconds: seconds, fairnessFloodRate: floodRate }) {
+export async function fairness(
+  server,
+  targetName,
+  { fairnessTypingRate: rate, fairnessSeconds: seconds, fairnessFloodRate: floodRate },
+) {
   const target = TARGETS[targetName];
   const out = {};
-  for (const [phase, flood] of [["alone", null], ["five", { sockets: 5, rate: floodRate, seconds }], ["flooder", { sockets: 1, rate: 0, seconds }]]) {
+  for (const [phase, flood] of [
+    ["alone", null],
+    ["five", { sockets: 5, rate: floodRate, seconds }],
+    ["flooder", { sockets: 1, rate: 0, seconds }],
+  ]) {
     const doc = freshDoc(`fair-${phase}`);
     const url = target.socketUrl(server.base, doc);
     let flooder = null;
     let started = () => {};
     const ready = new Promise((resolve) => (started = resolve));
-    const flooded = flood && runLoad("fairness", { role: "flood", url, doc, ...flood }, (kind, _value, child) => {
-      if (kind === "started") {
-        flooder = child;
-        started();
-      }
-    });
+    const flooded =
+      flood &&
+      runLoad("fairness", { role: "flood", url, doc, ...flood }, (kind, _value, child) => {
+        if (kind === "started") {
+          flooder = child;
+          started();
+        }
+      });
     if (flood) {
       await ready;
       await sleep(1_000);

@@ -12,7 +12,9 @@ describe("backoffDelay", () => {
   });
 
   it("removes up to the jitter fraction, never more", () => {
-    expect(backoffDelay(3, 0.999_999)).toBe(Math.round(BACKOFF_BASE_MS * 8 * (1 - BACKOFF_JITTER * 0.999_999)));
+    expect(backoffDelay(3, 0.999_999)).toBe(
+      Math.round(BACKOFF_BASE_MS * 8 * (1 - BACKOFF_JITTER * 0.999_999)),
+    );
     for (let r = 0; r < 1; r += 0.05) {
       const d = backoffDelay(20, r);
       expect(d).toBeLessThanOrEqual(BACKOFF_CAP_MS);

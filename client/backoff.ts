@@ -18,7 +18,11 @@ export interface BackoffOptions {
  * The delay before reconnect attempt number `attempt` (0-based): min(cap, base·2^attempt),
  * reduced by up to `jitter` of itself. `random` is in [0, 1).
  */
-export function backoffDelay(attempt: number, random: number, options: BackoffOptions = {}): number {
+export function backoffDelay(
+  attempt: number,
+  random: number,
+  options: BackoffOptions = {},
+): number {
   const base = options.baseMs ?? BACKOFF_BASE_MS;
   const cap = options.capMs ?? BACKOFF_CAP_MS;
   const jitter = options.jitter ?? BACKOFF_JITTER;

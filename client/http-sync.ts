@@ -46,19 +46,26 @@ export async function syncOverHttp(doc: Y.Doc, options: HttpSyncOptions): Promis
   if (options.epoch) body.epoch = options.epoch;
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await doFetch(`${options.url.replace(/\/$/, "")}/v1/docs/${encodeURIComponent(options.docId)}/sync`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-  });
+  const res = await doFetch(
+    `${options.url.replace(/\/$/, "")}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
+    {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+    },
+  );
   const json = (await res.json().catch(() => null)) as
     | { update: string; stateVector: string; epoch: string }
     | { error?: { code: string; message: string } }
     | null;
   if (!res.ok || !json || !("update" in json)) {
     const error = json && "error" in json ? json.error : undefined;
-    if (res.status === 409) throw new SyncError("deleted", error?.message ?? "document was deleted and recreated");
-    throw new SyncError("closed", `HTTP ${res.status} ${error?.code ?? ""}: ${error?.message ?? "sync failed"}`);
+    if (res.status === 409)
+      throw new SyncError("deleted", error?.message ?? "document was deleted and recreated");
+    throw new SyncError(
+      "closed",
+      `HTTP ${res.status} ${error?.code ?? ""}: ${error?.message ?? "sync failed"}`,
+    );
   }
   const received = decodeBase64url(json.update);
   Y.applyUpdate(doc, received, HTTP_SYNC_ORIGIN);

@@ -10,11 +10,29 @@ export {
 export { COALESCE_WINDOW_MS, SAVED_ACK_DELAY_MS } from "./outbox";
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";
 export { SyncError, type SyncErrorCode } from "./errors";
-export { syncOverHttp, HTTP_SYNC_ORIGIN, type HttpSyncOptions, type HttpSyncResult } from "./http-sync";
-export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, BACKOFF_JITTER, backoffDelay, type BackoffOptions } from "./backoff";
+export {
+  syncOverHttp,
+  HTTP_SYNC_ORIGIN,
+  type HttpSyncOptions,
+  type HttpSyncResult,
+} from "./http-sync";
+export {
+  BACKOFF_BASE_MS,
+  BACKOFF_CAP_MS,
+  BACKOFF_JITTER,
+  backoffDelay,
+  type BackoffOptions,
+} from "./backoff";
 export { LOCAL_COMPACT_UPDATES } from "./local-copy";
 export { MemoryStore } from "./stores/memory";
 export { KeyValueStore, type KeyValueStorage, type KeyValueStoreOptions } from "./stores/key-value";
 export { IndexedDBStore, type IndexedDBStoreOptions } from "./stores/indexeddb";
-export type { OfflineStore, StoreMeta, StoredDoc, Clock, WebSocketLike, WebSocketConstructor } from "./types";
+export type {
+  OfflineStore,
+  StoreMeta,
+  StoredDoc,
+  Clock,
+  WebSocketLike,
+  WebSocketConstructor,
+} from "./types";
 export { CloseCode, isPermanentClose, isTransientClose } from "../protocol/close-codes";

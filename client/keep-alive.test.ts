@@ -6,7 +6,13 @@ describe("KeepAlive", () => {
   it("pings after a quiet interval and declares the socket dead if nothing answers", () => {
     const { clock, advance } = manualClock();
     const events: string[] = [];
-    new KeepAlive(clock, () => events.push(`ping@${clock.now()}`), () => events.push(`dead@${clock.now()}`), 100, 50);
+    new KeepAlive(
+      clock,
+      () => events.push(`ping@${clock.now()}`),
+      () => events.push(`dead@${clock.now()}`),
+      100,
+      50,
+    );
     advance(99);
     expect(events).toEqual([]);
     advance(1);
@@ -18,7 +24,13 @@ describe("KeepAlive", () => {
   it("does not ping while messages flow, and a pong keeps it alive", () => {
     const { clock, advance, pending } = manualClock();
     const events: string[] = [];
-    const k = new KeepAlive(clock, () => events.push("ping"), () => events.push("dead"), 100, 50);
+    const k = new KeepAlive(
+      clock,
+      () => events.push("ping"),
+      () => events.push("dead"),
+      100,
+      50,
+    );
     for (let i = 0; i < 10; i++) {
       advance(60);
       k.noteMessage();

@@ -72,6 +72,8 @@ export class LocalCopy {
   private report(err: unknown): void {
     if (this.reported) return;
     this.reported = true;
-    this.onError(new SyncError("storage", `offline store failed: ${(err as Error)?.message ?? err}`));
+    this.onError(
+      new SyncError("storage", `offline store failed: ${(err as Error)?.message ?? err}`),
+    );
   }
 }

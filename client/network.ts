@@ -12,7 +12,10 @@ export class Network {
 
   constructor(private readonly onChange: () => void) {
     const g = globalThis as Partial<EventSource>;
-    this.source = typeof g.addEventListener === "function" && typeof g.removeEventListener === "function" ? (g as EventSource) : null;
+    this.source =
+      typeof g.addEventListener === "function" && typeof g.removeEventListener === "function"
+        ? (g as EventSource)
+        : null;
     this.source?.addEventListener("online", this.onChange);
     this.source?.addEventListener("offline", this.onChange);
   }

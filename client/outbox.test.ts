@@ -8,7 +8,9 @@ import type { WebSocketLike } from "./types";
 /** A socket that records what is sent (decoded with the same decoder: the frames are symmetric). */
 function socket() {
   const sent: ReturnType<typeof decodeServerMessage>[] = [];
-  const ws = { send: (data: Uint8Array) => sent.push(decodeServerMessage(data)) } as unknown as WebSocketLike;
+  const ws = {
+    send: (data: Uint8Array) => sent.push(decodeServerMessage(data)),
+  } as unknown as WebSocketLike;
   return { ws, sent };
 }
 

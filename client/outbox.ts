@@ -110,7 +110,8 @@ export class Outbox {
   }
 
   clearTimers(): void {
-    for (const timer of [this.flushTimer, this.ackTimer]) if (timer !== null) this.clock.clearTimeout(timer);
+    for (const timer of [this.flushTimer, this.ackTimer])
+      if (timer !== null) this.clock.clearTimeout(timer);
     this.flushTimer = this.ackTimer = null;
   }
 }

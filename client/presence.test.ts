@@ -8,12 +8,15 @@ import { PresenceSync } from "./presence";
 /** An awareness with a PresenceSync over it that records the entries it sends. */
 function presence(name: string) {
   const awareness = new awarenessProtocol.Awareness(new Y.Doc());
-  clearInterval((awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval);
+  clearInterval(
+    (awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval,
+  );
   const sent: { clientId: number; clock: number }[] = [];
   const sync = new PresenceSync(awareness, (frame) => {
     const message = decodeServerMessage(frame);
     if (message.kind !== "awareness") throw new Error(`unexpected ${message.kind}`);
-    for (const { clientId, clock } of parseAwarenessUpdate(message.update)) sent.push({ clientId, clock });
+    for (const { clientId, clock } of parseAwarenessUpdate(message.update))
+      sent.push({ clientId, clock });
   });
   awareness.setLocalStateField("user", name);
   sent.length = 0;

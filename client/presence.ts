@@ -17,7 +17,8 @@ export class PresenceSync {
 
   private readonly onUpdate = (change: Change, origin: unknown): void => {
     const id = this.awareness.clientID;
-    if (origin === this || ![...change.added, ...change.updated, ...change.removed].includes(id)) return;
+    if (origin === this || ![...change.added, ...change.updated, ...change.removed].includes(id))
+      return;
     this.send(this.encode([id]));
   };
 

@@ -14,7 +14,13 @@ import { PresenceSync } from "./presence";
 import { Outbox } from "./outbox";
 import { LocalCopy } from "./local-copy";
 import { connectionUrl, Tokens, type TokenSource } from "./url";
-import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor, type WebSocketLike } from "./types";
+import {
+  systemClock,
+  type Clock,
+  type OfflineStore,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./types";
 
 /** Give up on a connection attempt that has not opened after this long. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -95,10 +101,14 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.tokens = new Tokens(options.token);
     this.outbox = new Outbox(this.clock, options.coalesceMs, options.savedAckDelayMs);
     this.wanted = options.connect ?? true;
-    this.local = options.store ? new LocalCopy(options.store, options.docId, options.doc, (err) => this.fail(err)) : null;
+    this.local = options.store
+      ? new LocalCopy(options.store, options.docId, options.doc, (err) => this.fail(err))
+      : null;
     this.network = new Network(() => this.onNetworkChange());
     this.doc.on("update", this.onDocUpdate);
-    this.presence = options.awareness ? new PresenceSync(options.awareness, (frame) => this.sendIfConnected(frame)) : null;
+    this.presence = options.awareness
+      ? new PresenceSync(options.awareness, (frame) => this.sendIfConnected(frame))
+      : null;
     this.ready = this.restore();
     if (this.wanted) void this.connect();
   }
@@ -137,15 +147,22 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     }
     // State may have changed while we awaited the token.
     if (this.stopped || !this.wanted || this.ws || this.status !== "connecting") return;
-    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const Ctor =
+      this.options.WebSocket ??
+      (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
       this.stop(new SyncError("closed", "no WebSocket implementation: pass options.WebSocket"));
       return;
     }
-    const ws = new Ctor(connectionUrl(this.options.url, this.docId, token, this.epoch, this.options.params));
+    const ws = new Ctor(
+      connectionUrl(this.options.url, this.docId, token, this.epoch, this.options.params),
+    );
     ws.binaryType = "arraybuffer";
     this.ws = ws;
-    this.timers.connect = this.clock.setTimeout(() => this.drop(ws, "connection attempt timed out"), CONNECT_TIMEOUT_MS);
+    this.timers.connect = this.clock.setTimeout(
+      () => this.drop(ws, "connection attempt timed out"),
+      CONNECT_TIMEOUT_MS,
+    );
     let opened = false;
     ws.onopen = () => ((opened = true), this.onOpen(ws));
     ws.onmessage = (event) => this.onMessage(ws, event.data);
@@ -253,10 +270,15 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (code === CloseCode.Unauthenticated) {
       // Only a token function can fix this: the next attempt asks it (and backs off, with a
       // `token` error, while it answers with the refused token).
-      if (!this.tokens.renewable) return this.stop(new SyncError("token", `server refused the token: ${reason || "4401"}`, code));
+      if (!this.tokens.renewable)
+        return this.stop(
+          new SyncError("token", `server refused the token: ${reason || "4401"}`, code),
+        );
       this.tokens.refuse();
     } else if (isPermanentClose(code)) {
-      return this.stop(new SyncError("closed", `server closed the connection: ${code} ${reason}`, code));
+      return this.stop(
+        new SyncError("closed", `server closed the connection: ${code} ${reason}`, code),
+      );
     }
     this.scheduleReconnect();
   }
@@ -321,13 +343,20 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.detached = true;
     this.epoch = undefined;
     this.local?.clear();
-    this.stop(new SyncError("deleted", `document was deleted on the server: ${reason}`, CloseCode.DocumentDeleted));
+    this.stop(
+      new SyncError(
+        "deleted",
+        `document was deleted on the server: ${reason}`,
+        CloseCode.DocumentDeleted,
+      ),
+    );
     this.emit("reset");
   }
 
   private stop(error: SyncError | null): void {
     this.stopped = true;
-    for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(name);
+    for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[])
+      this.clearTimer(name);
     this.outbox.clearTimers();
     this.network.close();
     this.setStatus("disconnected");
@@ -368,7 +397,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
 
   private when(done: () => boolean, event: "synced" | "saved"): Promise<void> {
     if (done()) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new SyncError("destroyed", `provider stopped before ${event}`));
+    if (this.stopped)
+      return Promise.reject(new SyncError("destroyed", `provider stopped before ${event}`));
     return new Promise((resolve, reject) => {
       const finish = () => {
         off();

@@ -20,9 +20,14 @@ export class Tokens {
   /** The token to send next; throws a `token` SyncError instead of one the server just refused. */
   async next(): Promise<string | undefined> {
     const value = typeof this.source === "function" ? await this.source() : this.source;
-    if (typeof this.source === "function" && !value) throw new SyncError("token", "token function returned no token");
+    if (typeof this.source === "function" && !value)
+      throw new SyncError("token", "token function returned no token");
     if (value && value === this.refused) {
-      throw new SyncError("token", "the token function returned the token the server just refused", CloseCode.Unauthenticated);
+      throw new SyncError(
+        "token",
+        "the token function returned the token the server just refused",
+        CloseCode.Unauthenticated,
+      );
     }
     this.sent = value || undefined;
     return this.sent;
@@ -46,6 +51,8 @@ export function connectionUrl(
   if (epoch) params.epoch = epoch;
   if (token) params.token = token;
   // Built by hand: URLSearchParams is missing or partial in some React Native versions.
-  const query = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  const query = Object.entries(params).map(
+    ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`,
+  );
   return `${base.replace(/\/+$/, "")}/${encodeURIComponent(docId)}?${query.join("&")}`;
 }

@@ -46,7 +46,9 @@ describe("structLimitRefusal", () => {
     }
     expect(applied).toBe(max);
     expect(storeStructs(doc)).toBe(max);
-    expect(structLimitRefusal(doc, updates[max]!, max)).toMatch(/adding up to 1 structs to 20 .* 20-struct limit/);
+    expect(structLimitRefusal(doc, updates[max]!, max)).toMatch(
+      /adding up to 1 structs to 20 .* 20-struct limit/,
+    );
     // One update holding all of them is refused whole in an empty document.
     expect(structLimitRefusal(new Y.Doc(), Y.encodeStateAsUpdate(source), max)).not.toBeNull();
   });

@@ -22,8 +22,18 @@ function measure(shape: string): Measured {
   const caps = ["--max-bytes", String(maxDocBytes)];
   // Without a struct cap, the byte cap alone decides how large the document grows.
   if (maxDocItems !== undefined) caps.push("--max-structs", String(maxDocItems));
-  const args = ["--expose-gc", SCRIPT, "--shape", shape, "--structs", String(Number.MAX_SAFE_INTEGER), ...caps];
-  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })) as Measured;
+  const args = [
+    "--expose-gc",
+    SCRIPT,
+    "--shape",
+    shape,
+    "--structs",
+    String(Number.MAX_SAFE_INTEGER),
+    ...caps,
+  ];
+  return JSON.parse(
+    execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }),
+  ) as Measured;
 }
 
 describe("document heap at the default caps", () => {

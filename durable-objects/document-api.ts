@@ -5,10 +5,19 @@ import { ProtocolError, validateStateVector, validateUpdate } from "../protocol/
 import { canWrite, type Role } from "./connection";
 import { DocumentTooLargeError, type Room } from "./room";
 
-export type ApiFailure = { ok: false; status: 400 | 403 | 404 | 409 | 413 | 503; code: string; message: string };
+export type ApiFailure = {
+  ok: false;
+  status: 400 | 403 | 404 | 409 | 413 | 503;
+  code: string;
+  message: string;
+};
 export type ApiResult<T> = ({ ok: true } & T) | ApiFailure;
 
-export const failure = (status: ApiFailure["status"], code: string, message: string): ApiFailure => ({
+export const failure = (
+  status: ApiFailure["status"],
+  code: string,
+  message: string,
+): ApiFailure => ({
   ok: false,
   status,
   code,
@@ -16,7 +25,10 @@ export const failure = (status: ApiFailure["status"], code: string, message: str
 });
 
 /** The document (or the part a state vector lacks) as one Yjs update. */
-export function readUpdate(room: Room, stateVector: Uint8Array | null): ApiResult<{ update: Uint8Array }> {
+export function readUpdate(
+  room: Room,
+  stateVector: Uint8Array | null,
+): ApiResult<{ update: Uint8Array }> {
   if (stateVector) {
     try {
       validateStateVector(stateVector);
@@ -31,7 +43,12 @@ export function readUpdate(room: Room, stateVector: Uint8Array | null): ApiResul
  * Applies an update from HTTP exactly as a WebSocket update would be (validated, size-capped,
  * stored, broadcast). Read roles may send only what the document already has.
  */
-export function writeUpdate(room: Room, update: Uint8Array, role: Role, origin: unknown): ApiResult<{ changed: boolean }> {
+export function writeUpdate(
+  room: Room,
+  update: Uint8Array,
+  role: Role,
+  origin: unknown,
+): ApiResult<{ changed: boolean }> {
   try {
     validateUpdate(update);
   } catch (err) {
@@ -45,7 +62,8 @@ export function writeUpdate(room: Room, update: Uint8Array, role: Role, origin: 
   try {
     room.applyUpdate(update, origin);
   } catch (err) {
-    if (err instanceof DocumentTooLargeError) return failure(413, "document_too_large", err.message);
+    if (err instanceof DocumentTooLargeError)
+      return failure(413, "document_too_large", err.message);
     throw err;
   }
   return { ok: true, changed: !equalBytes(before, Y.encodeStateVector(room.doc)) };
@@ -68,7 +86,11 @@ export function httpSync(
     const written = writeUpdate(room, update, role, origin);
     if (!written.ok) return written;
   }
-  return { ok: true, update: Y.encodeStateAsUpdate(room.doc, stateVector), stateVector: Y.encodeStateVector(room.doc) };
+  return {
+    ok: true,
+    update: Y.encodeStateAsUpdate(room.doc, stateVector),
+    stateVector: Y.encodeStateVector(room.doc),
+  };
 }
 
 /** Renders root types as JSON: text → string, map → object, array → array, XML → string. */
@@ -88,12 +110,20 @@ function renderType(doc: Y.Doc, name: string, type: Y.AbstractType<any>): unknow
   if (type._start === null) return type._map.size > 0 ? doc.getMap(name).toJSON() : null;
   for (let item: Y.Item | null = type._start; item !== null; item = item.right) {
     const content = item.content;
-    if (content instanceof Y.ContentString || content instanceof Y.ContentFormat || content instanceof Y.ContentEmbed) {
+    if (
+      content instanceof Y.ContentString ||
+      content instanceof Y.ContentFormat ||
+      content instanceof Y.ContentEmbed
+    ) {
       return doc.getText(name).toString();
     }
     if (content instanceof Y.ContentType) {
       const inner = content.type;
-      if (inner instanceof Y.XmlElement || inner instanceof Y.XmlText || inner instanceof Y.XmlHook) {
+      if (
+        inner instanceof Y.XmlElement ||
+        inner instanceof Y.XmlText ||
+        inner instanceof Y.XmlHook
+      ) {
         return doc.getXmlFragment(name).toString();
       }
     }

@@ -6,9 +6,23 @@ import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
 import { canWrite, type Connection, type ConnectionState, type Role } from "./connection";
-import { failure, httpSync, readUpdate, renderJson, writeUpdate, type ApiFailure, type ApiResult } from "./document-api";
+import {
+  failure,
+  httpSync,
+  readUpdate,
+  renderJson,
+  writeUpdate,
+  type ApiFailure,
+  type ApiResult,
+} from "./document-api";
 import { readHandoff } from "./handoff";
-import { DocumentDamagedError, DocumentNotFoundError, Persistence, type LoadMode, type LoadReport } from "./persistence";
+import {
+  DocumentDamagedError,
+  DocumentNotFoundError,
+  Persistence,
+  type LoadMode,
+  type LoadReport,
+} from "./persistence";
 import { Room } from "./room";
 import { D1Record } from "./storage/d1-record";
 import { SqliteLog } from "./storage/sqlite-log";
@@ -64,7 +78,9 @@ export class DocumentObject extends DurableObject<Env> {
       return true;
     } catch (err) {
       this.storageError = err as Error;
-      console.error(`edgesync: storage of ${this.ctx.id} cannot be opened: ${this.storageError.message}`);
+      console.error(
+        `edgesync: storage of ${this.ctx.id} cannot be opened: ${this.storageError.message}`,
+      );
       return false;
     }
   }
@@ -125,7 +141,8 @@ export class DocumentObject extends DurableObject<Env> {
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
-      for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentUnavailable, unavailable(err));
+      for (const ws of this.ctx.getWebSockets())
+        closeQuietly(ws, CloseCode.DocumentUnavailable, unavailable(err));
       this.connections.clear();
       throw err;
     }
@@ -203,7 +220,8 @@ export class DocumentObject extends DurableObject<Env> {
     const conn = this.wrap(server, state);
     room.onConnect(conn);
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
-    if (url.searchParams.get("ext") === "1" && this.persistence.exists) conn.send(encodeEpoch(this.persistence.epoch));
+    if (url.searchParams.get("ext") === "1" && this.persistence.exists)
+      conn.send(encodeEpoch(this.persistence.epoch));
     this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -255,7 +273,8 @@ export class DocumentObject extends DurableObject<Env> {
       return;
     }
     const frames = this.inbox.frames.map(({ ws, data }) => ({
-      conn: this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState),
+      conn:
+        this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState),
       data,
     }));
     this.inbox.clear();
@@ -299,7 +318,9 @@ export class DocumentObject extends DurableObject<Env> {
       await this.persistence.run(room);
     } catch (err) {
       // Compaction is one transaction, so a failure left the previous state intact; retry.
-      console.error(`edgesync: persistence of ${this.persistence.docId} failed: ${(err as Error).message}`);
+      console.error(
+        `edgesync: persistence of ${this.persistence.docId} failed: ${(err as Error).message}`,
+      );
       this.scheduleAlarm(Date.now() + PERSIST_RETRY_MS);
       return;
     }
@@ -321,7 +342,8 @@ export class DocumentObject extends DurableObject<Env> {
   private fail(err: unknown): void {
     console.error(`edgesync: room failure, reloading from storage: ${(err as Error).stack ?? err}`);
     this.room = null;
-    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.InternalError, "internal error, reconnect");
+    for (const ws of this.ctx.getWebSockets())
+      closeQuietly(ws, CloseCode.InternalError, "internal error, reconnect");
     this.connections.clear();
   }
 
@@ -333,15 +355,23 @@ export class DocumentObject extends DurableObject<Env> {
     try {
       return await this.ready(docId, mode);
     } catch (err) {
-      if (err instanceof DocumentNotFoundError) return failure(404, "document_not_found", `document ${docId} does not exist`);
+      if (err instanceof DocumentNotFoundError)
+        return failure(404, "document_not_found", `document ${docId} does not exist`);
       if (err instanceof DocumentDamagedError) {
-        return failure(503, "document_damaged", "the stored document is damaged and no intact copy was found; kept for an operator");
+        return failure(
+          503,
+          "document_damaged",
+          "the stored document is damaged and no intact copy was found; kept for an operator",
+        );
       }
       return failure(503, "document_unavailable", "the document could not be loaded; retry later");
     }
   }
 
-  async getUpdate(docId: string, stateVector: Uint8Array | null): Promise<ApiResult<{ update: Uint8Array }>> {
+  async getUpdate(
+    docId: string,
+    stateVector: Uint8Array | null,
+  ): Promise<ApiResult<{ update: Uint8Array }>> {
     const room = await this.existing(docId);
     return room instanceof Room ? readUpdate(room, stateVector) : room;
   }
@@ -351,7 +381,11 @@ export class DocumentObject extends DurableObject<Env> {
     return room instanceof Room ? { ok: true, json: renderJson(room.doc) } : room;
   }
 
-  async postUpdate(docId: string, update: Uint8Array, role: Role): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
+  async postUpdate(
+    docId: string,
+    update: Uint8Array,
+    role: Role,
+  ): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     const result = writeUpdate(room, update, role, "http");
@@ -360,12 +394,22 @@ export class DocumentObject extends DurableObject<Env> {
     return result.ok ? { ...result, stateVector: Y.encodeStateVector(room.doc) } : result;
   }
 
-  async sync(docId: string, stateVector: Uint8Array, update: Uint8Array | null, role: Role, epoch: string | null) {
+  async sync(
+    docId: string,
+    stateVector: Uint8Array,
+    update: Uint8Array | null,
+    role: Role,
+    epoch: string | null,
+  ) {
     // A read token's HTTP sync creates nothing: a missing document is a 404, as for other reads.
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     if (epoch !== null && epoch !== this.persistence.epoch) {
-      return failure(409, "epoch_mismatch", "the document was deleted and recreated: drop local state, then sync again without epoch");
+      return failure(
+        409,
+        "epoch_mismatch",
+        "the document was deleted and recreated: drop local state, then sync again without epoch",
+      );
     }
     const result = httpSync(room, stateVector, update, role, "http");
     this.scheduleAlarm(this.persistence.dueAt());
@@ -385,10 +429,15 @@ export class DocumentObject extends DurableObject<Env> {
       await this.persistence.destroy(Y.encodeStateVector(room.doc));
     } catch (err) {
       console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
-      return failure(503, "delete_failed", "the document could not be deleted from D1; nothing was removed, retry");
+      return failure(
+        503,
+        "delete_failed",
+        "the document could not be deleted from D1; nothing was removed, retry",
+      );
     }
     this.room = null;
-    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, CloseCode.DocumentDeleted, "document deleted");
+    for (const ws of this.ctx.getWebSockets())
+      closeQuietly(ws, CloseCode.DocumentDeleted, "document deleted");
     this.connections.clear();
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;

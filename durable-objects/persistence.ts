@@ -104,7 +104,8 @@ export class Persistence {
       if (stored.damage.length > 0) more = await this.recover(room, docId, stored);
       else room.loadFrom(stored.snapshot, stored.log, stored.snapshotStateVector);
       if (this.log.getMeta("doc_id") === undefined) this.log.setMeta("doc_id", docId);
-      if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq")) this.firstUnflushedAt = this.now();
+      if (this.log.lastSeq > this.log.getMetaNumber("d1_flushed_seq"))
+        this.firstUnflushedAt = this.now();
       return report("storage", more);
     }
     const record = await this.d1.get(docId);
@@ -135,9 +136,14 @@ export class Persistence {
    * anything change, in one transaction: damaged rows move to quarantine, D1's copy takes the
    * snapshot's place. Without an intact copy the load throws and changes nothing.
    */
-  private async recover(room: Room, docId: string, stored: LoadedState): Promise<Partial<LoadReport>> {
+  private async recover(
+    room: Room,
+    docId: string,
+    stored: LoadedState,
+  ): Promise<Partial<LoadReport>> {
     const damagedSnapshot = stored.damage.find((d) => d.source === "snapshot");
-    let replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null = null;
+    let replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null =
+      null;
     let recovered: LoadReport["recovered"] = null;
     if (damagedSnapshot) {
       const record = await this.d1.get(docId);
@@ -148,18 +154,26 @@ export class Persistence {
       }
       const snapshot = await this.d1.loadSnapshot(record);
       validateUpdate(snapshot);
-      replacement = { snapshot, throughSeq: record.flushedSeq, stateVector: Y.encodeStateVectorFromUpdate(snapshot) };
+      replacement = {
+        snapshot,
+        throughSeq: record.flushedSeq,
+        stateVector: Y.encodeStateVectorFromUpdate(snapshot),
+      };
       const lost: [number, number] | null =
         stored.snapshotSeq > record.flushedSeq ? [record.flushedSeq + 1, stored.snapshotSeq] : null;
       recovered = { from: "d1", generation: record.generation, lostSeqs: lost };
     }
     const quarantined = this.log.repair(stored.damage, replacement);
     for (const row of quarantined) {
-      console.error(`edgesync: quarantined damaged ${row.source} of ${docId} (row ${row.id}): ${row.reason}`);
+      console.error(
+        `edgesync: quarantined damaged ${row.source} of ${docId} (row ${row.id}): ${row.reason}`,
+      );
     }
     if (recovered) {
       this.log.setMeta("d1_generation", recovered.generation);
-      const lost = recovered.lostSeqs ? `; updates ${recovered.lostSeqs.join("–")} were only in it` : "";
+      const lost = recovered.lostSeqs
+        ? `; updates ${recovered.lostSeqs.join("–")} were only in it`
+        : "";
       console.error(`edgesync: ${docId} rebuilt from D1 generation ${recovered.generation}${lost}`);
     }
     const snapshot = replacement?.snapshot ?? stored.snapshot;
@@ -188,14 +202,20 @@ export class Persistence {
   }
 
   private compactionDue(): boolean {
-    return this.log.logRows >= this.limits.compactLogRows || this.log.logBytes >= this.limits.compactLogBytes;
+    return (
+      this.log.logRows >= this.limits.compactLogRows ||
+      this.log.logBytes >= this.limits.compactLogBytes
+    );
   }
 
   /** When D1 replication is due: debounced after the last change, bounded by the max delay. */
   private flushDueAt(): number | null {
     if (this.firstUnflushedAt === null) return null;
     if (this.retryAt !== null) return this.retryAt;
-    return Math.min(this.lastChangeAt + this.limits.flushDebounceMs, this.firstUnflushedAt + this.limits.flushMaxDelayMs);
+    return Math.min(
+      this.lastChangeAt + this.limits.flushDebounceMs,
+      this.firstUnflushedAt + this.limits.flushMaxDelayMs,
+    );
   }
 
   /** When the next alarm should run for persistence work, or null if nothing is pending. */
@@ -226,14 +246,24 @@ export class Persistence {
    */
   compactIfOverdue(room: Room): void {
     const { compactLogRows, compactLogBytes } = this.limits;
-    if (this.log.logRows < compactLogRows * COMPACT_BACKSTOP_FACTOR && this.log.logBytes < compactLogBytes * COMPACT_BACKSTOP_FACTOR) {
+    if (
+      this.log.logRows < compactLogRows * COMPACT_BACKSTOP_FACTOR &&
+      this.log.logBytes < compactLogBytes * COMPACT_BACKSTOP_FACTOR
+    ) {
       return;
     }
     try {
-      this.compact(room, Y.encodeStateAsUpdate(room.doc), this.log.lastSeq, Y.encodeStateVector(room.doc));
+      this.compact(
+        room,
+        Y.encodeStateAsUpdate(room.doc),
+        this.log.lastSeq,
+        Y.encodeStateVector(room.doc),
+      );
     } catch (err) {
       // The transaction rolled back; the alarm (or the next message) tries again.
-      console.error(`edgesync: backstop compaction of ${this.docId} failed: ${(err as Error).message}`);
+      console.error(
+        `edgesync: backstop compaction of ${this.docId} failed: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -274,8 +304,14 @@ export class Persistence {
     try {
       maybeFail(docId, "d1-flush");
       const current = await this.d1.get(docId);
-      if (current?.stateVector && current.epoch === this.epoch && !covers(stateVector, current.stateVector)) {
-        throw new Error(`D1 generation ${current.generation} holds updates this copy lacks: not replaced`);
+      if (
+        current?.stateVector &&
+        current.epoch === this.epoch &&
+        !covers(stateVector, current.stateVector)
+      ) {
+        throw new Error(
+          `D1 generation ${current.generation} holds updates this copy lacks: not replaced`,
+        );
       }
       // Normally D1's generation is the one we last wrote; never reuse a number it already has.
       generation = Math.max(this.log.getMetaNumber("d1_generation"), current?.generation ?? 0) + 1;
@@ -297,10 +333,15 @@ export class Persistence {
     } catch (err) {
       const failures = this.log.getMetaNumber("d1_failures") + 1;
       this.log.setMeta("d1_failures", failures);
-      const delay = Math.min(this.limits.flushRetryBaseMs * 2 ** (failures - 1), this.limits.flushRetryMaxMs);
+      const delay = Math.min(
+        this.limits.flushRetryBaseMs * 2 ** (failures - 1),
+        this.limits.flushRetryMaxMs,
+      );
       this.retryAt = this.now() + delay;
       this.lastFlushError = (err as Error).message;
-      console.error(`edgesync: D1 flush of ${docId} failed (attempt ${failures}, retry in ${delay} ms): ${this.lastFlushError}`);
+      console.error(
+        `edgesync: D1 flush of ${docId} failed (attempt ${failures}, retry in ${delay} ms): ${this.lastFlushError}`,
+      );
       return;
     }
     this.log.setMeta("d1_generation", generation);
@@ -335,13 +376,23 @@ export class Persistence {
     return this.log.getMetaBytes("tombstone_sv");
   }
 
-  private bump(key: "log_bytes_total" | "compactions" | "snapshot_bytes_total" | "d1_flushes" | "d1_bytes_total", by: number): void {
+  private bump(
+    key:
+      "log_bytes_total" | "compactions" | "snapshot_bytes_total" | "d1_flushes" | "d1_bytes_total",
+    by: number,
+  ): void {
     this.log.setMeta(key, this.log.getMetaNumber(key) + by);
   }
 
   /** Cumulative write accounting (log bytes are counted when compacted). */
   writeTotals(): Record<string, number> {
-    const keys = ["log_bytes_total", "compactions", "snapshot_bytes_total", "d1_flushes", "d1_bytes_total"] as const;
+    const keys = [
+      "log_bytes_total",
+      "compactions",
+      "snapshot_bytes_total",
+      "d1_flushes",
+      "d1_bytes_total",
+    ] as const;
     return Object.fromEntries(keys.map((k) => [k, this.log.getMetaNumber(k)]));
   }
 
@@ -358,14 +409,16 @@ export class Persistence {
 /** True when state vector `a` includes every update of state vector `b`. */
 function covers(a: Uint8Array, b: Uint8Array): boolean {
   const mine = Y.decodeStateVector(a);
-  for (const [client, clock] of Y.decodeStateVector(b)) if ((mine.get(client) ?? 0) < clock) return false;
+  for (const [client, clock] of Y.decodeStateVector(b))
+    if ((mine.get(client) ?? 0) < clock) return false;
   return true;
 }
 
 function mergeStateVectors(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   if (!a) return b;
   const merged = Y.decodeStateVector(a);
-  for (const [client, clock] of Y.decodeStateVector(b)) merged.set(client, Math.max(clock, merged.get(client) ?? 0));
+  for (const [client, clock] of Y.decodeStateVector(b))
+    merged.set(client, Math.max(clock, merged.get(client) ?? 0));
   return encodeStateVectorMap(merged);
 }
 

@@ -45,7 +45,10 @@ export class Presence {
     this.awareness = new awarenessProtocol.Awareness(doc);
     // The Awareness constructor starts a setInterval; timers block hibernation, and sockets'
     // states are removed on close instead of by timeout.
-    clearInterval((this.awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval);
+    clearInterval(
+      (this.awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })
+        ._checkInterval,
+    );
     this.awareness.setLocalState(null);
   }
 
@@ -56,7 +59,12 @@ export class Presence {
       clock: clock + (offset ?? 0),
       state,
     }));
-    if (entries.length > 0) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), "restore");
+    if (entries.length > 0)
+      awarenessProtocol.applyAwarenessUpdate(
+        this.awareness,
+        encodeAwarenessEntries(entries),
+        "restore",
+      );
   }
 
   /**
@@ -92,7 +100,11 @@ export class Presence {
     if (ids.length === 0) return null;
     const entries = ids.map((id) => {
       const { clock } = this.awareness.meta.get(id)!;
-      return { clientId: id, clock: clock - (conn.state.aw[String(id)]?.[2] ?? 0), state: this.awareness.states.get(id) };
+      return {
+        clientId: id,
+        clock: clock - (conn.state.aw[String(id)]?.[2] ?? 0),
+        state: this.awareness.states.get(id),
+      };
     });
     return encodeAwareness(encodeAwarenessEntries(entries));
   }
@@ -119,7 +131,10 @@ export class Presence {
         else next[key] = offset ? [entry.clock, entry.state, offset] : [entry.clock, entry.state];
       } else if (this.ownedElsewhere(entry.clientId, conn)) {
         if (known && entry.clock <= known.clock) continue; // an echo of what we sent
-        return { ok: false, reason: `awareness client ${entry.clientId} belongs to another connection` };
+        return {
+          ok: false,
+          reason: `awareness client ${entry.clientId} belongs to another connection`,
+        };
       } else if (entry.state === null) {
         if (known && entry.clock <= known.clock) continue; // removal of a departed client
       } else {
@@ -132,7 +147,10 @@ export class Presence {
           offset = known.clock + 1 - entry.clock;
         }
         if (Object.keys(next).length >= maxIds) {
-          return { ok: false, reason: `a connection may own at most ${maxIds} awareness client ids` };
+          return {
+            ok: false,
+            reason: `a connection may own at most ${maxIds} awareness client ids`,
+          };
         }
         next[key] = offset ? [entry.clock, entry.state, offset] : [entry.clock, entry.state];
       }
@@ -144,9 +162,13 @@ export class Presence {
     conn.saveState();
     const changed = this.apply(room, conn);
     if (changed.size === 0) return { ok: true, changed: false };
-    const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...changed]));
+    const message = encodeAwareness(
+      awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...changed]),
+    );
     const shifted = room.some((e, i) => changed.has(e.clientId) && e.clock !== own[i]!.clock);
-    const back = shifted ? encodeAwareness(encodeAwarenessEntries(own.filter((e) => changed.has(e.clientId)))) : message;
+    const back = shifted
+      ? encodeAwareness(encodeAwarenessEntries(own.filter((e) => changed.has(e.clientId))))
+      : message;
     for (const other of this.connections()) {
       if (!other.closed) this.send(other, other === conn ? back : message);
     }
@@ -161,7 +183,9 @@ export class Presence {
     if (present.length === 0) return;
     awarenessProtocol.removeAwarenessStates(this.awareness, present, "close");
     this.noteDeparted(present);
-    const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, present));
+    const message = encodeAwareness(
+      awarenessProtocol.encodeAwarenessUpdate(this.awareness, present),
+    );
     for (const other of this.connections()) {
       if (other !== conn && !other.closed) this.send(other, message);
     }
@@ -173,7 +197,11 @@ export class Presence {
     const onUpdate = (c: Change) => (change = c);
     this.awareness.on("update", onUpdate);
     try {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), origin);
+      awarenessProtocol.applyAwarenessUpdate(
+        this.awareness,
+        encodeAwarenessEntries(entries),
+        origin,
+      );
     } finally {
       this.awareness.off("update", onUpdate);
     }
@@ -205,6 +233,7 @@ export class Presence {
 function attachmentSized(owned: OwnedAwareness): OwnedAwareness {
   if (JSON.stringify(owned).length <= MAX_ATTACHMENT_AWARENESS_BYTES) return owned;
   const slim: OwnedAwareness = {};
-  for (const [id, [clock, , offset]] of Object.entries(owned)) slim[id] = offset ? [clock, null, offset] : [clock, null];
+  for (const [id, [clock, , offset]] of Object.entries(owned))
+    slim[id] = offset ? [clock, null, offset] : [clock, null];
   return slim;
 }

@@ -57,8 +57,12 @@ export class Room {
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
-    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m) => this.sendAwareness(c, m));
-    this.ydoc.on("update", (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
+    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m) =>
+      this.sendAwareness(c, m),
+    );
+    this.ydoc.on("update", (update: Uint8Array, origin: unknown) =>
+      this.onDocUpdate(update, origin),
+    );
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));
   }
@@ -95,7 +99,11 @@ export class Room {
    * the snapshot's state vector and no log entries, applying the snapshot is deferred until
    * the document is first needed (see `deferred`).
    */
-  loadFrom(snapshot: Uint8Array | null, log: { data: Uint8Array }[], snapshotStateVector: Uint8Array | null = null): void {
+  loadFrom(
+    snapshot: Uint8Array | null,
+    log: { data: Uint8Array }[],
+    snapshotStateVector: Uint8Array | null = null,
+  ): void {
     this.sizeEstimate = (snapshot?.length ?? 0) + log.reduce((n, e) => n + e.data.length, 0);
     if (snapshot && log.length === 0 && snapshotStateVector) {
       this.deferred = { snapshot, stateVector: snapshotStateVector };
@@ -143,7 +151,9 @@ export class Room {
 
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
   onConnect(conn: Connection): void {
-    conn.send(encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.ydoc)));
+    conn.send(
+      encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.ydoc)),
+    );
     this.presence.connect(conn);
   }
 
@@ -167,7 +177,10 @@ export class Room {
       // A client with nothing new answers our step 1 with an empty update: nothing to apply
       // (and no reason to apply a deferred snapshot for it).
       if (message.kind === "sync-step2" && isEmptyUpdate(message.update)) continue;
-      if ((message.kind === "sync-update" || message.kind === "sync-step2") && canWrite(conn.state.role)) {
+      if (
+        (message.kind === "sync-update" || message.kind === "sync-step2") &&
+        canWrite(conn.state.role)
+      ) {
         if (runConn !== conn) {
           if (runConn) this.applyRun(runConn, run);
           runConn = conn;
@@ -179,7 +192,8 @@ export class Room {
       if (runConn) this.applyRun(runConn, run);
       runConn = null;
       if (message.kind !== "awareness") this.dispatch(conn, message);
-      else if (this.onAwareness(conn, message.entries)) this.budgets.refundEcho(conn, byteLength(data));
+      else if (this.onAwareness(conn, message.entries))
+        this.budgets.refundEcho(conn, byteLength(data));
     }
     if (runConn) this.applyRun(runConn, run);
   }
@@ -189,7 +203,11 @@ export class Room {
     if (conn.closed) return null;
     const bytes = byteLength(data);
     if (bytes > this.opts.limits.maxMessageBytes) {
-      this.close(conn, CloseCode.MessageTooBig, `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`);
+      this.close(
+        conn,
+        CloseCode.MessageTooBig,
+        `message of ${bytes} bytes exceeds ${this.opts.limits.maxMessageBytes}`,
+      );
       return null;
     }
     const refusal = this.budgets.admit(conn, bytes);
@@ -204,14 +222,22 @@ export class Room {
     }
     if (typeof data === "string") {
       // "ping" is answered by the runtime's auto-response and never reaches us.
-      this.close(conn, CloseCode.ProtocolError, "text frames other than ping are not part of the protocol");
+      this.close(
+        conn,
+        CloseCode.ProtocolError,
+        "text frames other than ping are not part of the protocol",
+      );
       return null;
     }
     const frame = new Uint8Array(data);
     const { maxAwarenessBytes } = this.opts.limits;
     // Refused before its states are parsed (the type is the frame's first varint, one byte here).
     if (bytes > maxAwarenessBytes && frame[0] === MessageType.Awareness) {
-      this.close(conn, CloseCode.MessageTooBig, `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`);
+      this.close(
+        conn,
+        CloseCode.MessageTooBig,
+        `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`,
+      );
       return null;
     }
     try {
@@ -249,7 +275,8 @@ export class Room {
     switch (message.kind) {
       case "sync-step1": {
         let reply: Uint8Array;
-        if (isEmptyStateVector(message.stateVector)) reply = this.fullState ??= Y.encodeStateAsUpdate(this.doc);
+        if (isEmptyStateVector(message.stateVector))
+          reply = this.fullState ??= Y.encodeStateAsUpdate(this.doc);
         else if (this.deferred) reply = Y.diffUpdate(this.deferred.snapshot, message.stateVector);
         else reply = Y.encodeStateAsUpdate(this.doc, message.stateVector);
         return this.reply(conn, encodeSyncStep2(reply));
@@ -260,7 +287,10 @@ export class Room {
           // Stock clients answer our step 1 with a step 2 even when read-only; only refuse
           // (and say so) when it holds something the document does not. The check scans the
           // document, so it runs for step 2 (once per connection), not for every update.
-          if (message.kind === "sync-update" || !Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)) {
+          if (
+            message.kind === "sync-update" ||
+            !Y.snapshotContainsUpdate(Y.snapshot(this.doc), message.update)
+          ) {
             conn.send(encodePermissionDenied("read-only connection: update not applied"));
             conn.refusedSinceSaved = true;
           }
@@ -291,7 +321,9 @@ export class Room {
   applyUpdate(update: Uint8Array, origin: unknown): void {
     const max = this.opts.limits.maxDocBytes;
     // The estimate only grows, so the exact (costly) size is computed only near the limit.
-    const over = this.sizeEstimate + this.pendingBytes + update.length > max && this.encodedSize() + update.length > max;
+    const over =
+      this.sizeEstimate + this.pendingBytes + update.length > max &&
+      this.encodedSize() + update.length > max;
     if (over && !addsNothing(this.doc, update)) {
       throw new DocumentTooLargeError(
         `update of ${update.length} bytes would push the document over its ${max}-byte limit`,
@@ -325,7 +357,11 @@ export class Room {
   /** Sends a reply the socket asked for, within its reply budget (4529 beyond it). */
   private reply(conn: Connection, message: Uint8Array, awareness = false): void {
     if (!this.budgets.chargeReply(conn, message.length)) {
-      return this.close(conn, CloseCode.RateLimited, `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`);
+      return this.close(
+        conn,
+        CloseCode.RateLimited,
+        `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`,
+      );
     }
     if (awareness) this.sendAwareness(conn, message);
     else conn.send(message);

@@ -109,7 +109,10 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
           message = { kind: "sync-step1", stateVector: payload };
         } else if (syncType === SyncType.Step2 || syncType === SyncType.Update) {
           validateUpdate(payload);
-          message = { kind: syncType === SyncType.Step2 ? "sync-step2" : "sync-update", update: payload };
+          message = {
+            kind: syncType === SyncType.Step2 ? "sync-step2" : "sync-update",
+            update: payload,
+          };
         } else {
           throw new ProtocolError(`unknown sync message type ${syncType}`);
         }
@@ -152,13 +155,16 @@ function encodeSync(syncType: number, payload: Uint8Array): Uint8Array {
 }
 
 /** Sync step 1: our state vector, asking the peer for what we lack. */
-export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => encodeSync(SyncType.Step1, stateVector);
+export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array =>
+  encodeSync(SyncType.Step1, stateVector);
 
 /** Sync step 2: the update the peer lacks. */
-export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => encodeSync(SyncType.Step2, update);
+export const encodeSyncStep2 = (update: Uint8Array): Uint8Array =>
+  encodeSync(SyncType.Step2, update);
 
 /** A sync update message carrying one incremental Yjs update. */
-export const encodeSyncUpdate = (update: Uint8Array): Uint8Array => encodeSync(SyncType.Update, update);
+export const encodeSyncUpdate = (update: Uint8Array): Uint8Array =>
+  encodeSync(SyncType.Update, update);
 
 /** An awareness message wrapping an encoded awareness update. */
 export function encodeAwareness(update: Uint8Array): Uint8Array {

@@ -49,7 +49,8 @@ function readMessage(decoder: decoding.Decoder): ServerMessage {
       return { kind: "query-awareness" };
     case MessageType.Auth: {
       const authType = decoding.readVarUint(decoder);
-      if (authType !== authProtocol.messagePermissionDenied) throw new ProtocolError(`unknown auth message type ${authType}`);
+      if (authType !== authProtocol.messagePermissionDenied)
+        throw new ProtocolError(`unknown auth message type ${authType}`);
       return { kind: "permission-denied", reason: decoding.readVarString(decoder) };
     }
     case MessageType.Saved:

@@ -139,7 +139,8 @@ describe("scanUpdate", () => {
       if (disagreement) disagreements.push(`${what}: ${disagreement}`);
     };
     updates.forEach((update, i) => {
-      for (let len = 0; len < update.length; len++) check(update.subarray(0, len), `update ${i} cut to ${len}`);
+      for (let len = 0; len < update.length; len++)
+        check(update.subarray(0, len), `update ${i} cut to ${len}`);
       for (let m = 0; m < 200; m++) check(mutate(update, random), `update ${i} mutation ${m}`);
     });
     expect(disagreements.slice(0, 5)).toEqual([]);
@@ -163,7 +164,8 @@ describe("scanUpdate", () => {
       [0x7f, 0, 0, 0, 0, 0, 0],
       [1, 1, 0x74, 1, 0x7b, 0, 0],
     ];
-    for (let info = 0; info < 256; info++) for (const tail of tails) check([1, 1, 7, 0, info, ...tail]);
+    for (let info = 0; info < 256; info++)
+      for (const tail of tails) check([1, 1, 7, 0, info, ...tail]);
     // ContentType under root type "t": every known type ref, and the first unknown ones.
     for (let typeRef = 0; typeRef < 10; typeRef++) {
       check([1, 1, 7, 0, 7, 1, 1, 0x74, typeRef, 1, 0x70, 0]);
@@ -179,7 +181,9 @@ describe("scanUpdate", () => {
     doc.getMap("m").set("sub", new Y.Doc());
     const [withSubdoc] = updates;
     expect(() => validateUpdate(withSubdoc!)).not.toThrow();
-    expect(() => validateUpdate(withSubdoc!.subarray(0, withSubdoc!.length - 3))).toThrow(ProtocolError);
+    expect(() => validateUpdate(withSubdoc!.subarray(0, withSubdoc!.length - 3))).toThrow(
+      ProtocolError,
+    );
     expect(() => validateUpdate(new Uint8Array([1, 1, 7, 0, 0x1f]))).toThrow(ProtocolError); // unknown content ref
   });
 
@@ -190,7 +194,8 @@ describe("scanUpdate", () => {
       if (count === null) continue; // the subdocument, counted by Yjs (durable-objects/doc-items.ts)
       const { structs, ds } = Y.decodeUpdate(update);
       let expected = structs.filter((struct) => !(struct instanceof Y.Skip)).length;
-      for (const ranges of ds.clients.values()) expected += STRUCTS_PER_DELETED_RANGE * ranges.length;
+      for (const ranges of ds.clients.values())
+        expected += STRUCTS_PER_DELETED_RANGE * ranges.length;
       expect(count).toBe(expected);
       // What lets the room skip counting far from the cap.
       expect(count).toBeLessThanOrEqual(update.length);

@@ -71,10 +71,12 @@ function walkUpdate(update: Uint8Array): number | null {
       if ((info & HAS_ORIGIN) === HAS_ORIGIN) readId(d);
       if ((info & HAS_RIGHT_ORIGIN) === HAS_RIGHT_ORIGIN) readId(d);
       if (cantCopyParentInfo) {
-        if (decoding.readVarUint(d) === 1) decoding.readVarString(d); // root type name
+        if (decoding.readVarUint(d) === 1)
+          decoding.readVarString(d); // root type name
         else readId(d); // parent item
       }
-      if (cantCopyParentInfo && (info & HAS_PARENT_SUB) === HAS_PARENT_SUB) decoding.readVarString(d);
+      if (cantCopyParentInfo && (info & HAS_PARENT_SUB) === HAS_PARENT_SUB)
+        decoding.readVarString(d);
       if (!scanContent(d, ref)) return null;
     }
   }

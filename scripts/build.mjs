@@ -10,20 +10,25 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const only = process.argv.includes("--demo") ? "demo" : process.argv.includes("--sdk") ? "sdk" : null;
+const only = process.argv.includes("--demo")
+  ? "demo"
+  : process.argv.includes("--sdk")
+    ? "sdk"
+    : null;
 
 // The demo page bundles everything (yjs included): it is served as a static asset.
-if (only !== "sdk") await build({
-  entryPoints: [join(root, "public/src/demo.ts")],
-  outfile: join(root, "public/build/demo.js"),
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  minify: true,
-  sourcemap: true,
-  logLevel: "warning",
-});
+if (only !== "sdk")
+  await build({
+    entryPoints: [join(root, "public/src/demo.ts")],
+    outfile: join(root, "public/build/demo.js"),
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    sourcemap: true,
+    logLevel: "warning",
+  });
 if (only === "demo") process.exit(0);
 
 // The SDK keeps yjs, y-protocols and lib0 external (peer dependencies): an app must share one
@@ -51,9 +56,13 @@ await build({
   target: "es2022",
   logLevel: "warning",
 });
-const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")], {
-  stdio: "inherit",
-});
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")],
+  {
+    stdio: "inherit",
+  },
+);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 addJsExtensions(join(root, "dist"));
 
@@ -69,13 +78,21 @@ function addJsExtensions(dir) {
     if (entry.isDirectory()) addJsExtensions(path);
     if (!entry.name.endsWith(".d.ts")) continue;
     const text = readFileSync(path, "utf8");
-    const fixed = text.replace(/(\bfrom\s*|\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"']*)\2/g, (_, head, quote, spec) => {
-      if (spec.endsWith(".js")) return `${head}${quote}${spec}${quote}`;
-      const target = join(dirname(path), spec);
-      const resolved = existsSync(`${target}.d.ts`) ? `${spec}.js` : existsSync(join(target, "index.d.ts")) ? `${spec}/index.js` : null;
-      if (!resolved) throw new Error(`build: ${path} imports ${spec}, which has no emitted declaration`);
-      return `${head}${quote}${resolved}${quote}`;
-    });
+    const fixed = text.replace(
+      /(\bfrom\s*|\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"']*)\2/g,
+      (_, head, quote, spec) => {
+        if (spec.endsWith(".js")) return `${head}${quote}${spec}${quote}`;
+        const target = join(dirname(path), spec);
+        const resolved = existsSync(`${target}.d.ts`)
+          ? `${spec}.js`
+          : existsSync(join(target, "index.d.ts"))
+            ? `${spec}/index.js`
+            : null;
+        if (!resolved)
+          throw new Error(`build: ${path} imports ${spec}, which has no emitted declaration`);
+        return `${head}${quote}${resolved}${quote}`;
+      },
+    );
     if (fixed !== text) writeFileSync(path, fixed);
   }
 }

@@ -31,7 +31,9 @@ writerDoc.on("update", (u: Uint8Array) => {
 const text = writerDoc.getText("t");
 for (const txn of trace.txns) applyTxn(writerDoc, text, txn);
 
-const server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "100000000000" } });
+const server = await startServer({
+  vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "100000000000" },
+});
 const docId = `measure-${Date.now()}`;
 const open = () =>
   new Promise<WebSocket>((resolve) => {
@@ -44,7 +46,8 @@ try {
   const readerDoc = new Y.Doc();
   reader.on("message", (data: Buffer) => {
     const d = decoding.createDecoder(new Uint8Array(data));
-    if (decoding.readVarUint(d) === 0 && decoding.readVarUint(d) !== 0) Y.applyUpdate(readerDoc, decoding.readVarUint8Array(d));
+    if (decoding.readVarUint(d) === 0 && decoding.readVarUint(d) !== 0)
+      Y.applyUpdate(readerDoc, decoding.readVarUint8Array(d));
   });
   const started = Date.now();
   for (const f of frames) {
@@ -54,18 +57,25 @@ try {
   let lastLength = -1;
   let lastProgress = Date.now();
   // Compare contents, not only lengths: the text passes through the final length earlier too.
-  while (readerDoc.getText("t").length !== trace.endContent.length || readerDoc.getText("t").toString() !== trace.endContent) {
+  while (
+    readerDoc.getText("t").length !== trace.endContent.length ||
+    readerDoc.getText("t").toString() !== trace.endContent
+  ) {
     await new Promise((r) => setTimeout(r, 50));
     const length = readerDoc.getText("t").length;
     if (length !== lastLength) [lastLength, lastProgress] = [length, Date.now()];
-    if (Date.now() - lastProgress > 60_000) throw new Error(`replay stalled at ${length} of ${trace.endContent.length} chars`);
+    if (Date.now() - lastProgress > 60_000)
+      throw new Error(`replay stalled at ${length} of ${trace.endContent.length} chars`);
   }
   const replayMs = Date.now() - started;
   if (readerDoc.getText("t").toString() !== trace.endContent) throw new Error("replay diverged");
   writer.close();
   reader.close();
   await new Promise((r) => setTimeout(r, 5000)); // D1 debounce (2 s) + a margin
-  const meta = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as Record<string, unknown>;
+  const meta = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as Record<
+    string,
+    unknown
+  >;
 
   const timeLoad = async () => {
     const t0 = performance.now();
@@ -81,10 +91,14 @@ try {
   const fromStorage = await timeLoad();
   await server.kill();
   const doDir = join(server.persistTo, "v3", "do");
-  for (const entry of readdirSync(doDir)) rmSync(join(doDir, entry), { recursive: true, force: true });
+  for (const entry of readdirSync(doDir))
+    rmSync(join(doDir, entry), { recursive: true, force: true });
   await server.restart();
   const fromD1 = await timeLoad();
-  const after = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as Record<string, unknown>;
+  const after = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as Record<
+    string,
+    unknown
+  >;
   console.log(
     JSON.stringify(
       {

@@ -14,11 +14,21 @@ export const SCRIPTS_NODE_MAJOR = 22;
 export function ensureNode22(scriptUrl) {
   if (Number(process.versions.node.split(".")[0]) >= SCRIPTS_NODE_MAJOR) return;
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-  const pinned = join(root, "node_modules", "node", "bin", process.platform === "win32" ? "node.exe" : "node");
+  const pinned = join(
+    root,
+    "node_modules",
+    "node",
+    "bin",
+    process.platform === "win32" ? "node.exe" : "node",
+  );
   if (!existsSync(pinned)) {
-    console.error(`edgesync: this script needs Node >= ${SCRIPTS_NODE_MAJOR} (this is ${process.version}); run npm install first, which brings a pinned Node 22`);
+    console.error(
+      `edgesync: this script needs Node >= ${SCRIPTS_NODE_MAJOR} (this is ${process.version}); run npm install first, which brings a pinned Node 22`,
+    );
     process.exit(1);
   }
-  const run = spawnSync(pinned, [fileURLToPath(scriptUrl), ...process.argv.slice(2)], { stdio: "inherit" });
+  const run = spawnSync(pinned, [fileURLToPath(scriptUrl), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   process.exit(run.status ?? 1);
 }

@@ -46,16 +46,24 @@ if (migrate.status !== 0) {
   console.error("edgesync: applying local D1 migrations failed");
   process.exit(migrate.status ?? 1);
 }
-const applied = [...new Set([...(migrate.stdout ?? "").matchAll(/(\S+\.sql)\s*│\s*✅/g)].map((m) => m[1]))];
-console.log(`edgesync: local D1 ${applied.length ? `migrated (${applied.join(", ")})` : "up to date"}`);
+const applied = [
+  ...new Set([...(migrate.stdout ?? "").matchAll(/(\S+\.sql)\s*│\s*✅/g)].map((m) => m[1])),
+];
+console.log(
+  `edgesync: local D1 ${applied.length ? `migrated (${applied.join(", ")})` : "up to date"}`,
+);
 
 // Open access is a local-development switch only: it is not in wrangler.toml, so a deployed
 // Worker without AUTH_SECRET fails closed.
 // The demo page is served here only: wrangler.toml has no [assets], so deploys leave it out.
-const dev = spawn(process.execPath, [wrangler, "dev", "--var", "DEV_OPEN_ACCESS:true", "--assets", "public", ...args], {
-  cwd: root,
-  env,
-  stdio: "inherit",
-});
+const dev = spawn(
+  process.execPath,
+  [wrangler, "dev", "--var", "DEV_OPEN_ACCESS:true", "--assets", "public", ...args],
+  {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -37,8 +37,13 @@ function parseTtl(text) {
 
 function secretFromDevVars() {
   try {
-    const line = readFileSync(join(root, ".dev.vars"), "utf8").split("\n").find((l) => l.startsWith("AUTH_SECRET="));
-    return line?.slice("AUTH_SECRET=".length).trim().replace(/^"(.*)"$/, "$1");
+    const line = readFileSync(join(root, ".dev.vars"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("AUTH_SECRET="));
+    return line
+      ?.slice("AUTH_SECRET=".length)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
   } catch {
     return undefined;
   }

@@ -13,7 +13,10 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("createToken", () => {
   it.each([
-    [{ doc: "notes:1", role: "write" as const }, { doc: "notes:1", role: "write", exp: NOW_S + DEFAULT_TOKEN_TTL_SECONDS }],
+    [
+      { doc: "notes:1", role: "write" as const },
+      { doc: "notes:1", role: "write", exp: NOW_S + DEFAULT_TOKEN_TTL_SECONDS },
+    ],
     [
       { doc: "team-ü:*", role: "admin" as const, ttlSeconds: 60, sub: "user/42+x", nbf: NOW_S - 5 },
       { doc: "team-ü:*", role: "admin", exp: NOW_S + 60, sub: "user/42+x", nbf: NOW_S - 5 },
@@ -28,7 +31,9 @@ describe("createToken", () => {
     for (const role of ROLES) {
       const result = await verifyToken(await createToken(SECRET, { doc: "d", role }), SECRET, "d");
       expect(result).toMatchObject({ ok: true, claims: { doc: "d", role } });
-      expect(await verifyToken(await createToken("other", { doc: "d", role }), SECRET, "d")).toMatchObject({ ok: false, status: 401 });
+      expect(
+        await verifyToken(await createToken("other", { doc: "d", role }), SECRET, "d"),
+      ).toMatchObject({ ok: false, status: 401 });
     }
   });
 
@@ -41,6 +46,8 @@ describe("createToken", () => {
 
   it("refuses an empty secret and an unknown role", async () => {
     await expect(createToken("", { doc: "d", role: "read" })).rejects.toThrow(/secret is empty/);
-    await expect(createToken(SECRET, { doc: "d", role: "owner" as never })).rejects.toThrow(/role must be one of/);
+    await expect(createToken(SECRET, { doc: "d", role: "owner" as never })).rejects.toThrow(
+      /role must be one of/,
+    );
   });
 });

@@ -36,14 +36,25 @@ const HEADER = { alg: "HS256", typ: "JWT" };
 /** Mints an HS256 token for one document (or prefix) and role. */
 export async function createToken(secret: string, options: CreateTokenOptions): Promise<string> {
   if (!secret) throw new Error("createToken: secret is empty");
-  if (!ROLES.includes(options.role)) throw new Error(`createToken: role must be one of ${ROLES.join(", ")}`);
+  if (!ROLES.includes(options.role))
+    throw new Error(`createToken: role must be one of ${ROLES.join(", ")}`);
   const now = Math.floor((options.now ?? Date.now()) / 1000);
-  const claims: TokenClaims = { doc: options.doc, role: options.role, exp: now + (options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) };
+  const claims: TokenClaims = {
+    doc: options.doc,
+    role: options.role,
+    exp: now + (options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS),
+  };
   if (options.sub) claims.sub = options.sub;
   if (options.nbf !== undefined) claims.nbf = options.nbf;
   const body = `${base64url(utf8(JSON.stringify(HEADER)))}.${base64url(utf8(JSON.stringify(claims)))}`;
   const subtle = await webCrypto();
-  const key = await subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await subtle.importKey(
+    "raw",
+    utf8(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return `${body}.${base64url(new Uint8Array(await subtle.sign("HMAC", key, utf8(body))))}`;
 }
 
@@ -65,7 +76,10 @@ async function webCrypto(): Promise<SubtleCrypto> {
   const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
   if (subtle) return subtle;
   const nodeCrypto = "node:crypto";
-  const { webcrypto } = (await import(/* @vite-ignore */ nodeCrypto)) as { webcrypto?: { subtle: SubtleCrypto } };
-  if (!webcrypto) throw new Error("createToken: WebCrypto (crypto.subtle) is not available in this runtime");
+  const { webcrypto } = (await import(/* @vite-ignore */ nodeCrypto)) as {
+    webcrypto?: { subtle: SubtleCrypto };
+  };
+  if (!webcrypto)
+    throw new Error("createToken: WebCrypto (crypto.subtle) is not available in this runtime");
   return webcrypto.subtle;
 }

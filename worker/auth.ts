@@ -4,7 +4,13 @@ import type { Context } from "hono";
 import type { Handoff } from "../durable-objects/handoff";
 import type { AppEnv } from "./app";
 import { ApiError } from "./errors";
-import { roleAllows, verifyToken, verifyTokenForPrefix, type Role, type TokenResult } from "./tokens";
+import {
+  roleAllows,
+  verifyToken,
+  verifyTokenForPrefix,
+  type Role,
+  type TokenResult,
+} from "./tokens";
 
 /** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
 export function tokenFrom(c: Context): string | null {
@@ -21,7 +27,11 @@ export function authorize(c: Context<AppEnv>, docId: string, needed: Role): Prom
 }
 
 /** Authenticates a listing of documents under `prefix` (the token's claim must cover it). */
-export function authorizePrefix(c: Context<AppEnv>, prefix: string, needed: Role): Promise<Handoff> {
+export function authorizePrefix(
+  c: Context<AppEnv>,
+  prefix: string,
+  needed: Role,
+): Promise<Handoff> {
   return check(c, prefix, needed, (token, secret) => verifyTokenForPrefix(token, secret, prefix));
 }
 
@@ -41,11 +51,17 @@ async function check(
     );
   }
   const token = tokenFrom(c);
-  if (!token) throw new ApiError(401, "missing_token", "a token is required (?token= or Authorization: Bearer)");
+  if (!token)
+    throw new ApiError(
+      401,
+      "missing_token",
+      "a token is required (?token= or Authorization: Bearer)",
+    );
   const result = await verify(token, secret);
   if (!result.ok) throw new ApiError(result.status, result.code, result.message);
   const { role, exp, sub } = result.claims;
-  if (!roleAllows(role, needed)) throw new ApiError(403, "forbidden", `this needs the ${needed} role; the token has ${role}`);
+  if (!roleAllows(role, needed))
+    throw new ApiError(403, "forbidden", `this needs the ${needed} role; the token has ${role}`);
   return { docId, role, exp, ...(sub ? { sub } : {}) };
 }
 

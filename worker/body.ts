@@ -7,13 +7,18 @@ import { ApiError } from "./errors";
 /** JSON media types, as Hono's validator recognises them (`application/json`, `…+json`). */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-const tooLarge = (max: number) => new ApiError(413, "payload_too_large", `request body exceeds ${max} bytes`);
+const tooLarge = (max: number) =>
+  new ApiError(413, "payload_too_large", `request body exceeds ${max} bytes`);
 
 /** Refuses a body that is not declared as JSON with 415, before any of it is read. */
 export function requireJson(c: Context): void {
   const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
   if (!JSON_MEDIA_TYPE.test(mediaType)) {
-    throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "send the body as Content-Type: application/json",
+    );
   }
 }
 
@@ -51,7 +56,9 @@ export async function readBody(c: Context, max: number): Promise<Uint8Array> {
     offset += chunk.byteLength;
   }
   // Hono types its cache by value but keeps (and awaits) promises in it.
-  (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(body.buffer);
+  (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(
+    body.buffer,
+  );
   return body;
 }
 

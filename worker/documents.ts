@@ -12,7 +12,11 @@ import { ApiError } from "./errors";
 /** Response header naming where a read was served from when it was not the live document. */
 export const SOURCE_HEADER = "x-edgesync-source";
 
-const UNAVAILABLE = failure(503, "document_unavailable", "the document could not be loaded; retry later");
+const UNAVAILABLE = failure(
+  503,
+  "document_unavailable",
+  "the document could not be loaded; retry later",
+);
 
 type Stub = ReturnType<AppEnv["Bindings"]["DOCUMENTS"]["get"]>;
 

@@ -23,7 +23,10 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
   // A JSON route's body sent without Content-Type: application/json (@hono/zod-openapi's gate).
   if (err instanceof HTTPException && err.status === 415) {
-    return c.json(errorBody("unsupported_media_type", "send the body with Content-Type: application/json"), 415);
+    return c.json(
+      errorBody("unsupported_media_type", "send the body with Content-Type: application/json"),
+      415,
+    );
   }
   // Hono's own 4xx (e.g. its validator's "Malformed JSON in request body").
   if (err instanceof HTTPException && err.status < 500) {
@@ -34,11 +37,18 @@ export function onError(err: Error, c: Context): Response {
 }
 
 export function notFound(c: Context): Response {
-  return c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
+  return c.json(
+    errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+    404,
+  );
 }
 
 /** 405 for a known path asked with a method it does not serve; `allow` lists the ones it does. */
 export function methodNotAllowed(c: Context, allow: string): Response {
   const path = new URL(c.req.url).pathname;
-  return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${path}; allowed: ${allow}`), 405, { Allow: allow });
+  return c.json(
+    errorBody("method_not_allowed", `${c.req.method} is not allowed on ${path}; allowed: ${allow}`),
+    405,
+    { Allow: allow },
+  );
 }

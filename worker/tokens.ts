@@ -4,7 +4,13 @@ import { verify } from "hono/jwt";
 import { ROLES, type Role, type TokenClaims } from "../tokens/mint";
 
 // Minting lives in tokens/mint.ts (published as `edgesync/tokens`, no dependencies).
-export { ROLES, createToken, type CreateTokenOptions, type Role, type TokenClaims } from "../tokens/mint";
+export {
+  ROLES,
+  createToken,
+  type CreateTokenOptions,
+  type Role,
+  type TokenClaims,
+} from "../tokens/mint";
 
 export type TokenFailure = { ok: false; status: 401 | 403; code: string; message: string };
 export type TokenResult = { ok: true; claims: TokenClaims } | TokenFailure;
@@ -15,8 +21,16 @@ export function verifyToken(token: string, secret: string, docId: string): Promi
 }
 
 /** Verifies a token whose `doc` claim must cover every id under `prefix` (for listing). */
-export function verifyTokenForPrefix(token: string, secret: string, prefix: string): Promise<TokenResult> {
-  return verifyClaims(token, secret, (claim) => claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1)));
+export function verifyTokenForPrefix(
+  token: string,
+  secret: string,
+  prefix: string,
+): Promise<TokenResult> {
+  return verifyClaims(
+    token,
+    secret,
+    (claim) => claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1)),
+  );
 }
 
 /**
@@ -24,12 +38,22 @@ export function verifyTokenForPrefix(token: string, secret: string, prefix: stri
  * bits are zero. Decoders ignore padding and those bits, so without this check one token would
  * have many spellings (`sig=`, a different last character) that all verify.
  */
-const CANONICAL_SEGMENT = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
+const CANONICAL_SEGMENT =
+  /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
 
-async function verifyClaims(token: string, secret: string, covers: (claim: string) => boolean): Promise<TokenResult> {
+async function verifyClaims(
+  token: string,
+  secret: string,
+  covers: (claim: string) => boolean,
+): Promise<TokenResult> {
   const segments = token.split(".");
   if (segments.length !== 3 || !segments.every((segment) => CANONICAL_SEGMENT.test(segment))) {
-    return { ok: false, status: 401, code: "invalid_token", message: "token is not three canonical base64url segments" };
+    return {
+      ok: false,
+      status: 401,
+      code: "invalid_token",
+      message: "token is not three canonical base64url segments",
+    };
   }
   let payload: Record<string, unknown>;
   try {
@@ -45,15 +69,26 @@ async function verifyClaims(token: string, secret: string, covers: (claim: strin
     return { ok: false, status: 401, code: "invalid_token", message };
   }
   const { doc, role, exp, nbf, sub } = payload;
-  if (typeof exp !== "number") return { ok: false, status: 401, code: "invalid_token", message: "token has no exp claim" };
+  if (typeof exp !== "number")
+    return { ok: false, status: 401, code: "invalid_token", message: "token has no exp claim" };
   if (typeof doc !== "string" || doc === "") {
     return { ok: false, status: 401, code: "invalid_token", message: "token has no doc claim" };
   }
   if (typeof role !== "string" || !ROLES.includes(role as Role)) {
-    return { ok: false, status: 401, code: "invalid_token", message: "token role must be read, write or admin" };
+    return {
+      ok: false,
+      status: 401,
+      code: "invalid_token",
+      message: "token role must be read, write or admin",
+    };
   }
   if (!covers(doc)) {
-    return { ok: false, status: 403, code: "forbidden", message: "token does not grant access to this document" };
+    return {
+      ok: false,
+      status: 403,
+      code: "forbidden",
+      message: "token does not grant access to this document",
+    };
   }
   const claims: TokenClaims = { doc, role: role as Role, exp };
   if (typeof nbf === "number") claims.nbf = nbf;

@@ -12,9 +12,10 @@ export async function devtools(port) {
     const msg = JSON.parse(d.toString());
     if (msg.id && pending.has(msg.id)) (pending.get(msg.id)(msg.result), pending.delete(msg.id));
   });
-  const send = (method, params = {}) => new Promise((resolve) => {
-    pending.set(++id, resolve);
-    ws.send(JSON.stringify({ id, method, params }));
-  });
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      pending.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
   return { send, close: () => ws.close() };
 }

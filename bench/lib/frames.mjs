@@ -31,7 +31,8 @@ export function prepareFrames(trace, batch, txns) {
   const base = join(CACHE_DIR, `${trace}-b${batch}-n${txns}`);
   const file = `${base}.bin`;
   const expectedFile = `${base}.txt`;
-  if (existsSync(file) && existsSync(expectedFile)) return { file, expectedFile, count: readFrames(file).length - 1 };
+  if (existsSync(file) && existsSync(expectedFile))
+    return { file, expectedFile, count: readFrames(file).length - 1 };
   const data = loadTrace(trace);
   const all = txns > 0 ? data.txns.slice(0, txns) : data.txns;
   const doc = new Y.Doc();
@@ -50,7 +51,8 @@ export function prepareFrames(trace, batch, txns) {
     });
   }
   const expected = text.toString();
-  if (txns === 0 && expected !== data.endContent) throw new Error("trace replay does not reach endContent");
+  if (txns === 0 && expected !== data.endContent)
+    throw new Error("trace replay does not reach endContent");
   doc.getText(MARKER_TEXT_NAME).insert(0, END_MARKER);
   const size = updates.reduce((n, u) => n + 4 + u.length, 0);
   const out = Buffer.alloc(size);
@@ -69,7 +71,7 @@ export function prepareFrames(trace, batch, txns) {
 export function readFrames(file) {
   const buf = readFileSync(file);
   const updates = [];
-  for (let at = 0; at < buf.length; ) {
+  for (let at = 0; at < buf.length;) {
     const len = buf.readUInt32LE(at);
     updates.push(new Uint8Array(buf.buffer, buf.byteOffset + at + 4, len));
     at += 4 + len;

@@ -19,10 +19,14 @@ const LOAD_TIMEOUT_MS = 15 * 60_000;
  */
 export function runLoad(script, cfg, onLine = () => {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(BENCH, "load", `${script}.mjs`), JSON.stringify(cfg)], {
-      cwd: BENCH,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(BENCH, "load", `${script}.mjs`), JSON.stringify(cfg)],
+      {
+        cwd: BENCH,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     running.add(child);
     const timer = setTimeout(() => child.kill("SIGKILL"), LOAD_TIMEOUT_MS);
     let result = null;

@@ -48,17 +48,21 @@ export function helloFrames(protocol, doc, ydoc = new Y.Doc()) {
   if (protocol === "raw") return [];
   const frames = [];
   if (protocol === "hocuspocus") {
-    frames.push(frame(protocol, doc, (e) => {
-      encoding.writeVarUint(e, HP_AUTH);
-      encoding.writeVarUint(e, HP_AUTH_TOKEN);
-      encoding.writeVarString(e, "");
-    }));
+    frames.push(
+      frame(protocol, doc, (e) => {
+        encoding.writeVarUint(e, HP_AUTH);
+        encoding.writeVarUint(e, HP_AUTH_TOKEN);
+        encoding.writeVarString(e, "");
+      }),
+    );
   }
-  frames.push(frame(protocol, doc, (e) => {
-    encoding.writeVarUint(e, SYNC);
-    encoding.writeVarUint(e, STEP1);
-    encoding.writeVarUint8Array(e, Y.encodeStateVector(ydoc));
-  }));
+  frames.push(
+    frame(protocol, doc, (e) => {
+      encoding.writeVarUint(e, SYNC);
+      encoding.writeVarUint(e, STEP1);
+      encoding.writeVarUint8Array(e, Y.encodeStateVector(ydoc));
+    }),
+  );
   return frames;
 }
 
@@ -71,7 +75,8 @@ export function readFrame(protocol, data) {
     const d = decoding.createDecoder(data instanceof Uint8Array ? data : new Uint8Array(data));
     if (protocol === "hocuspocus") decoding.readVarString(d);
     const type = decoding.readVarUint(d);
-    if (type !== SYNC && !(protocol === "hocuspocus" && type === HP_SYNC_REPLY)) return { kind: "other" };
+    if (type !== SYNC && !(protocol === "hocuspocus" && type === HP_SYNC_REPLY))
+      return { kind: "other" };
     const sub = decoding.readVarUint(d);
     const payload = decoding.readVarUint8Array(d);
     if (sub === STEP2) return { kind: "step2", update: payload };

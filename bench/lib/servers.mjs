@@ -18,11 +18,24 @@ const STOP_TIMEOUT_MS = 5_000;
 /** Poll interval while waiting for a server to come up or go away. */
 const POLL_MS = 150;
 /** edgesync's per-socket rate limit, raised so one socket may replay a whole trace (see README). */
-export const EDGESYNC_RATE_VARS = ["--var", "RATE_LIMIT_MESSAGES:1000000000", "--var", "RATE_LIMIT_BYTES:100000000000",
-  "--var", "DOC_RATE_LIMIT_MESSAGES:1000000000"];
+export const EDGESYNC_RATE_VARS = [
+  "--var",
+  "RATE_LIMIT_MESSAGES:1000000000",
+  "--var",
+  "RATE_LIMIT_BYTES:100000000000",
+  "--var",
+  "DOC_RATE_LIMIT_MESSAGES:1000000000",
+];
 
 /** Top-level entries not copied into the source snapshot (node_modules is linked instead). */
-const SNAPSHOT_SKIP = new Set(["node_modules", ".git", ".wrangler", "bench", "test", "test-results"]);
+const SNAPSHOT_SKIP = new Set([
+  "node_modules",
+  ".git",
+  ".wrangler",
+  "bench",
+  "test",
+  "test-results",
+]);
 let snapshot = null;
 /**
  * A copy of the repository as it is when first asked for, which edgesync runs from: wrangler dev
@@ -33,7 +46,8 @@ export function sourceSnapshot() {
   if (snapshot) return snapshot;
   snapshot = mkdtempSync(join(tmpdir(), "edgesync-bench-src-"));
   for (const entry of readdirSync(ROOT)) {
-    if (!SNAPSHOT_SKIP.has(entry)) cpSync(join(ROOT, entry), join(snapshot, entry), { recursive: true });
+    if (!SNAPSHOT_SKIP.has(entry))
+      cpSync(join(ROOT, entry), join(snapshot, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(snapshot, "node_modules"));
   return snapshot;
@@ -41,7 +55,19 @@ export function sourceSnapshot() {
 
 const wranglerDev = (config) => (port, dir) => [
   WRANGLER,
-  ["dev", "-c", config, "--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn"],
+  [
+    "dev",
+    "-c",
+    config,
+    "--port",
+    String(port),
+    "--ip",
+    HOST,
+    "--persist-to",
+    dir,
+    "--log-level",
+    "warn",
+  ],
 ];
 
 /** Server processes. `serving` names the process whose memory is the server's. */
@@ -52,7 +78,17 @@ export const SERVERS = {
     // Exactly `npm start -- …` (D1 migrations, then wrangler dev), in the source snapshot.
     command: (port, dir) => [
       join(sourceSnapshot(), "scripts", "start.mjs"),
-      ["--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn", ...EDGESYNC_RATE_VARS],
+      [
+        "--port",
+        String(port),
+        "--ip",
+        HOST,
+        "--persist-to",
+        dir,
+        "--log-level",
+        "warn",
+        ...EDGESYNC_RATE_VARS,
+      ],
     ],
   },
   // The same with the default limits (per-socket and per-document rates), for the fairness scenario.
@@ -64,15 +100,25 @@ export const SERVERS = {
       ["--port", String(port), "--ip", HOST, "--persist-to", dir, "--log-level", "warn"],
     ],
   },
-  baseline: { serving: "workerd", command: wranglerDev(join(BENCH, "servers", "baseline", "wrangler.toml")) },
-  "y-partyserver": { serving: "workerd", command: wranglerDev(join(BENCH, "servers", "y-partyserver", "wrangler.toml")) },
+  baseline: {
+    serving: "workerd",
+    command: wranglerDev(join(BENCH, "servers", "baseline", "wrangler.toml")),
+  },
+  "y-partyserver": {
+    serving: "workerd",
+    command: wranglerDev(join(BENCH, "servers", "y-partyserver", "wrangler.toml")),
+  },
   reference: {
     serving: "node",
     command: () => [join(BENCH, "node_modules", "@y", "websocket-server", "src", "server.js"), []],
   },
   hocuspocus: {
     serving: "node",
-    command: (_port, dir) => [join(BENCH, "servers", "hocuspocus.mjs"), [], { DB_PATH: join(dir, "hocuspocus.sqlite") }],
+    command: (_port, dir) => [
+      join(BENCH, "servers", "hocuspocus.mjs"),
+      [],
+      { DB_PATH: join(dir, "hocuspocus.sqlite") },
+    ],
   },
 };
 
@@ -82,29 +128,76 @@ export const SERVERS = {
  * or "echo" (receive-only: the sender's text probe comes back after every frame was handled).
  */
 export const TARGETS = {
-  edgesync: { server: "edgesync", protocol: "y-websocket", persistent: true, endProbe: "marker",
-    socketUrl: (base, doc) => `${base}/sync/${doc}`, provider: (base) => ({ kind: "y-websocket", url: `${base}/sync` }) },
-  "bare-recv": { server: "baseline", protocol: "raw", persistent: false, endProbe: "echo",
-    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=recv` },
+  edgesync: {
+    server: "edgesync",
+    protocol: "y-websocket",
+    persistent: true,
+    endProbe: "marker",
+    socketUrl: (base, doc) => `${base}/sync/${doc}`,
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/sync` }),
+  },
+  "bare-recv": {
+    server: "baseline",
+    protocol: "raw",
+    persistent: false,
+    endProbe: "echo",
+    socketUrl: (base, doc) => `${base}/ws/${doc}?mode=recv`,
+  },
   // In fan-out the relays carry real providers' frames: they answer each provider's sync step 1
   // with an empty step 2 themselves (see servers/baseline) and relay everything else, so the
   // writer's updates reach every reader unchanged.
-  "bare-relay": { server: "baseline", protocol: "raw", persistent: false, endProbe: "marker",
+  "bare-relay": {
+    server: "baseline",
+    protocol: "raw",
+    persistent: false,
+    endProbe: "marker",
     socketUrl: (base, doc) => `${base}/ws/${doc}?mode=relay`,
-    provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "relay" } }) },
-  "bare-store-relay": { server: "baseline", protocol: "raw", persistent: true, endProbe: "marker",
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "relay" } }),
+  },
+  "bare-store-relay": {
+    server: "baseline",
+    protocol: "raw",
+    persistent: true,
+    endProbe: "marker",
     socketUrl: (base, doc) => `${base}/ws/${doc}?mode=store-relay`,
-    provider: (base) => ({ kind: "y-websocket", url: `${base}/ws`, params: { mode: "store-relay" } }) },
-  "y-partyserver": { server: "y-partyserver", protocol: "y-websocket", persistent: true, endProbe: "marker",
+    provider: (base) => ({
+      kind: "y-websocket",
+      url: `${base}/ws`,
+      params: { mode: "store-relay" },
+    }),
+  },
+  "y-partyserver": {
+    server: "y-partyserver",
+    protocol: "y-websocket",
+    persistent: true,
+    endProbe: "marker",
     socketUrl: (base, doc) => `${base}/parties/y-doc-server/${doc}`,
-    provider: (base) => ({ kind: "y-websocket", url: `${base}/parties/y-doc-server` }) },
-  "y-partyserver-hib": { server: "y-partyserver", protocol: "y-websocket", persistent: true, endProbe: "marker",
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/parties/y-doc-server` }),
+  },
+  "y-partyserver-hib": {
+    server: "y-partyserver",
+    protocol: "y-websocket",
+    persistent: true,
+    endProbe: "marker",
     socketUrl: (base, doc) => `${base}/parties/y-doc-server-hibernating/${doc}`,
-    provider: (base) => ({ kind: "y-websocket", url: `${base}/parties/y-doc-server-hibernating` }) },
-  reference: { server: "reference", protocol: "y-websocket", persistent: false, endProbe: "marker",
-    socketUrl: (base, doc) => `${base}/${doc}`, provider: (base) => ({ kind: "y-websocket", url: base }) },
-  hocuspocus: { server: "hocuspocus", protocol: "hocuspocus", persistent: true, endProbe: "marker",
-    socketUrl: (base) => base, provider: (base) => ({ kind: "hocuspocus", url: base }) },
+    provider: (base) => ({ kind: "y-websocket", url: `${base}/parties/y-doc-server-hibernating` }),
+  },
+  reference: {
+    server: "reference",
+    protocol: "y-websocket",
+    persistent: false,
+    endProbe: "marker",
+    socketUrl: (base, doc) => `${base}/${doc}`,
+    provider: (base) => ({ kind: "y-websocket", url: base }),
+  },
+  hocuspocus: {
+    server: "hocuspocus",
+    protocol: "hocuspocus",
+    persistent: true,
+    endProbe: "marker",
+    socketUrl: (base) => base,
+    provider: (base) => ({ kind: "hocuspocus", url: base }),
+  },
 };
 
 const running = new Set();
@@ -164,7 +257,16 @@ export async function startServer(name, extraArgs = []) {
       detached: true, // own process group: stop/kill reach wrangler's workerd too
       // X_LOCAL_OBSERVABILITY: wrangler dev's local trace store writes every invocation to SQLite
       // on the Worker's thread; `npm start` turns it off, and so does every workerd peer here.
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false", CI: "true", NO_COLOR: "1", HOST, PORT: String(port), ...extraEnv },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        X_LOCAL_OBSERVABILITY: "false",
+        CI: "true",
+        NO_COLOR: "1",
+        HOST,
+        PORT: String(port),
+        ...extraEnv,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);
@@ -175,8 +277,10 @@ export async function startServer(name, extraArgs = []) {
     proc.stderr.on("data", keep);
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await answers(port))) {
-      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`${name} did not start in ${START_TIMEOUT_MS} ms:\n${output}`);
+      if (proc.exitCode !== null)
+        throw new Error(`${name} exited with ${proc.exitCode}:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} did not start in ${START_TIMEOUT_MS} ms:\n${output}`);
       await sleep(POLL_MS);
     }
   };
@@ -190,13 +294,17 @@ export async function startServer(name, extraArgs = []) {
     } catch {
       return;
     }
-    const timedOut = await Promise.race([exited.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      sleep(STOP_TIMEOUT_MS).then(() => true),
+    ]);
     if (timedOut) {
       process.kill(-proc.pid, "SIGKILL");
       await exited;
     }
     // workerd is a grandchild: wait until nothing answers on the port any more.
-    for (let i = 0; i < STOP_TIMEOUT_MS / POLL_MS && (await answers(port)); i++) await sleep(POLL_MS);
+    for (let i = 0; i < STOP_TIMEOUT_MS / POLL_MS && (await answers(port)); i++)
+      await sleep(POLL_MS);
   };
 
   await launch();
@@ -244,9 +352,12 @@ function procInfo(pid) {
 
 /** The process ids under `rootPid` (inclusive), with their command names. */
 export function processTree(rootPid) {
-  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => procInfo(Number(d))).filter(Boolean);
+  const all = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => procInfo(Number(d)))
+    .filter(Boolean);
   const tree = new Set([rootPid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
@@ -260,7 +371,9 @@ export function processTree(rootPid) {
 function servingPid(rootPid, comm) {
   if (comm === "node") return rootPid;
   const workerds = processTree(rootPid).filter((p) => p.comm.startsWith("workerd"));
-  const runtime = workerds.find((p) => readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--inspector-addr"));
+  const runtime = workerds.find((p) =>
+    readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--inspector-addr"),
+  );
   const pid = (runtime ?? workerds[workerds.length - 1])?.pid;
   if (pid === undefined) throw new Error(`no workerd process under ${rootPid}`);
   return pid;

@@ -15,7 +15,10 @@ export function openSocket(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
     ws.binaryType = "nodebuffer";
-    const timer = setTimeout(() => reject(new Error(`opening ${url} timed out`)), GREETING_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`opening ${url} timed out`)),
+      GREETING_TIMEOUT_MS,
+    );
     ws.once("open", () => (clearTimeout(timer), resolve(ws)));
     ws.once("error", (err) => (clearTimeout(timer), reject(err)));
   });
@@ -25,7 +28,10 @@ export function openSocket(url) {
 export function greet(ws, protocol, doc) {
   if (protocol === "raw") return Promise.resolve(null);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no sync step 2 from server")), GREETING_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error("no sync step 2 from server")),
+      GREETING_TIMEOUT_MS,
+    );
     const onMessage = (data, isBinary) => {
       if (!isBinary) return;
       const m = readFrame(protocol, data);
@@ -74,5 +80,7 @@ export function nextLine() {
     if (waiter) waiter(line);
     else lines.push(line);
   });
-  return lines.length ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiters.push(resolve));
+  return lines.length
+    ? Promise.resolve(lines.shift())
+    : new Promise((resolve) => waiters.push(resolve));
 }

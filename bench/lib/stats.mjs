@@ -3,7 +3,9 @@
 
 /** { samples, median, min, max, spread } where spread = (max − min) / median. */
 export function summarize(samples) {
-  const values = samples.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
+  const values = samples
+    .filter((v) => typeof v === "number" && Number.isFinite(v))
+    .sort((a, b) => a - b);
   if (values.length === 0) return { samples, median: null, min: null, max: null, spread: null };
   const mid = Math.floor(values.length / 2);
   const median = values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;

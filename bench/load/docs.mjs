@@ -43,11 +43,13 @@ report("opened", { docs: sockets.length });
 for (;;) {
   const line = await nextLine();
   if (line === "poke") {
-    const times = await Promise.all(sockets.map(async (ws, i) => {
-      const start = performance.now();
-      await roundTrip(ws, i);
-      return performance.now() - start;
-    }));
+    const times = await Promise.all(
+      sockets.map(async (ws, i) => {
+        const start = performance.now();
+        await roundTrip(ws, i);
+        return performance.now() - start;
+      }),
+    );
     times.sort((a, b) => a - b);
     report("poked", { p50: times[Math.floor(times.length / 2)], max: times[times.length - 1] });
   } else if (line === "close") {

@@ -37,7 +37,11 @@ if (cfg.role === "typist") {
   const sentAt = [];
   const latencies = [];
   const closes = {};
-  for (const [name, ws] of [["reader", reader], ["typist", typist]]) ws.on("close", (code) => (closes[name] = code));
+  for (const [name, ws] of [
+    ["reader", reader],
+    ["typist", typist],
+  ])
+    ws.on("close", (code) => (closes[name] = code));
   // Each keystroke is the text "k<n>;": the reader finds them in the raw bytes it receives,
   // so it decodes none of the flood (which only types "x") and its own CPU does not skew the timing.
   const seen = new Set();
@@ -57,8 +61,16 @@ if (cfg.role === "typist") {
     await new Promise((r) => setTimeout(r, 1000 / cfg.rate));
   }
   const deadline = Date.now() + 30_000;
-  while (latencies.length < sentAt.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  report("result", { sent: sentAt.length, received: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: Math.max(...latencies), closes });
+  while (latencies.length < sentAt.length && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  report("result", {
+    sent: sentAt.length,
+    received: latencies.length,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: Math.max(...latencies),
+    closes,
+  });
   process.exit(0);
 } else {
   const sockets = await Promise.all(Array.from({ length: cfg.sockets }, () => openSocket(cfg.url)));
@@ -66,7 +78,12 @@ if (cfg.role === "typist") {
   const sent = sockets.map(() => 0);
   sockets.forEach((ws) => ws.on("close", (code) => closes.push(code)));
   // Encoded before "started": encoding blocks the event loop, and the flood must not pause.
-  const frames = sockets.map((_, i) => keystrokes(`flood${i}`, cfg.rate === 0 ? FULL_SPEED_FRAMES : cfg.rate * (cfg.seconds + PACED_SPARE_SECONDS)));
+  const frames = sockets.map((_, i) =>
+    keystrokes(
+      `flood${i}`,
+      cfg.rate === 0 ? FULL_SPEED_FRAMES : cfg.rate * (cfg.seconds + PACED_SPARE_SECONDS),
+    ),
+  );
   const stop = nextLine();
   report("started", {});
   sockets.forEach((ws, i) => {

@@ -49,8 +49,16 @@ function connect(doc) {
     return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => null };
   }
   const WebSocketPolyfill = cfg.deflate === false ? PlainWebSocket : CountingWebSocket;
-  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, { WebSocketPolyfill, disableBc: true, params: cfg.provider.params ?? {} });
-  return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => p.ws?.extensions ?? null };
+  const p = new WebsocketProvider(cfg.provider.url, cfg.doc, doc, {
+    WebSocketPolyfill,
+    disableBc: true,
+    params: cfg.provider.params ?? {},
+  });
+  return {
+    synced: () => p.synced,
+    destroy: () => p.destroy(),
+    extensions: () => p.ws?.extensions ?? null,
+  };
 }
 
 const sentAt = [];
@@ -90,7 +98,7 @@ while (!clients.every((c) => c.synced())) {
 // storm overlapped the writes for seconds). Writes start once no frame has arrived for QUIET_MS
 // (the Hocuspocus provider's sockets are not counted).
 const settleStart = performance.now();
-for (let seen = -1; seen !== framesIn && performance.now() - settleStart < SETTLE_TIMEOUT_MS; ) {
+for (let seen = -1; seen !== framesIn && performance.now() - settleStart < SETTLE_TIMEOUT_MS;) {
   seen = framesIn;
   await new Promise((r) => setTimeout(r, QUIET_MS));
 }
@@ -110,16 +118,23 @@ for (let seq = 0; seq < total; seq++) {
 }
 const expected = total * cfg.readers;
 const drainUntil = performance.now() + DRAIN_MS;
-while (latencies.length < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+while (latencies.length < expected && performance.now() < drainUntil)
+  await new Promise((r) => setTimeout(r, 20));
 for (const c of clients) c.destroy();
 if (DUMP) {
-  const rows = sentAt.map((t, seq) => [Math.round(t - start), Math.max(...(bySeq[seq] ?? [NaN])), Math.min(...(bySeq[seq] ?? [NaN]))]);
+  const rows = sentAt.map((t, seq) => [
+    Math.round(t - start),
+    Math.max(...(bySeq[seq] ?? [NaN])),
+    Math.min(...(bySeq[seq] ?? [NaN])),
+  ]);
   writeFileSync(DUMP, JSON.stringify(rows));
 }
 
 const percentile = (values, p) => {
   const sorted = Float64Array.from(values).sort();
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null;
+  return sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+    : null;
 };
 report("result", {
   delivered: latencies.length,

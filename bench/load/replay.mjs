@@ -30,7 +30,11 @@ if (reader) await greet(reader, cfg.protocol, cfg.doc);
 /** How often a reader that would otherwise send nothing tells the server it is alive (see keepAliveFrame). */
 const KEEP_ALIVE_MS = 10_000;
 const keepAlive = keepAliveFrame(cfg.protocol, cfg.doc);
-if (reader && keepAlive) setInterval(() => reader.readyState === reader.OPEN && reader.send(keepAlive), KEEP_ALIVE_MS).unref();
+if (reader && keepAlive)
+  setInterval(
+    () => reader.readyState === reader.OPEN && reader.send(keepAlive),
+    KEEP_ALIVE_MS,
+  ).unref();
 await greet(writer, cfg.protocol, cfg.doc);
 reader?.on("message", (buf, isBinary) => {
   if (!isBinary) return;
@@ -70,15 +74,25 @@ if (cfg.mode === "durability") {
     receivedCount++;
     if (!Y.snapshotContainsUpdate(storedSnap, updates[i])) lost++;
   }
-  report("result", { sent, received: receivedCount, lost, storedChars: stored.getText(TEXT_NAME).length });
+  report("result", {
+    sent,
+    received: receivedCount,
+    lost,
+    storedChars: stored.getText(TEXT_NAME).length,
+  });
   process.exit(0);
 }
 
 // A socket the server closes before the end marker arrived ends the run with the close code.
-for (const [role, ws] of [["writer", writer], ["reader", reader]]) {
+for (const [role, ws] of [
+  ["writer", writer],
+  ["reader", reader],
+]) {
   ws?.on("close", (code, reason) => {
     if (endAt !== null) return;
-    report("error", { message: `${role} socket closed by the server before the end: ${code} ${reason}` });
+    report("error", {
+      message: `${role} socket closed by the server before the end: ${code} ${reason}`,
+    });
     process.exit(1);
   });
 }

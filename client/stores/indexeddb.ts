@@ -70,7 +70,8 @@ export class IndexedDBStore implements OfflineStore {
 
   private open(): Promise<IdbDatabase> {
     this.db ??= new Promise<IdbDatabase>((resolve, reject) => {
-      const factory = (this.options.indexedDB ?? (globalThis as { indexedDB?: unknown }).indexedDB) as IdbFactory | undefined;
+      const factory = (this.options.indexedDB ??
+        (globalThis as { indexedDB?: unknown }).indexedDB) as IdbFactory | undefined;
       if (!factory) return reject(new Error("IndexedDB is not available in this environment"));
       const request = factory.open(this.options.name ?? "edgesync", SCHEMA_VERSION);
       request.onupgradeneeded = () => {
@@ -96,12 +97,16 @@ export class IndexedDBStore implements OfflineStore {
 
   private range(docId: string): unknown {
     const keyRange = (globalThis as { IDBKeyRange?: IdbKeyRangeStatic }).IDBKeyRange;
-    if (!keyRange) throw new Error("IndexedDB is not available in this environment (no IDBKeyRange)");
+    if (!keyRange)
+      throw new Error("IndexedDB is not available in this environment (no IDBKeyRange)");
     return keyRange.bound([docId, 0], [docId, Infinity]);
   }
 
   /** Runs `body` in one transaction and resolves when it commits. */
-  private async run<T>(mode: "readonly" | "readwrite", body: (updates: IdbObjectStore, meta: IdbObjectStore) => () => T): Promise<T> {
+  private async run<T>(
+    mode: "readonly" | "readwrite",
+    body: (updates: IdbObjectStore, meta: IdbObjectStore) => () => T,
+  ): Promise<T> {
     const db = await this.open();
     return new Promise<T>((resolve, reject) => {
       const tx = db.transaction([UPDATES, META], mode);
@@ -126,7 +131,10 @@ export class IndexedDBStore implements OfflineStore {
     });
     const last = keys.length ? (keys[keys.length - 1] as [string, number])[1] : -1;
     this.next.set(docId, Math.max(this.next.get(docId) ?? 0, last + 1));
-    return { updates: values.map((v) => new Uint8Array(v as ArrayBuffer)), meta: { ...((meta as StoreMeta) ?? {}) } };
+    return {
+      updates: values.map((v) => new Uint8Array(v as ArrayBuffer)),
+      meta: { ...((meta as StoreMeta) ?? {}) },
+    };
   }
 
   private async seq(docId: string): Promise<number> {
@@ -140,7 +148,10 @@ export class IndexedDBStore implements OfflineStore {
     return this.serial(async () => {
       const seq = await this.seq(docId);
       // Store a tight ArrayBuffer copy: `update` may be a view into a larger buffer.
-      await this.run("readwrite", (updates) => (updates.put(update.slice().buffer, [docId, seq]), () => undefined));
+      await this.run(
+        "readwrite",
+        (updates) => (updates.put(update.slice().buffer, [docId, seq]), () => undefined),
+      );
     });
   }
 
@@ -161,7 +172,8 @@ export class IndexedDBStore implements OfflineStore {
     return this.serial(async () => {
       await this.run("readwrite", (_updates, metaStore) => {
         const current = metaStore.get(docId);
-        current.onsuccess = () => metaStore.put({ ...((current.result as StoreMeta) ?? {}), ...meta }, docId);
+        current.onsuccess = () =>
+          metaStore.put({ ...((current.result as StoreMeta) ?? {}), ...meta }, docId);
         return () => undefined;
       });
     });
@@ -177,5 +189,4 @@ export class IndexedDBStore implements OfflineStore {
       });
     });
   }
-
 }

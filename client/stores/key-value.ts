@@ -107,7 +107,8 @@ export class KeyValueStore implements OfflineStore {
       state.first = oldNext;
       state.next = oldNext + 1;
       await this.writeMeta(docId, state);
-      for (let seq = oldFirst; seq < oldNext; seq++) await this.storage.removeItem(this.key(docId, `u:${seq}`));
+      for (let seq = oldFirst; seq < oldNext; seq++)
+        await this.storage.removeItem(this.key(docId, `u:${seq}`));
     });
   }
 
@@ -125,7 +126,8 @@ export class KeyValueStore implements OfflineStore {
       // Oldest first, so an interrupted clear never leaves a gap-free tail that loads. The meta
       // key is kept with `first` past every used number: sequence numbers are never reused, so
       // a key orphaned by an interrupted compaction can never be read back as live.
-      for (let seq = state.first; seq < state.next; seq++) await this.storage.removeItem(this.key(docId, `u:${seq}`));
+      for (let seq = state.first; seq < state.next; seq++)
+        await this.storage.removeItem(this.key(docId, `u:${seq}`));
       state.first = state.next;
       state.meta = {};
       await this.writeMeta(docId, state);

@@ -7,8 +7,16 @@ import { MemoryStore } from "./memory";
 function mapStorage(sync = false) {
   const map = new Map<string, string>();
   const storage = sync
-    ? { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v), removeItem: (k: string) => void map.delete(k) }
-    : { getItem: async (k: string) => map.get(k) ?? null, setItem: async (k: string, v: string) => void map.set(k, v), removeItem: async (k: string) => void map.delete(k) };
+    ? {
+        getItem: (k: string) => map.get(k) ?? null,
+        setItem: (k: string, v: string) => void map.set(k, v),
+        removeItem: (k: string) => void map.delete(k),
+      }
+    : {
+        getItem: async (k: string) => map.get(k) ?? null,
+        setItem: async (k: string, v: string) => void map.set(k, v),
+        removeItem: async (k: string) => void map.delete(k),
+      };
   return { map, storage };
 }
 
@@ -81,6 +89,8 @@ describe("KeyValueStore", () => {
     for (const [k, v] of leftovers) map.set(k, v); // the deletes after compaction never ran
     await store.clear("d");
     await store.append("d", edits(["new"]).updates[0]!);
-    expect(textOf((await new KeyValueStore(storage, { prefix: "p" }).load("d")).updates)).toBe("new");
+    expect(textOf((await new KeyValueStore(storage, { prefix: "p" }).load("d")).updates)).toBe(
+      "new",
+    );
   });
 });

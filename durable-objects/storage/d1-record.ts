@@ -59,14 +59,19 @@ export class D1Record {
   constructor(private readonly db: D1Database) {}
 
   async get(docId: string): Promise<DocumentRecord | null> {
-    const row = await this.db.prepare("SELECT * FROM documents WHERE id = ?").bind(docId).first<DocumentRow>();
+    const row = await this.db
+      .prepare("SELECT * FROM documents WHERE id = ?")
+      .bind(docId)
+      .first<DocumentRow>();
     return row ? fromRow(row) : null;
   }
 
   /** Loads the snapshot of the record's generation; throws if chunks are missing or damaged. */
   async loadSnapshot(record: DocumentRecord): Promise<Uint8Array> {
     const { results } = await this.db
-      .prepare("SELECT chunk, data FROM snapshot_chunks WHERE doc_id = ? AND generation = ? ORDER BY chunk")
+      .prepare(
+        "SELECT chunk, data FROM snapshot_chunks WHERE doc_id = ? AND generation = ? ORDER BY chunk",
+      )
       .bind(record.id, record.generation)
       .all<{ chunk: number; data: ArrayBuffer }>();
     if (results.length !== record.chunkCount || results.some((r, i) => r.chunk !== i)) {
@@ -76,7 +81,9 @@ export class D1Record {
     }
     const snapshot = joinChunks(results.map((r) => new Uint8Array(r.data)));
     if (record.snapshotCrc32 !== null && crc32(snapshot) !== record.snapshotCrc32) {
-      throw new Error(`D1 snapshot of ${record.id} generation ${record.generation} fails its checksum`);
+      throw new Error(
+        `D1 snapshot of ${record.id} generation ${record.generation} fails its checksum`,
+      );
     }
     return snapshot;
   }
@@ -92,7 +99,9 @@ export class D1Record {
     const chunks = splitChunks(snapshot, CHUNK_BYTES);
     const statements: D1PreparedStatement[] = chunks.map((chunk, i) =>
       this.db
-        .prepare("INSERT OR REPLACE INTO snapshot_chunks (doc_id, generation, chunk, data) VALUES (?, ?, ?, ?)")
+        .prepare(
+          "INSERT OR REPLACE INTO snapshot_chunks (doc_id, generation, chunk, data) VALUES (?, ?, ?, ?)",
+        )
         .bind(record.id, record.generation, i, chunk),
     );
     statements.push(
@@ -136,12 +145,14 @@ export class D1Record {
   }
 
   /** Lists index rows by id, after `cursor`, optionally under an id prefix. */
-  async list(options: { prefix?: string; cursor?: string; limit: number }): Promise<DocumentRecord[]> {
+  async list(options: {
+    prefix?: string;
+    cursor?: string;
+    limit: number;
+  }): Promise<DocumentRecord[]> {
     const prefix = options.prefix ?? "";
     const { results } = await this.db
-      .prepare(
-        `SELECT * FROM documents WHERE id > ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?`,
-      )
+      .prepare(`SELECT * FROM documents WHERE id > ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?`)
       .bind(options.cursor ?? "", prefix.length, prefix, options.limit)
       .all<DocumentRow>();
     return results.map(fromRow);

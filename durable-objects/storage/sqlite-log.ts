@@ -6,7 +6,10 @@ import { crc32 } from "./crc32";
 
 /** The subset of Cloudflare's SqlStorage this store uses. */
 export interface Sql {
-  exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T>;
+  exec<T extends Record<string, SqlStorageValue>>(
+    query: string,
+    ...bindings: unknown[]
+  ): SqlStorageCursor<T>;
 }
 
 /** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
@@ -85,7 +88,9 @@ export class SqliteLog {
     private readonly sql: Sql,
     private readonly transaction: <T>(fn: () => T) => T,
   ) {
-    for (const statement of SCHEMA.split(";").map((s) => s.trim()).filter(Boolean)) {
+    for (const statement of SCHEMA.split(";")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       sql.exec(statement);
     }
     // Logs written before rows carried checksums: add the column (those rows keep NULL and
@@ -98,7 +103,9 @@ export class SqliteLog {
   }
 
   getMeta(key: MetaKey): SqlStorageValue | undefined {
-    const rows = this.sql.exec<{ value: SqlStorageValue }>("SELECT value FROM es_meta WHERE key = ?", key).toArray();
+    const rows = this.sql
+      .exec<{ value: SqlStorageValue }>("SELECT value FROM es_meta WHERE key = ?", key)
+      .toArray();
     return rows[0]?.value ?? undefined;
   }
 
@@ -136,14 +143,21 @@ export class SqliteLog {
     const damage: Damage[] = [];
     let snapshot: Uint8Array | null = null;
     let snapshotStateVector: Uint8Array | null = null;
-    const parts = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part").toArray();
+    const parts = this.sql
+      .exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part")
+      .toArray();
     const stored = this.getMeta("snapshot_crc32");
     if (parts.length === 0 && stored !== undefined) {
-      damage.push({ source: "snapshot", reason: "missing: its checksum is recorded but no rows are", data: new Uint8Array(0) });
+      damage.push({
+        source: "snapshot",
+        reason: "missing: its checksum is recorded but no rows are",
+        data: new Uint8Array(0),
+      });
     }
     if (parts.length > 0) {
       const bytes = joinChunks(parts.map((p) => new Uint8Array(p.data)));
-      const problem = typeof stored === "number" ? crcProblem(stored, bytes) : decodeProblem(validate, bytes);
+      const problem =
+        typeof stored === "number" ? crcProblem(stored, bytes) : decodeProblem(validate, bytes);
       if (problem) damage.push({ source: "snapshot", reason: problem, data: bytes });
       else {
         snapshot = bytes;
@@ -166,16 +180,19 @@ export class SqliteLog {
     );
     for (const row of rows) {
       if (pending && pending.seq !== row.seq) settle(pending);
-      if (!pending || pending.seq !== row.seq) pending = { seq: row.seq, parts: [], problem: null, unchecked: false };
+      if (!pending || pending.seq !== row.seq)
+        pending = { seq: row.seq, parts: [], problem: null, unchecked: false };
       const part = new Uint8Array(row.data);
       pending.parts.push(part);
-      if (row.crc === null) pending.unchecked = true; // written before rows carried checksums
+      if (row.crc === null)
+        pending.unchecked = true; // written before rows carried checksums
       else pending.problem ??= crcProblem(row.crc, part);
     }
     if (pending) settle(pending);
 
     const snapshotSeq = this.getMetaNumber("snapshot_seq");
-    const maxRow = this.sql.exec<{ m: number | null }>("SELECT MAX(seq) AS m FROM es_log").one().m ?? 0;
+    const maxRow =
+      this.sql.exec<{ m: number | null }>("SELECT MAX(seq) AS m FROM es_log").one().m ?? 0;
     this.nextSeq = Math.max(snapshotSeq, maxRow) + 1;
     this.logRows = log.length;
     this.logBytes = log.reduce((n, e) => n + e.data.length, 0);
@@ -188,7 +205,13 @@ export class SqliteLog {
     const parts = splitChunks(update, CHUNK_BYTES);
     for (let part = 0; part < parts.length; part++) {
       const data = parts[part]!;
-      this.sql.exec("INSERT INTO es_log (seq, part, data, crc) VALUES (?, ?, ?, ?)", seq, part, data, crc32(data));
+      this.sql.exec(
+        "INSERT INTO es_log (seq, part, data, crc) VALUES (?, ?, ?, ?)",
+        seq,
+        part,
+        data,
+        crc32(data),
+      );
     }
     this.logRows++;
     this.logBytes += update.length;
@@ -208,7 +231,12 @@ export class SqliteLog {
    * applying the snapshot (null when the caller does not have it).
    * `beforeCommit` runs inside the transaction after all writes (a fault-injection seam).
    */
-  compact(snapshot: Uint8Array, throughSeq: number, stateVector: Uint8Array | null, beforeCommit?: () => void): void {
+  compact(
+    snapshot: Uint8Array,
+    throughSeq: number,
+    stateVector: Uint8Array | null,
+    beforeCommit?: () => void,
+  ): void {
     this.transaction(() => {
       this.sql.exec("DELETE FROM es_snapshot");
       const parts = splitChunks(snapshot, CHUNK_BYTES);
@@ -242,14 +270,19 @@ export class SqliteLog {
    * and, when given, replaces the snapshot with an intact one from elsewhere (D1) — in one
    * transaction, so a crash part way leaves the damage in place to be found again.
    */
-  repair(damage: Damage[], replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null): QuarantinedRow[] {
+  repair(
+    damage: Damage[],
+    replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null,
+  ): QuarantinedRow[] {
     return this.transaction(() => {
       const moved = damage.map((d) => {
         if (d.source === "snapshot") this.sql.exec("DELETE FROM es_snapshot");
-        else this.sql.exec("DELETE FROM es_log WHERE seq = ?", Number(d.source.slice("log:".length)));
+        else
+          this.sql.exec("DELETE FROM es_log WHERE seq = ?", Number(d.source.slice("log:".length)));
         return this.quarantine(d.source, d.reason, d.data);
       });
-      if (replacement) this.compact(replacement.snapshot, replacement.throughSeq, replacement.stateVector);
+      if (replacement)
+        this.compact(replacement.snapshot, replacement.throughSeq, replacement.stateVector);
       return moved;
     });
   }

@@ -4,7 +4,16 @@ import * as Y from "yjs";
 import { Awareness } from "y-protocols/awareness";
 import { IndexedDBStore, SyncProvider, type ProviderStatus } from "../../client/index";
 
-const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080", "#9a6324", "#800000"];
+const COLORS = [
+  "#e6194b",
+  "#3cb44b",
+  "#4363d8",
+  "#f58231",
+  "#911eb4",
+  "#008080",
+  "#9a6324",
+  "#800000",
+];
 
 const params = new URLSearchParams(location.search);
 const docId = params.get("doc") ?? "demo";
@@ -20,7 +29,8 @@ const nameInput = $<HTMLInputElement>("name");
 const presenceEl = $("presence");
 $("doc-id").textContent = docId;
 
-nameInput.value = localStorage.getItem("edgesync-demo-name") ?? `guest-${Math.floor(Math.random() * 1000)}`;
+nameInput.value =
+  localStorage.getItem("edgesync-demo-name") ?? `guest-${Math.floor(Math.random() * 1000)}`;
 const color = COLORS[Math.floor(Math.random() * COLORS.length)]!;
 
 let session = start();
@@ -31,7 +41,14 @@ function start() {
   const text = doc.getText("text");
   const awareness = new Awareness(doc);
   awareness.setLocalStateField("user", { name: nameInput.value, color });
-  const provider = new SyncProvider({ url, docId, doc, awareness, store, ...(token ? { token } : {}) });
+  const provider = new SyncProvider({
+    url,
+    docId,
+    doc,
+    awareness,
+    store,
+    ...(token ? { token } : {}),
+  });
 
   const showStatus = (status: ProviderStatus) => {
     statusEl.dataset.status = status;
@@ -66,7 +83,12 @@ function start() {
     let start = 0;
     while (start < before.length && start < after.length && before[start] === after[start]) start++;
     let end = 0;
-    while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+    while (
+      end < before.length - start &&
+      end < after.length - start &&
+      before[before.length - 1 - end] === after[after.length - 1 - end]
+    )
+      end++;
     doc.transact(() => {
       text.delete(start, before.length - start - end);
       text.insert(start, after.slice(start, after.length - end));
@@ -109,7 +131,10 @@ function start() {
 }
 
 /** Where index `pos` ends up after a change described by a Yjs text delta. */
-function shift(pos: number, delta: { insert?: unknown; retain?: number; delete?: number }[]): number {
+function shift(
+  pos: number,
+  delta: { insert?: unknown; retain?: number; delete?: number }[],
+): number {
   let index = 0;
   for (const op of delta) {
     if (index > pos) break;
@@ -124,8 +149,17 @@ function shift(pos: number, delta: { insert?: unknown; retain?: number; delete?:
 
 // Offline reloads: a service worker keeps the page's files (the text itself is in IndexedDB).
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js").catch((err) => console.warn("service worker not registered", err));
+  navigator.serviceWorker
+    .register("/sw.js")
+    .catch((err) => console.warn("service worker not registered", err));
 }
 
 // For tests and the curious.
-(globalThis as { edgesync?: unknown }).edgesync = { get provider() { return session.provider; }, get doc() { return session.doc; } };
+(globalThis as { edgesync?: unknown }).edgesync = {
+  get provider() {
+    return session.provider;
+  },
+  get doc() {
+    return session.doc;
+  },
+};

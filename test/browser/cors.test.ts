@@ -17,7 +17,9 @@ const SECRET = "a-local-secret-for-the-cors-test";
 /** A page server: the "app" whose origin the API sees. */
 async function appOrigin(): Promise<{ origin: string; server: Server }> {
   const port = await freePort();
-  const server = createServer((_req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>app</title>"));
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>app</title>"),
+  );
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { origin: `http://127.0.0.1:${port}`, server };
 }
@@ -31,7 +33,12 @@ beforeAll(async () => {
   [allowedApp, refusedApp] = await Promise.all([appOrigin(), appOrigin()]);
   [wildcard, listed, browser] = await Promise.all([
     startServer({ vars: { AUTH_SECRET: SECRET, ALLOWED_ORIGINS: "*" } }),
-    startServer({ vars: { AUTH_SECRET: SECRET, ALLOWED_ORIGINS: `https://other.example.com, ${allowedApp.origin}` } }),
+    startServer({
+      vars: {
+        AUTH_SECRET: SECRET,
+        ALLOWED_ORIGINS: `https://other.example.com, ${allowedApp.origin}`,
+      },
+    }),
     launchChromium(),
   ]);
 });
@@ -44,7 +51,11 @@ afterAll(async () => {
 type Outcome = { status: number; body: unknown } | { failed: string };
 
 /** Runs fetch inside the page (so Chromium applies CORS) and reports status and JSON, or the failure. */
-function browserFetch(page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Outcome> {
+function browserFetch(
+  page: Page,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<Outcome> {
   return page.evaluate(
     async ({ url, init }) => {
       try {
@@ -67,22 +78,33 @@ async function openApp(origin: string): Promise<Page> {
 const syncBody = (text: string) => {
   const doc = new Y.Doc();
   doc.getText("t").insert(0, text);
-  return JSON.stringify({ stateVector: encodeBase64url(Y.encodeStateVector(doc)), update: encodeBase64url(Y.encodeStateAsUpdate(doc)) });
+  return JSON.stringify({
+    stateVector: encodeBase64url(Y.encodeStateVector(doc)),
+    update: encodeBase64url(Y.encodeStateAsUpdate(doc)),
+  });
 };
 
 /** HTTP sync with Authorization and Content-Type: JSON, then a read, both from the page. */
 async function syncAndRead(page: Page, api: string, docId: string, text: string) {
   const token = await createToken(SECRET, { doc: docId, role: "write", ttlSeconds: 600 });
   const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const sync = await browserFetch(page, `${api}/v1/docs/${docId}/sync`, { method: "POST", headers, body: syncBody(text) });
-  const read = await browserFetch(page, `${api}/v1/docs/${docId}/json`, { headers: { Authorization: `Bearer ${token}` } });
+  const sync = await browserFetch(page, `${api}/v1/docs/${docId}/sync`, {
+    method: "POST",
+    headers,
+    body: syncBody(text),
+  });
+  const read = await browserFetch(page, `${api}/v1/docs/${docId}/json`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   return { sync, read };
 }
 
 /** What the server holds, asked without a browser (no Origin). */
 async function serverJson(api: string, docId: string): Promise<number | unknown> {
   const token = await createToken(SECRET, { doc: docId, role: "read", ttlSeconds: 600 });
-  const res = await fetch(`${api}/v1/docs/${docId}/json`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${api}/v1/docs/${docId}/json`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   return res.status === 200 ? res.json() : res.status;
 }
 
@@ -111,10 +133,16 @@ describe("REST API from another origin in Chromium", () => {
     expect(read).toEqual({ status: 200, body: { t: "from the listed origin" } });
     const wrongType = await browserFetch(allowed, `${listed.url}/v1/docs/${docId}/sync`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${await createToken(SECRET, { doc: docId, role: "write", ttlSeconds: 600 })}`, "Content-Type": "text/plain" },
+      headers: {
+        Authorization: `Bearer ${await createToken(SECRET, { doc: docId, role: "write", ttlSeconds: 600 })}`,
+        "Content-Type": "text/plain",
+      },
       body: syncBody("x"),
     });
-    expect(wrongType).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
+    expect(wrongType).toMatchObject({
+      status: 415,
+      body: { error: { code: "unsupported_media_type" } },
+    });
 
     const refused = await openApp(refusedApp.origin);
     const otherDoc = uniqueDocId("cors");

@@ -25,14 +25,30 @@ afterAll(() => stopDemo({ server, browser }));
 
 describe("demo page at phone width", () => {
   it("fits 390 px: pills visible, a large editor that takes typing", async () => {
-    const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const context = await browser.newContext({
+      viewport: PHONE,
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
     const page = await context.newPage();
     // A long id, as apps use, must wrap rather than push the pills off screen.
     const docId = uniqueDocId("a-rather-long-document-name-on-a-phone");
     await page.goto(`${server.url}/?doc=${docId}`);
-    await page.waitForFunction(`document.getElementById("status").dataset.status === "connected"`, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      `document.getElementById("status").dataset.status === "connected"`,
+      null,
+      { timeout: 30_000 },
+    );
 
-    type Box = { left: number; right: number; top: number; bottom: number; width: number; height: number };
+    type Box = {
+      left: number;
+      right: number;
+      top: number;
+      bottom: number;
+      width: number;
+      height: number;
+    };
     const layout = (await page.evaluate(`(() => {
       const box = (selector) => document.querySelector(selector).getBoundingClientRect().toJSON();
       const selectors = ["h1", "#doc-id", "#status", "#saved", "#editor", "#name"];
@@ -43,10 +59,14 @@ describe("demo page at phone width", () => {
 
     expect(layout.scrollWidth).toBeLessThanOrEqual(PHONE.width);
     for (const [selector, b] of Object.entries(layout.boxes)) {
-      expect({ selector, inside: b.left >= 0 && b.right <= PHONE.width && b.width > 0 && b.height > 0 }).toEqual({ selector, inside: true });
+      expect({
+        selector,
+        inside: b.left >= 0 && b.right <= PHONE.width && b.width > 0 && b.height > 0,
+      }).toEqual({ selector, inside: true });
     }
     // The pills are on the first screen, not below the fold.
-    for (const pill of ["#status", "#saved"]) expect(layout.boxes[pill]!.bottom).toBeLessThanOrEqual(PHONE.height);
+    for (const pill of ["#status", "#saved"])
+      expect(layout.boxes[pill]!.bottom).toBeLessThanOrEqual(PHONE.height);
     const editor = layout.boxes["#editor"]!;
     expect(editor.width).toBeGreaterThanOrEqual(PHONE.width * MIN_EDITOR_WIDTH_SHARE);
     expect(editor.height).toBeGreaterThanOrEqual(PHONE.height * MIN_EDITOR_HEIGHT_SHARE);
@@ -54,7 +74,9 @@ describe("demo page at phone width", () => {
 
     await page.tap("#editor");
     await page.keyboard.type("typed on a phone");
-    await page.waitForFunction(`document.getElementById("saved").dataset.saved === "true"`, null, { timeout: 30_000 });
+    await page.waitForFunction(`document.getElementById("saved").dataset.saved === "true"`, null, {
+      timeout: 30_000,
+    });
     expect(await serverText(server.wsUrl, docId, "text")).toBe("typed on a phone");
     await context.close();
   });

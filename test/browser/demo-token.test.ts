@@ -19,11 +19,17 @@ let server: RunningServer;
 let browser: Browser;
 beforeAll(async () => {
   // `npm start` builds the page's bundle first; the test server is started without npm.
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], { cwd: ROOT, encoding: "utf8" });
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(build.status, build.stderr).toBe(0);
   [server, browser] = await Promise.all([
     startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } }),
-    chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+    }),
   ]);
 });
 afterAll(async () => {
@@ -41,7 +47,9 @@ describe("demo page with a refused token", () => {
       await page.goto(`${server.url}/?doc=${uniqueDocId("demo-token")}${query}`);
       const status = page.locator("#status");
       await status.filter({ hasText: "token" }).waitFor({ timeout: REFUSAL_TIMEOUT_MS });
-      expect(await status.textContent()).toMatch(/^disconnected — token: server refused the token: \w+/);
+      expect(await status.textContent()).toMatch(
+        /^disconnected — token: server refused the token: \w+/,
+      );
       expect(await status.getAttribute("data-status")).toBe("disconnected");
       await page.close();
     });

@@ -13,16 +13,34 @@ let browser: Browser;
 beforeAll(async () => ({ server, browser } = await startDemo()));
 afterAll(() => stopDemo({ server, browser }));
 
-const value = (page: Page) => page.$eval("#editor", (el) => (el as unknown as { value: string }).value);
+const value = (page: Page) =>
+  page.$eval("#editor", (el) => (el as unknown as { value: string }).value);
 const waitFor = (page: Page, what: string, fn: string) =>
   page.waitForFunction(fn, null, { timeout: 30_000 }).catch(async (err) => {
-    throw new Error(`${what}: editor=${JSON.stringify(await value(page))} status=${await page.$eval("#status", (e) => e.textContent)} saved=${await page.$eval("#saved", (e) => e.textContent)} (${(err as Error).message})`);
+    throw new Error(
+      `${what}: editor=${JSON.stringify(await value(page))} status=${await page.$eval("#status", (e) => e.textContent)} saved=${await page.$eval("#saved", (e) => e.textContent)} (${(err as Error).message})`,
+    );
   });
-const statusIs = (page: Page, status: string) => waitFor(page, `status ${status}`, `document.getElementById("status").dataset.status === ${JSON.stringify(status)}`);
-const savedIs = (page: Page, saved: boolean) => waitFor(page, `saved=${saved}`, `document.getElementById("saved").dataset.saved === "${saved}"`);
-const contains = (page: Page, text: string) => waitFor(page, `editor contains ${text}`, `document.getElementById("editor").value.includes(${JSON.stringify(text)})`);
+const statusIs = (page: Page, status: string) =>
+  waitFor(
+    page,
+    `status ${status}`,
+    `document.getElementById("status").dataset.status === ${JSON.stringify(status)}`,
+  );
+const savedIs = (page: Page, saved: boolean) =>
+  waitFor(page, `saved=${saved}`, `document.getElementById("saved").dataset.saved === "${saved}"`);
+const contains = (page: Page, text: string) =>
+  waitFor(
+    page,
+    `editor contains ${text}`,
+    `document.getElementById("editor").value.includes(${JSON.stringify(text)})`,
+  );
 const presenceHas = (page: Page, names: string[]) =>
-  waitFor(page, `presence ${names.join(",")}`, `(() => { const t = document.getElementById("presence").textContent; return ${JSON.stringify(names)}.every((n) => t.includes(n)); })()`);
+  waitFor(
+    page,
+    `presence ${names.join(",")}`,
+    `(() => { const t = document.getElementById("presence").textContent; return ${JSON.stringify(names)}.every((n) => t.includes(n)); })()`,
+  );
 
 /** Types at the end of the editor with real key events. */
 async function typeAtEnd(page: Page, text: string): Promise<void> {
@@ -31,8 +49,12 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
-
-async function open(context: BrowserContext, docId: string, name: string, errors: string[]): Promise<Page> {
+async function open(
+  context: BrowserContext,
+  docId: string,
+  name: string,
+  errors: string[],
+): Promise<Page> {
   const page = await context.newPage();
   page.on("pageerror", (err) => errors.push(err.message));
   await page.goto(`${server.url}/?doc=${docId}`);
@@ -53,10 +75,17 @@ describe("demo page in Chromium", () => {
     await contains(b, "Hello from A.");
     await typeAtEnd(b, " B here.");
     await contains(a, "Hello from A. B here.");
-    await Promise.all([presenceHas(a, ["Alice (you)", "Bob"]), presenceHas(b, ["Bob (you)", "Alice"])]);
+    await Promise.all([
+      presenceHas(a, ["Alice (you)", "Bob"]),
+      presenceHas(b, ["Bob (you)", "Alice"]),
+    ]);
     await Promise.all([savedIs(a, true), savedIs(b, true)]);
     // The page would not load offline without its service worker having cached it.
-    await a.evaluate(() => (navigator as unknown as { serviceWorker: { ready: Promise<unknown> } }).serviceWorker.ready.then(() => true));
+    await a.evaluate(() =>
+      (
+        navigator as unknown as { serviceWorker: { ready: Promise<unknown> } }
+      ).serviceWorker.ready.then(() => true),
+    );
 
     // A goes offline. Chromium's offline emulation refuses new connections (also to 127.0.0.1)
     // but leaves open sockets be; the SDK closes its socket on the `offline` event.
@@ -68,7 +97,9 @@ describe("demo page in Chromium", () => {
     await savedIs(a, false);
     await typeAtEnd(b, " B meanwhile.");
     await savedIs(b, true);
-    expect(await serverText(server.wsUrl, docId, "text")).toBe("Hello from A. B here. B meanwhile.");
+    expect(await serverText(server.wsUrl, docId, "text")).toBe(
+      "Hello from A. B here. B meanwhile.",
+    );
 
     // Reload while still offline: the page comes from the service worker's cache and the text
     // from IndexedDB; it still knows the change is not saved.
@@ -85,7 +116,10 @@ describe("demo page in Chromium", () => {
     const [textA, textB] = await Promise.all([value(a), value(b)]);
     expect(textA).toBe(textB);
     // Both were typed at the same spot concurrently; Yjs orders them by client id.
-    expect(["Hello from A. B here. Offline A. B meanwhile.", "Hello from A. B here. B meanwhile. Offline A."]).toContain(textA);
+    expect([
+      "Hello from A. B here. Offline A. B meanwhile.",
+      "Hello from A. B here. B meanwhile. Offline A.",
+    ]).toContain(textA);
     expect(await serverText(server.wsUrl, docId, "text")).toBe(textA);
     await presenceHas(b, ["Bob (you)", "Alice"]);
     expect(errors).toEqual([]);

@@ -24,7 +24,10 @@ export function launchChromium(): Promise<Browser> {
 
 /** Builds public/build/demo.js as `npm start` does first (test servers are started without npm). */
 function buildDemo(): void {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], { cwd: ROOT, encoding: "utf8" });
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   if (build.status !== 0) throw new Error(`demo build failed: ${build.stderr}`);
 }
 

@@ -1,7 +1,12 @@
 // Hand-built protocol frames for tests (valid and deliberately broken).
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
-import { MessageType, encodeAwareness, encodeAwarenessEntries, parseAwarenessUpdate } from "../../protocol/messages";
+import {
+  MessageType,
+  encodeAwareness,
+  encodeAwarenessEntries,
+  parseAwarenessUpdate,
+} from "../../protocol/messages";
 
 export function awarenessFrame(clientId: number, clock: number, state: unknown): Uint8Array {
   return encodeAwareness(encodeAwarenessEntries([{ clientId, clock, state }]));
@@ -14,8 +19,12 @@ export function readAwareness(message: Uint8Array) {
   return parseAwarenessUpdate(decoding.readVarUint8Array(decoder));
 }
 
-export function isAwarenessFor(clientId: number, predicate: (state: unknown) => boolean = () => true) {
-  return (m: Uint8Array) => readAwareness(m)?.some((e) => e.clientId === clientId && predicate(e.state)) ?? false;
+export function isAwarenessFor(
+  clientId: number,
+  predicate: (state: unknown) => boolean = () => true,
+) {
+  return (m: Uint8Array) =>
+    readAwareness(m)?.some((e) => e.clientId === clientId && predicate(e.state)) ?? false;
 }
 
 export function rawFrame(write: (e: encoding.Encoder) => void): Uint8Array {

@@ -15,7 +15,11 @@ export function noneToken(payload: Record<string, unknown>): string {
 }
 
 /** Signs an arbitrary payload with HS256 (or another HMAC algorithm). */
-export function signed(payload: Record<string, unknown>, secret: string, alg: "HS256" | "HS384" | "HS512" = "HS256") {
+export function signed(
+  payload: Record<string, unknown>,
+  secret: string,
+  alg: "HS256" | "HS384" | "HS512" = "HS256",
+) {
   return sign(payload, secret, alg);
 }
 
@@ -26,11 +30,22 @@ export function tamper(token: string, payload: Record<string, unknown>): string 
 }
 
 /** A token whose header claims RS256 but is signed (HMAC) with the shared secret. */
-export async function confusedToken(payload: Record<string, unknown>, secret: string): Promise<string> {
+export async function confusedToken(
+  payload: Record<string, unknown>,
+  secret: string,
+): Promise<string> {
   const header = b64url(JSON.stringify({ alg: "RS256", typ: "JWT" }));
   const body = b64url(JSON.stringify(payload));
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${header}.${body}`)));
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${header}.${body}`)),
+  );
   return `${header}.${body}.${b64url(sig)}`;
 }
 

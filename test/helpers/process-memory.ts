@@ -7,7 +7,12 @@ function descendants(pid: number): number[] {
   let children: number[] = [];
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      children = children.concat(readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+      children = children.concat(
+        readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8")
+          .split(" ")
+          .filter(Boolean)
+          .map(Number),
+      );
     }
   } catch {
     return []; // exited while we looked
@@ -20,8 +25,12 @@ function descendants(pid: number): number[] {
  * starts two: a proxy on the public port and the runtime, the one given an inspector address.
  */
 export function workerdRuntimePid(rootPid: number): number {
-  const workerds = descendants(rootPid).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("workerd"));
-  const runtime = workerds.find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr"));
+  const workerds = descendants(rootPid).filter((pid) =>
+    readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("workerd"),
+  );
+  const runtime = workerds.find((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr"),
+  );
   const pid = runtime ?? workerds[workerds.length - 1];
   if (pid === undefined) throw new Error(`no workerd process under ${rootPid}`);
   return pid;

@@ -3,7 +3,12 @@ import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 
-export function provider(wsUrl: string, docId: string, doc = new Y.Doc(), params: Record<string, string> = {}) {
+export function provider(
+  wsUrl: string,
+  docId: string,
+  doc = new Y.Doc(),
+  params: Record<string, string> = {},
+) {
   return new WebsocketProvider(wsUrl, docId, doc, {
     WebSocketPolyfill: WebSocket as never,
     params,
@@ -15,7 +20,10 @@ export function provider(wsUrl: string, docId: string, doc = new Y.Doc(), params
 export function whenSynced(p: WebsocketProvider, ms = 30_000): Promise<void> {
   if (p.synced) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`provider for ${p.roomname} did not sync in ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => reject(new Error(`provider for ${p.roomname} did not sync in ${ms} ms`)),
+      ms,
+    );
     p.once("sync", (synced: boolean) => {
       if (synced) {
         clearTimeout(timer);
@@ -26,7 +34,11 @@ export function whenSynced(p: WebsocketProvider, ms = 30_000): Promise<void> {
 }
 
 /** Polls until `check()` is true or the deadline passes (then throws with `describe()`). */
-export async function eventually(check: () => boolean, describe: () => string, ms = 30_000): Promise<void> {
+export async function eventually(
+  check: () => boolean,
+  describe: () => string,
+  ms = 30_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms: ${describe()}`);

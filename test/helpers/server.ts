@@ -79,8 +79,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let log = "";
 
   const launch = async () => {
-    const args = ["scripts/start.mjs", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo];
-    for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+    const args = [
+      "scripts/start.mjs",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      persistTo,
+    ];
+    for (const [name, value] of Object.entries(options.vars ?? {}))
+      args.push("--var", `${name}:${value}`);
     args.push("--log-level", "warn");
     child = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -99,7 +108,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline) throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);
+      if (Date.now() > deadline)
+        throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };
@@ -151,7 +161,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await launch();
           return;
         } catch (err) {
-          if (!/Address already in use/.test(String((err as Error).message)) || attempt >= START_ATTEMPTS) throw err;
+          if (
+            !/Address already in use/.test(String((err as Error).message)) ||
+            attempt >= START_ATTEMPTS
+          )
+            throw err;
           await waitForPortFree(port);
         }
       }
@@ -174,11 +188,12 @@ function runtimeRss(rootPid: number): number {
   };
   const tree = new Set([rootPid]);
   const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const pid of pids) {
       try {
-        if (!tree.has(Number(pid)) && tree.has(parentOf(pid))) grew = tree.add(Number(pid)).size > 0;
+        if (!tree.has(Number(pid)) && tree.has(parentOf(pid)))
+          grew = tree.add(Number(pid)).size > 0;
       } catch {
         // exited meanwhile
       }
@@ -193,7 +208,9 @@ function runtimeRss(rootPid: number): number {
     }
   });
   if (runtime === undefined) throw new Error(`no workerd runtime under ${rootPid}`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runtime}/status`, "utf8"))![1]) * 1024;
+  return (
+    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runtime}/status`, "utf8"))![1]) * 1024
+  );
 }
 
 /**
@@ -210,10 +227,19 @@ async function waitForPortFree(port: number): Promise<void> {
 }
 
 /** Sends a WebSocket upgrade request and returns the HTTP status and body (101 → empty body). */
-export function upgradeRequest(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function upgradeRequest(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
-      headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers },
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        ...headers,
+      },
     });
     req.on("upgrade", (res, socket) => {
       socket.destroy();

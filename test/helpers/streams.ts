@@ -19,7 +19,10 @@ export function countingBody(total: number, prefix = ""): CountingBody {
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (pulled >= total) return controller.close();
-      const chunk = pulled === 0 && head.length > 0 ? head : new Uint8Array(Math.min(CHUNK_BYTES, total - pulled)).fill(65);
+      const chunk =
+        pulled === 0 && head.length > 0
+          ? head
+          : new Uint8Array(Math.min(CHUNK_BYTES, total - pulled)).fill(65);
       pulled += chunk.length;
       controller.enqueue(chunk);
     },

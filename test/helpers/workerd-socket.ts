@@ -27,10 +27,14 @@ export async function fetchWorker(path: string, init: RequestInit = {}): Promise
   return exports.default.fetch(new Request(`http://edgesync.test${path}`, init));
 }
 
-export async function openSocket(path: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+export async function openSocket(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<TestSocket> {
   const res = await fetchWorker(path, { headers: { Upgrade: "websocket", ...headers } });
   const ws = res.webSocket;
-  if (res.status !== 101 || !ws) throw new Error(`upgrade refused: ${res.status} ${await res.text()}`);
+  if (res.status !== 101 || !ws)
+    throw new Error(`upgrade refused: ${res.status} ${await res.text()}`);
   (ws as unknown as { binaryType: string }).binaryType = "arraybuffer";
   ws.accept();
   const messages: Uint8Array[] = [];
@@ -51,7 +55,10 @@ export async function openSocket(path: string, headers: Record<string, string> =
       for (;;) {
         const found = messages.find(predicate);
         if (found) return found;
-        if (socket.closeInfo) throw new Error(`socket closed (${socket.closeInfo.code} ${socket.closeInfo.reason}) while waiting`);
+        if (socket.closeInfo)
+          throw new Error(
+            `socket closed (${socket.closeInfo.code} ${socket.closeInfo.reason}) while waiting`,
+          );
         const left = deadline - Date.now();
         if (left <= 0) throw new Error("timed out waiting for a message");
         await new Promise<void>((resolve) => {
@@ -117,7 +124,9 @@ export class SyncedDoc {
       if (this.doc.getText(name).toString() === expected) return;
       if (Date.now() > deadline) {
         const actual = this.doc.getText(name).toString();
-        throw new Error(`text is ${actual.length} chars ${JSON.stringify(actual.slice(0, 80))}…, expected ${expected.length} chars ${JSON.stringify(expected.slice(0, 80))}…`);
+        throw new Error(
+          `text is ${actual.length} chars ${JSON.stringify(actual.slice(0, 80))}…, expected ${expected.length} chars ${JSON.stringify(expected.slice(0, 80))}…`,
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }

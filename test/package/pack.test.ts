@@ -3,7 +3,16 @@
 // of Yjs (two copies made a store reload an empty document), type-check under NodeNext, Node16,
 // Bundler and Node10, and sync through the real server with tokens from `edgesync/tokens`.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,12 +30,22 @@ const SETUP_TIMEOUT_MS = 240_000;
 /** The app's whole run: three providers against the real server. */
 const APP_RUN_TIMEOUT_MS = 60_000;
 /** moduleResolution → module, for each mode a consumer may use. */
-const MODES = { nodenext: "NodeNext", node16: "Node16", bundler: "ESNext", node10: "ESNext" } as const;
+const MODES = {
+  nodenext: "NodeNext",
+  node16: "Node16",
+  bundler: "ESNext",
+  node10: "ESNext",
+} as const;
 
 /** npm without the variables `npx`/`npm run` set for this repository (its prefix, its call). */
-const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key))) as NodeJS.ProcessEnv;
+const npmEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
+) as NodeJS.ProcessEnv;
 
-function npm(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function npm(
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn("npm", [...args, "--no-audit", "--no-fund"], { cwd, env: npmEnv });
     let stdout = "";
@@ -50,22 +69,34 @@ beforeAll(async () => {
   // Pack a copy of the working tree without dist/: the tarball must be built by prepack, not by
   // an earlier build, and that build must not pull dist/ from under tests that import it.
   const source = join(work, "edgesync");
-  cpSync(ROOT, source, { recursive: true, filter: (path) => !/^[/\\]?(.*[/\\])?(node_modules|\.wrangler|dist|\.git)$/.test(path.slice(ROOT.length - 1)) });
+  cpSync(ROOT, source, {
+    recursive: true,
+    filter: (path) =>
+      !/^[/\\]?(.*[/\\])?(node_modules|\.wrangler|dist|\.git)$/.test(path.slice(ROOT.length - 1)),
+  });
   symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"));
   expect(existsSync(join(source, "dist"))).toBe(false);
   const pack = await npm(["pack", "--json", "--pack-destination", work], source);
   expect(pack.status, pack.stderr).toBe(0);
   [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")));
   mkdirSync(join(app, "src"), { recursive: true });
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, type: "module" }),
+  );
   cpSync(join(ROOT, "test/package/app/main.ts"), join(app, "src/main.ts"));
   const tarball = join(work, packed.filename);
   // The server boots while npm installs (mostly waiting on I/O), not during the build in
   // prepack, which would slow its start past the helper's timeout on a busy machine.
   serverStarting = startServer({ vars: { AUTH_SECRET: SECRET } });
-  const install = await npm(["install", "--prefer-offline", tarball, `yjs@${APP_YJS}`, "y-protocols", "lib0"], app);
+  const install = await npm(
+    ["install", "--prefer-offline", tarball, `yjs@${APP_YJS}`, "y-protocols", "lib0"],
+    app,
+  );
   expect(install.status, install.stderr).toBe(0);
-  packedManifest = JSON.parse(readFileSync(join(app, "node_modules/edgesync/package.json"), "utf8"));
+  packedManifest = JSON.parse(
+    readFileSync(join(app, "node_modules/edgesync/package.json"), "utf8"),
+  );
   server = await serverStarting;
 }, SETUP_TIMEOUT_MS);
 
@@ -84,7 +115,17 @@ const libCache = new Map<string, ts.SourceFile | undefined>();
  */
 function typeCheck(resolution: keyof typeof MODES): string {
   const { options, errors } = ts.convertCompilerOptionsFromJson(
-    { target: "ES2022", lib: ["ES2022", "DOM"], types: [], module: MODES[resolution], moduleResolution: resolution, strict: true, noEmit: true, skipLibCheck: false, skipDefaultLibCheck: true },
+    {
+      target: "ES2022",
+      lib: ["ES2022", "DOM"],
+      types: [],
+      module: MODES[resolution],
+      moduleResolution: resolution,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      skipDefaultLibCheck: true,
+    },
     app,
   );
   expect(errors).toEqual([]);
@@ -98,25 +139,44 @@ function typeCheck(resolution: keyof typeof MODES): string {
     return libCache.get(key);
   };
   const program = ts.createProgram([join(app, "src/main.ts")], options, host);
-  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), { getCanonicalFileName: (f) => f, getCurrentDirectory: () => app, getNewLine: () => "\n" });
+  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => app,
+    getNewLine: () => "\n",
+  });
 }
 
 describe("the packed edgesync package", () => {
   it("ships the built dist, LICENSE, README and package.json; no sources, tests or declaration maps", () => {
     const files = packed.files.map((f) => f.path).sort();
-    expect(files).toEqual(expect.arrayContaining([
-      "LICENSE", "README.md", "package.json",
-      "dist/client/index.js", "dist/client/index.d.ts", "dist/client/provider.d.ts",
-      "dist/tokens/mint.js", "dist/tokens/mint.d.ts",
-    ]));
-    expect(files.filter((f) => !f.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(f))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "LICENSE",
+        "README.md",
+        "package.json",
+        "dist/client/index.js",
+        "dist/client/index.d.ts",
+        "dist/client/provider.d.ts",
+        "dist/tokens/mint.js",
+        "dist/tokens/mint.d.ts",
+      ]),
+    );
+    expect(
+      files.filter(
+        (f) => !f.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(f),
+      ),
+    ).toEqual([]);
     expect(files.filter((f) => /\.test\.|(?<!\.d)\.ts$|\.d\.ts\.map$/.test(f))).toEqual([]);
   });
 
   it("asks the app for yjs, y-protocols and lib0 as peers, installs nothing else, runs on Node 18", () => {
     expect(packedManifest.dependencies).toBeUndefined();
     expect(packedManifest.engines).toEqual({ node: ">=18" });
-    expect(packedManifest.peerDependencies).toEqual({ yjs: expect.stringMatching(/^\^13\./), "y-protocols": expect.stringMatching(/^\^1\./), lib0: expect.stringMatching(/^\^0\.2\./) });
+    expect(packedManifest.peerDependencies).toEqual({
+      yjs: expect.stringMatching(/^\^13\./),
+      "y-protocols": expect.stringMatching(/^\^1\./),
+      lib0: expect.stringMatching(/^\^0\.2\./),
+    });
     expect(existsSync(join(app, "node_modules/hono"))).toBe(false);
   });
 
@@ -135,19 +195,29 @@ describe("the packed edgesync package", () => {
     expect([...versions]).toEqual([APP_YJS]);
   });
 
-  it.each(Object.keys(MODES) as (keyof typeof MODES)[])("type-checks in the app under moduleResolution %s", (resolution) => {
-    expect(typeCheck(resolution)).toBe("");
-  });
+  it.each(Object.keys(MODES) as (keyof typeof MODES)[])(
+    "type-checks in the app under moduleResolution %s",
+    (resolution) => {
+      expect(typeCheck(resolution)).toBe("");
+    },
+  );
 
   it("syncs through the real server and reloads the document from a KeyValueStore", async () => {
-    const { code } = transformSync(readFileSync(join(app, "src/main.ts"), "utf8"), { loader: "ts", format: "esm" });
+    const { code } = transformSync(readFileSync(join(app, "src/main.ts"), "utf8"), {
+      loader: "ts",
+      format: "esm",
+    });
     writeFileSync(join(app, "src/main.js"), code);
     const script = `
       import { run, TEXT } from "./src/main.js";
       const result = await run(${JSON.stringify(server.wsUrl)}, ${JSON.stringify(SECRET)}, "package-test-doc");
       console.log(JSON.stringify({ ...result, TEXT }));
     `;
-    const node = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8", timeout: APP_RUN_TIMEOUT_MS });
+    const node = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: app,
+      encoding: "utf8",
+      timeout: APP_RUN_TIMEOUT_MS,
+    });
     expect(node.status, node.stderr).toBe(0);
     const result = JSON.parse(node.stdout.trim().split("\n").pop()!);
     expect(result.reloadedFromStore).toBe(result.TEXT);

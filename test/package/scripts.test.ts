@@ -12,7 +12,9 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The first `node` on PATH that is not one npm put there from node_modules/.bin. */
 function systemNode(): string {
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter((dir) => !dir.includes("node_modules"));
+  const dirs = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => !dir.includes("node_modules"));
   const found = dirs.map((dir) => join(dir, "node")).find((path) => existsSync(path));
   if (!found) throw new Error("no node on PATH outside node_modules");
   return found;
@@ -23,7 +25,11 @@ describe("repository scripts", () => {
   const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
 
   it(`node scripts/token.mjs works with the system Node (${version})`, async () => {
-    const run = spawnSync(node, ["scripts/token.mjs", "--doc", "notes:*", "--role", "read", "--secret", "s3cret"], { cwd: ROOT, encoding: "utf8" });
+    const run = spawnSync(
+      node,
+      ["scripts/token.mjs", "--doc", "notes:*", "--role", "read", "--secret", "s3cret"],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const result = await verifyToken(run.stdout.trim(), "s3cret", "notes:1");
@@ -34,7 +40,11 @@ describe("repository scripts", () => {
     const path = join(ROOT, "worker-configuration.d.ts");
     const tracked = readFileSync(path, "utf8");
     try {
-      const run = spawnSync("npm", ["run", "types"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+      const run = spawnSync("npm", ["run", "types"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      });
       expect(run.status, run.stderr).toBe(0);
       expect(readFileSync(path, "utf8")).toBe(tracked);
     } finally {

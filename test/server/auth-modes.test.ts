@@ -19,12 +19,20 @@ describe("auth modes", () => {
     const docId = uniqueDocId();
     const refused = await upgradeRequest(`${server.url}/sync/${docId}`);
     expect(refused.status).toBe(401);
-    expect((JSON.parse(refused.body) as { error: { code: string } }).error.code).toBe("missing_token");
-    expect(((await (await fetch(`${server.url}/health`)).json()) as { auth: string }).auth).toBe("token");
+    expect((JSON.parse(refused.body) as { error: { code: string } }).error.code).toBe(
+      "missing_token",
+    );
+    expect(((await (await fetch(`${server.url}/health`)).json()) as { auth: string }).auth).toBe(
+      "token",
+    );
 
-    const token = execFileSync(process.execPath, ["scripts/token.mjs", "--doc", docId, "--role", "write", "--ttl", "10m", "--secret", SECRET], {
-      encoding: "utf8",
-    }).trim();
+    const token = execFileSync(
+      process.execPath,
+      ["scripts/token.mjs", "--doc", docId, "--role", "write", "--ttl", "10m", "--secret", SECRET],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
     const p = provider(server.wsUrl, docId, undefined, { token });
     await whenSynced(p);
     p.destroy();
@@ -32,11 +40,24 @@ describe("auth modes", () => {
 
   it("a deployment without AUTH_SECRET (no local open-access switch) refuses every request with 503", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", `/tmp/edgesync-failclosed-${port}`], {
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
-      stdio: "ignore",
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "node_modules/wrangler/bin/wrangler.js",
+        "dev",
+        "--port",
+        String(port),
+        "--ip",
+        "127.0.0.1",
+        "--persist-to",
+        `/tmp/edgesync-failclosed-${port}`,
+      ],
+      {
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+        stdio: "ignore",
+        detached: true,
+      },
+    );
     try {
       let res: { status: number; body: string } | null = null;
       for (let i = 0; i < 300 && !res; i++) {

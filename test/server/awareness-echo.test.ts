@@ -27,20 +27,36 @@ describe("awareness echoes", () => {
     const docId = uniqueDocId("echo");
     const honest = [provider(server.wsUrl, docId), provider(server.wsUrl, docId)];
     const closes: string[] = [];
-    for (const p of honest) p.on("connection-close", (event: { code: number; reason: string } | null) => closes.push(`${event?.code} ${event?.reason}`));
+    for (const p of honest)
+      p.on("connection-close", (event: { code: number; reason: string } | null) =>
+        closes.push(`${event?.code} ${event?.reason}`),
+      );
     const attackers = Array.from({ length: ATTACKERS }, () => provider(server.wsUrl, docId));
     await Promise.all([...honest, ...attackers].map((p) => whenSynced(p)));
     honest[0]!.awareness.setLocalStateField("user", { name: "honest" });
 
-    for (let i = 0; i < CHANGES; i++) for (const a of attackers) a.awareness.setLocalStateField("cursor", i);
+    for (let i = 0; i < CHANGES; i++)
+      for (const a of attackers) a.awareness.setLocalStateField("cursor", i);
     // Every honest client has seen the whole flood (and echoed all of it).
     await eventually(
-      () => honest.every((p) => attackers.every((a) => (p.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)?.cursor === CHANGES - 1)),
-      () => `honest clients saw ${JSON.stringify(honest.map((p) => attackers.map((a) => (p.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)?.cursor)))}; closes ${closes}`,
+      () =>
+        honest.every((p) =>
+          attackers.every(
+            (a) =>
+              (p.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)
+                ?.cursor ===
+              CHANGES - 1,
+          ),
+        ),
+      () =>
+        `honest clients saw ${JSON.stringify(honest.map((p) => attackers.map((a) => (p.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)?.cursor)))}; closes ${closes}`,
       60_000,
     );
     honest[0]!.doc.getText("t").insert(0, "still here");
-    await eventually(() => honest[1]!.doc.getText("t").toString() === "still here", () => `closes ${closes}`);
+    await eventually(
+      () => honest[1]!.doc.getText("t").toString() === "still here",
+      () => `closes ${closes}`,
+    );
     expect(closes).toEqual([]); // before the fix: two of `${CloseCode.RateLimited} rate limit exceeded`
     for (const p of [...honest, ...attackers]) p.destroy();
   }, 120_000);

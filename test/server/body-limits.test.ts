@@ -34,14 +34,23 @@ interface Outcome {
  * POSTs a JSON sync body of `total` bytes, chunked (no Content-Length) unless `contentLength`,
  * generated as it goes; stops sending as soon as the server answers or cuts the connection.
  */
-function streamSync(url: string, total: number, headers: Record<string, string> = {}, contentLength = false): Promise<Outcome> {
+function streamSync(
+  url: string,
+  total: number,
+  headers: Record<string, string> = {},
+  contentLength = false,
+): Promise<Outcome> {
   const prefix = Buffer.from('{"stateVector":"AA","update":"');
   const suffix = Buffer.from('"}');
   const filler = Buffer.alloc(WRITE_BYTES, "A");
   return new Promise((resolve) => {
     const req = request(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", ...(contentLength ? { "Content-Length": String(total) } : {}), ...headers },
+      headers: {
+        "Content-Type": "application/json",
+        ...(contentLength ? { "Content-Length": String(total) } : {}),
+        ...headers,
+      },
     });
     let sent = 0;
     let settled = false;
@@ -76,7 +85,8 @@ function streamSync(url: string, total: number, headers: Record<string, string> 
           sent += suffix.length;
           return;
         }
-        const piece = sent === 0 ? prefix : left < filler.length ? filler.subarray(0, left) : filler;
+        const piece =
+          sent === 0 ? prefix : left < filler.length ? filler.subarray(0, left) : filler;
         sent += piece.length;
         if (!req.write(piece)) {
           req.once("drain", pump);
@@ -108,7 +118,9 @@ async function underAttack(server: RunningServer, run: () => Promise<Outcome[]>)
     peak = sampler.stop();
   }
   const growth = peak - before;
-  console.log(`workerd RSS ${(before / MB).toFixed(0)} MB -> peak ${(peak / MB).toFixed(0)} MB (+${(growth / MB).toFixed(1)} MB); answers ${JSON.stringify(outcomes)}`);
+  console.log(
+    `workerd RSS ${(before / MB).toFixed(0)} MB -> peak ${(peak / MB).toFixed(0)} MB (+${(growth / MB).toFixed(1)} MB); answers ${JSON.stringify(outcomes)}`,
+  );
   return { outcomes, growth };
 }
 
@@ -124,7 +136,11 @@ describe("request bodies under hostile clients", () => {
 
     it(`refuses ${HOSTILE_REQUESTS} unauthenticated ${HOSTILE_BODY_BYTES / MB} MB chunked bodies with 401 before reading them`, async () => {
       const { outcomes, growth } = await underAttack(server, () =>
-        Promise.all(Array.from({ length: HOSTILE_REQUESTS }, () => streamSync(`${server.url}/v1/docs/${uniqueDocId("hostile")}/sync`, HOSTILE_BODY_BYTES))),
+        Promise.all(
+          Array.from({ length: HOSTILE_REQUESTS }, () =>
+            streamSync(`${server.url}/v1/docs/${uniqueDocId("hostile")}/sync`, HOSTILE_BODY_BYTES),
+          ),
+        ),
       );
       for (const o of outcomes) expectRefusedEarly(o, 401, "missing_token");
       expect(growth).toBeLessThan(MAX_RSS_GROWTH_BYTES);
@@ -132,7 +148,9 @@ describe("request bodies under hostile clients", () => {
 
     it("refuses an authenticated body over the cap with 413 while it streams, chunked or with Content-Length", async () => {
       const docId = uniqueDocId("hostile");
-      const auth = { Authorization: `Bearer ${await signed({ doc: docId, role: "write", exp: nowSeconds() + 600 }, SECRET)}` };
+      const auth = {
+        Authorization: `Bearer ${await signed({ doc: docId, role: "write", exp: nowSeconds() + 600 }, SECRET)}`,
+      };
       const url = `${server.url}/v1/docs/${docId}/sync`;
       const { outcomes, growth } = await underAttack(server, async () => [
         await streamSync(url, HOSTILE_BODY_BYTES, auth),
@@ -154,7 +172,10 @@ describe("request bodies under hostile clients", () => {
 
     it("refuses a chunked body over the cap with 413 while it streams", async () => {
       const { outcomes, growth } = await underAttack(server, async () => [
-        await streamSync(`${server.url}/v1/docs/${uniqueDocId("hostile")}/sync`, HOSTILE_BODY_BYTES),
+        await streamSync(
+          `${server.url}/v1/docs/${uniqueDocId("hostile")}/sync`,
+          HOSTILE_BODY_BYTES,
+        ),
       ]);
       expectRefusedEarly(outcomes[0]!, 413, "payload_too_large");
       expect(growth).toBeLessThan(MAX_RSS_GROWTH_BYTES);

@@ -4,7 +4,13 @@
 // `connected` for a socket the server refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { CloseCode, SyncProvider, type ProviderStatus, type SyncError, type WebSocketConstructor } from "../../client/index";
+import {
+  CloseCode,
+  SyncProvider,
+  type ProviderStatus,
+  type SyncError,
+  type WebSocketConstructor,
+} from "../../client/index";
 import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { countingWebSocket } from "../helpers/client-server";
@@ -49,11 +55,20 @@ describe("SyncProvider with a refused token", () => {
   for (const [what, token] of refusedStatic) {
     it(`stops with a token error for ${what}, never reporting connected`, async () => {
       const { p, counter, statuses, errors } = watched(uniqueDocId("refused"), token);
-      const synced = p.whenSynced().then(() => null, (e: SyncError) => e);
-      await eventually(() => errors.length > 0, () => `statuses ${statuses.join(" → ")}, no error`, 10_000);
+      const synced = p.whenSynced().then(
+        () => null,
+        (e: SyncError) => e,
+      );
+      await eventually(
+        () => errors.length > 0,
+        () => `statuses ${statuses.join(" → ")}, no error`,
+        10_000,
+      );
       expect(await synced).toMatchObject({ code: "token" });
       await new Promise((r) => setTimeout(r, WATCH_MS));
-      expect(errors.map((e) => [e.code, e.closeCode])).toEqual([["token", CloseCode.Unauthenticated]]);
+      expect(errors.map((e) => [e.code, e.closeCode])).toEqual([
+        ["token", CloseCode.Unauthenticated],
+      ]);
       expect(statuses).not.toContain("connected");
       expect(p.status).toBe("disconnected");
       expect(counter.opened).toBe(1);
@@ -63,13 +78,21 @@ describe("SyncProvider with a refused token", () => {
 
   it("backs off with token errors while the token function returns the refused token, then connects", async () => {
     const docId = uniqueDocId("refused-fn");
-    const good = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "write", ttlSeconds: 3600 });
+    const good = await createToken(TEST_AUTH_SECRET, {
+      doc: docId,
+      role: "write",
+      ttlSeconds: 3600,
+    });
     let current = "not-a-jwt";
     let calls = 0;
     const { p, counter, statuses, errors } = watched(docId, async () => (calls++, current));
     const delays: number[] = [];
     p.on("reconnect", ({ delayMs }) => delays.push(delayMs));
-    await eventually(() => errors.length >= 3, () => `errors: ${errors.map((e) => e.message).join("; ")}`, 10_000);
+    await eventually(
+      () => errors.length >= 3,
+      () => `errors: ${errors.map((e) => e.message).join("; ")}`,
+      10_000,
+    );
     expect(errors.every((e) => e.code === "token")).toBe(true);
     expect(statuses).not.toContain("connected");
     // Only the first attempt went out: the refused token is never sent again.

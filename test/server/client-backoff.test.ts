@@ -16,9 +16,18 @@ describe("SyncProvider backoff", () => {
     const port = await freePort();
     const { WebSocket, counter } = countingWebSocket<WebSocketConstructor>();
     const scheduled: { attempt: number; delayMs: number; at: number }[] = [];
-    const p = new SyncProvider({ url: `ws://127.0.0.1:${port}/sync`, docId: "down", doc: new Y.Doc(), WebSocket, backoff: BACKOFF });
+    const p = new SyncProvider({
+      url: `ws://127.0.0.1:${port}/sync`,
+      docId: "down",
+      doc: new Y.Doc(),
+      WebSocket,
+      backoff: BACKOFF,
+    });
     p.on("reconnect", (r) => scheduled.push({ ...r, at: Date.now() }));
-    await eventually(() => scheduled.length >= ATTEMPTS, () => `${scheduled.length} reconnects scheduled`);
+    await eventually(
+      () => scheduled.length >= ATTEMPTS,
+      () => `${scheduled.length} reconnects scheduled`,
+    );
     await p.destroy();
 
     for (const [i, { attempt, delayMs }] of scheduled.entries()) {
@@ -32,7 +41,9 @@ describe("SyncProvider backoff", () => {
     // Each connection attempt waited at least its scheduled delay (timers never fire early):
     // attempt k+1 opens a socket no sooner than `delayMs` after reconnect k was scheduled.
     for (let k = 0; k + 1 < counter.openedAt.length && k < scheduled.length; k++) {
-      expect(counter.openedAt[k + 1]! - scheduled[k]!.at).toBeGreaterThanOrEqual(scheduled[k]!.delayMs - 1);
+      expect(counter.openedAt[k + 1]! - scheduled[k]!.at).toBeGreaterThanOrEqual(
+        scheduled[k]!.delayMs - 1,
+      );
     }
     // One socket per scheduled attempt (plus the first): nothing connects outside the schedule.
     expect(counter.opened).toBeLessThanOrEqual(scheduled.length + 1);

@@ -3,7 +3,14 @@
 // a permanent refusal (4413) stops with an error instead of reconnecting.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { CloseCode, KeyValueStore, MemoryStore, SyncProvider, type SyncError, type WebSocketConstructor } from "../../client/index";
+import {
+  CloseCode,
+  KeyValueStore,
+  MemoryStore,
+  SyncProvider,
+  type SyncError,
+  type WebSocketConstructor,
+} from "../../client/index";
 import { countingWebSocket, memoryStorage, serverText } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
@@ -40,7 +47,9 @@ describe("SyncProvider close codes", () => {
     await deleteDoc(docId);
     await reset;
     expect(a.status).toBe("disconnected");
-    expect(errors.map((e) => [e.code, e.closeCode])).toEqual([["deleted", CloseCode.DocumentDeleted]]);
+    expect(errors.map((e) => [e.code, e.closeCode])).toEqual([
+      ["deleted", CloseCode.DocumentDeleted],
+    ]);
     await a.destroy();
     expect((await store.load(docId)).updates).toEqual([]);
     // Further edits to the old doc go nowhere, and the recreated document starts empty.
@@ -51,11 +60,19 @@ describe("SyncProvider close codes", () => {
   it("refuses to merge a stored copy from before the document was deleted and recreated", async () => {
     const docId = uniqueDocId("stale");
     const device = memoryStorage();
-    const a = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device) });
+    const a = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+    });
     await a.whenSynced();
     a.doc.getText("t").insert(0, "first incarnation");
     await a.whenSaved();
-    await eventually(() => [...device.map.values()].some((v) => v.includes('"epoch"')), () => "epoch not stored");
+    await eventually(
+      () => [...device.map.values()].some((v) => v.includes('"epoch"')),
+      () => "epoch not stored",
+    );
     await a.destroy(); // the app is closed; its storage remembers the epoch
 
     await deleteDoc(docId);
@@ -64,13 +81,24 @@ describe("SyncProvider close codes", () => {
     b.doc.getText("t").insert(0, "second incarnation");
     await b.whenSaved();
 
-    const a2 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device) });
+    const a2 = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+    });
     await new Promise<void>((resolve) => a2.on("reset", resolve));
     await a2.destroy();
     expect(await serverText(server.wsUrl, docId)).toBe("second incarnation");
     expect(text(b)).toBe("second incarnation");
     // The device's copy is gone: a new session starts empty and syncs the new incarnation.
-    const a3 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device), connect: false });
+    const a3 = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+      connect: false,
+    });
     await a3.whenLoaded();
     expect(text(a3)).toBe("");
     void a3.connect();
@@ -82,7 +110,13 @@ describe("SyncProvider close codes", () => {
   it("stops with an error and does not reconnect after a permanent close (4413)", async () => {
     const docId = uniqueDocId("too-large");
     const { WebSocket, counter } = countingWebSocket<WebSocketConstructor>();
-    const a = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), WebSocket, backoff: { baseMs: 10, capMs: 50 } });
+    const a = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      WebSocket,
+      backoff: { baseMs: 10, capMs: 50 },
+    });
     await a.whenSynced();
     const failed = new Promise<SyncError>((resolve) => a.on("error", resolve));
     a.doc.getText("t").insert(0, "x".repeat(MAX_DOC_BYTES * 2));

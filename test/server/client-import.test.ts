@@ -9,7 +9,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--sdk"], { cwd: ROOT, encoding: "utf8" });
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--sdk"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(build.status, build.stderr).toBe(0);
 });
 
@@ -32,11 +35,26 @@ describe("edgesync/client package entry", () => {
       const failure = await store.load("x").then(() => "loaded", (e) => e.message);
       console.log(JSON.stringify({ before, exports: Object.keys(m).sort(), status: p.status, failure }));
     `;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout.trim());
-    expect(result.before).toEqual({ window: "undefined", document: "undefined", indexedDB: "undefined" });
-    expect(result.exports).toEqual(expect.arrayContaining(["SyncProvider", "IndexedDBStore", "KeyValueStore", "MemoryStore", "SyncError"]));
+    expect(result.before).toEqual({
+      window: "undefined",
+      document: "undefined",
+      indexedDB: "undefined",
+    });
+    expect(result.exports).toEqual(
+      expect.arrayContaining([
+        "SyncProvider",
+        "IndexedDBStore",
+        "KeyValueStore",
+        "MemoryStore",
+        "SyncError",
+      ]),
+    );
     expect(result.status).toBe("disconnected");
     expect(result.failure).toMatch(/IndexedDB is not available/);
   });
@@ -50,7 +68,10 @@ describe("edgesync/client package entry", () => {
       const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString());
       console.log(JSON.stringify({ header, claims }));
     `;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(run.status, run.stderr).toBe(0);
     const { header, claims } = JSON.parse(run.stdout.trim());
     expect(header.alg).toBe("HS256");

@@ -35,7 +35,10 @@ describe("SyncProvider keep-alive", () => {
     await p.whenSynced();
     const pings = () => counter.sent - counter.sizes.length;
     // The first ping means the connection has gone quiet (the sync's own frames are all out).
-    await eventually(() => pings() >= 1, () => `${pings()} pings sent`);
+    await eventually(
+      () => pings() >= 1,
+      () => `${pings()} pings sent`,
+    );
     const binaryFrames = counter.sizes.length;
     const firstPings = pings();
     // Enough pings that, had none been answered, the socket would have been dropped twice over.
@@ -43,7 +46,8 @@ describe("SyncProvider keep-alive", () => {
     p.on("status", (s) => statuses.push(s));
     await eventually(
       () => pings() - firstPings >= PINGS,
-      () => `${counter.sent - counter.sizes.length} pings sent, ${counter.opened} sockets, statuses ${statuses.join(",")}`,
+      () =>
+        `${counter.sent - counter.sizes.length} pings sent, ${counter.opened} sockets, statuses ${statuses.join(",")}`,
     );
     expect(counter.sizes.length).toBe(binaryFrames); // only text pings went out meanwhile
     expect(counter.opened).toBe(1);

@@ -47,7 +47,12 @@ describe("SyncProvider message count", () => {
 
     const ours = countingWebSocket<WebSocketConstructor>();
     const oursId = uniqueDocId("msgs-ours");
-    const provider = new SyncProvider({ url: server.wsUrl, docId: oursId, doc: new Y.Doc(), WebSocket: ours.WebSocket });
+    const provider = new SyncProvider({
+      url: server.wsUrl,
+      docId: oursId,
+      doc: new Y.Doc(),
+      WebSocket: ours.WebSocket,
+    });
     await provider.whenSynced();
     const oursBefore = ours.counter.sent;
     await replay(provider.doc, trace);
@@ -57,12 +62,18 @@ describe("SyncProvider message count", () => {
     const stock = countingWebSocket(WebSocket);
     const stockId = uniqueDocId("msgs-stock");
     const ywsDoc = new Y.Doc();
-    const yws = new WebsocketProvider(server.wsUrl, stockId, ywsDoc, { WebSocketPolyfill: stock.WebSocket as never, disableBc: true });
+    const yws = new WebsocketProvider(server.wsUrl, stockId, ywsDoc, {
+      WebSocketPolyfill: stock.WebSocket as never,
+      disableBc: true,
+    });
     await whenSynced(yws);
     const stockBefore = stock.counter.sent;
     await replay(ywsDoc, trace);
     const expected = ywsDoc.getText("t").toString();
-    await eventually(() => stock.counter.sent - stockBefore >= TXNS, () => `y-websocket sent ${stock.counter.sent - stockBefore}`);
+    await eventually(
+      () => stock.counter.sent - stockBefore >= TXNS,
+      () => `y-websocket sent ${stock.counter.sent - stockBefore}`,
+    );
     const stockSent = stock.counter.sent - stockBefore;
 
     expect(provider.doc.getText("t").toString()).toBe(expected);
@@ -70,7 +81,9 @@ describe("SyncProvider message count", () => {
     // y-websocket has no acknowledgement: its last frames may still be in flight through the
     // local proxy when the counter says they were sent, so read until the server has caught up.
     expect(await serverTextOnceEqual(stockId, expected)).toBe(expected);
-    console.log(`${TXNS} transactions, ${PER_TURN} per turn: SyncProvider sent ${oursSent} messages, y-websocket ${stockSent}`);
+    console.log(
+      `${TXNS} transactions, ${PER_TURN} per turn: SyncProvider sent ${oursSent} messages, y-websocket ${stockSent}`,
+    );
     expect(stockSent).toBeGreaterThanOrEqual(TXNS);
     expect(oursSent * 10).toBeLessThan(stockSent);
     await provider.destroy();

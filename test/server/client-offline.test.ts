@@ -2,7 +2,12 @@
 // survive in a KeyValueStore across an "app restart" and merge with concurrent edits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { KeyValueStore, MemoryStore, SyncProvider, type WebSocketConstructor } from "../../client/index";
+import {
+  KeyValueStore,
+  MemoryStore,
+  SyncProvider,
+  type WebSocketConstructor,
+} from "../../client/index";
 import { countingWebSocket, memoryStorage } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
@@ -24,21 +29,48 @@ describe("SyncProvider offline", () => {
   it("keeps edits made while the server is down across an app restart and merges them", async () => {
     const docId = uniqueDocId("offline");
     const device = memoryStorage();
-    const a = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device), backoff: BACKOFF });
-    const b = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new MemoryStore(), backoff: BACKOFF });
+    const a = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+      backoff: BACKOFF,
+    });
+    const b = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new MemoryStore(),
+      backoff: BACKOFF,
+    });
     await Promise.all([a.whenSynced(), b.whenSynced()]);
     a.doc.getText("t").insert(0, "base.");
     await a.whenSaved();
-    await eventually(() => text(b) === "base.", () => `b=${text(b)}`);
+    await eventually(
+      () => text(b) === "base.",
+      () => `b=${text(b)}`,
+    );
 
     await server.kill();
-    await eventually(() => a.status !== "connected" && b.status !== "connected", () => `a=${a.status} b=${b.status}`);
+    await eventually(
+      () => a.status !== "connected" && b.status !== "connected",
+      () => `a=${a.status} b=${b.status}`,
+    );
     a.doc.getText("t").insert(5, " offline-A.");
     expect(a.hasUnsavedChanges).toBe(true);
     // The edit goes to the device's storage as it happens (AsyncStorage-like writes take a few
     // microtasks here); a provider loading that storage from scratch sees it.
-    await eventually(() => [...device.map.values()].some((v) => v.includes('"unsaved":true')), () => "no unsaved marker stored");
-    const probe = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device), connect: false });
+    await eventually(
+      () => [...device.map.values()].some((v) => v.includes('"unsaved":true')),
+      () => "no unsaved marker stored",
+    );
+    const probe = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+      connect: false,
+    });
     await probe.whenLoaded();
     expect(text(probe)).toBe("base. offline-A.");
     expect(probe.hasUnsavedChanges).toBe(true); // remembered across the restart
@@ -52,7 +84,13 @@ describe("SyncProvider offline", () => {
     await b.whenSaved();
 
     // The app starts again with the same storage, offline first.
-    const a2 = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), store: new KeyValueStore(device), connect: false });
+    const a2 = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      store: new KeyValueStore(device),
+      connect: false,
+    });
     await a2.whenLoaded();
     expect(text(a2)).toBe("base. offline-A.");
     void a2.connect();
@@ -60,7 +98,10 @@ describe("SyncProvider offline", () => {
     await a2.whenSaved();
     expect(a2.hasUnsavedChanges).toBe(false);
     const expected = "B-meanwhile. base. offline-A.";
-    await eventually(() => text(a2) === expected && text(b) === expected, () => `a2=${text(a2)} b=${text(b)}`);
+    await eventually(
+      () => text(a2) === expected && text(b) === expected,
+      () => `a2=${text(a2)} b=${text(b)}`,
+    );
 
     // The server holds the merge: a fresh client with no store gets it from the server alone.
     const fresh = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc() });

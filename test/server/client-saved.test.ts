@@ -17,7 +17,12 @@ afterAll(async () => {
 describe("SyncProvider saved acknowledgements", () => {
   it("a change reported saved survives SIGKILL and restart", async () => {
     const docId = uniqueDocId("saved");
-    const writer = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), backoff: { baseMs: 50, capMs: 500 } });
+    const writer = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      backoff: { baseMs: 50, capMs: 500 },
+    });
     await writer.whenSynced();
     expect(writer.hasUnsavedChanges).toBe(false);
     const text = writer.doc.getText("t");

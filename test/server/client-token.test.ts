@@ -35,8 +35,17 @@ describe("SyncProvider token refresh", () => {
     const errors: SyncError[] = [];
     writer.on("status", (s) => statuses.push(s));
     writer.on("error", (e) => errors.push(e));
-    const readerToken = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "read", ttlSeconds: 3600 });
-    const reader = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: readerToken });
+    const readerToken = await createToken(TEST_AUTH_SECRET, {
+      doc: docId,
+      role: "read",
+      ttlSeconds: 3600,
+    });
+    const reader = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      token: readerToken,
+    });
     await Promise.all([writer.whenSynced(), reader.whenSynced()]);
 
     // Type through the expiry: some keystrokes land on a socket the server is about to close.
@@ -48,21 +57,40 @@ describe("SyncProvider token refresh", () => {
       typed += ch;
       await new Promise((r) => setTimeout(r, KEYSTROKE_GAP_MS));
     }
-    await eventually(() => issued.length >= 2, () => `token function called ${issued.length} times`, 15_000);
+    await eventually(
+      () => issued.length >= 2,
+      () => `token function called ${issued.length} times`,
+      15_000,
+    );
     await writer.whenSaved();
 
     expect(statuses).toContain("disconnected"); // the 4401 close happened mid-session
     expect(writer.status).toBe("connected");
     expect(errors.filter((e) => e.code !== "token")).toEqual([]);
-    await eventually(() => reader.doc.getText("t").toString() === typed, () => `reader has ${reader.doc.getText("t")}`);
+    await eventually(
+      () => reader.doc.getText("t").toString() === typed,
+      () => `reader has ${reader.doc.getText("t")}`,
+    );
     await Promise.all([writer.destroy(), reader.destroy()]);
   });
 
   it("never reports a change refused for a read-only token as saved", async () => {
     const docId = uniqueDocId("read-only");
-    const token = (role: "read" | "write") => createToken(TEST_AUTH_SECRET, { doc: docId, role, ttlSeconds: 3600 });
-    const writer = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("write") });
-    const reader = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("read"), savedAckDelayMs: 0 });
+    const token = (role: "read" | "write") =>
+      createToken(TEST_AUTH_SECRET, { doc: docId, role, ttlSeconds: 3600 });
+    const writer = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      token: await token("write"),
+    });
+    const reader = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      token: await token("read"),
+      savedAckDelayMs: 0,
+    });
     await Promise.all([writer.whenSynced(), reader.whenSynced()]);
     const refused = new Promise<SyncError>((resolve) => reader.on("error", resolve));
     reader.doc.getText("t").insert(0, "not allowed");
@@ -71,9 +99,17 @@ describe("SyncProvider token refresh", () => {
     // the writer has reached the reader, the server's echo has been handled too.
     writer.doc.getText("t").insert(0, "allowed ");
     await writer.whenSaved();
-    await eventually(() => reader.doc.getText("t").toString().includes("allowed "), () => `reader has ${reader.doc.getText("t")}`);
+    await eventually(
+      () => reader.doc.getText("t").toString().includes("allowed "),
+      () => `reader has ${reader.doc.getText("t")}`,
+    );
     expect(reader.hasUnsavedChanges).toBe(true);
-    const check = new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), token: await token("read") });
+    const check = new SyncProvider({
+      url: server.wsUrl,
+      docId,
+      doc: new Y.Doc(),
+      token: await token("read"),
+    });
     await check.whenSynced();
     expect(check.doc.getText("t").toString()).toBe("allowed ");
     await Promise.all([writer.destroy(), reader.destroy(), check.destroy()]);
@@ -89,11 +125,17 @@ describe("SyncProvider token refresh", () => {
       url: server.wsUrl,
       docId,
       doc: new Y.Doc(),
-      token: () => (calls.push(1), createToken(TEST_AUTH_SECRET, { doc: "other-doc", role: "write" })),
+      token: () => (
+        calls.push(1),
+        createToken(TEST_AUTH_SECRET, { doc: "other-doc", role: "write" })
+      ),
       backoff: { baseMs: 20, capMs: 100 },
     });
     wrong.on("error", (e: SyncError) => errors.push(e));
-    await eventually(() => errors.length > 0, () => `token asked ${calls.length} times, no error yet`);
+    await eventually(
+      () => errors.length > 0,
+      () => `token asked ${calls.length} times, no error yet`,
+    );
     expect(errors[0]!.code).toBe("closed");
     expect(errors[0]!.closeCode).toBe(4403);
     await new Promise((r) => setTimeout(r, 500)); // many backoff periods: no new attempt

@@ -13,7 +13,13 @@ const SEEDS = [1, 2, 3];
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000", DOC_RATE_LIMIT_MESSAGES: "100000000" } });
+  server = await startServer({
+    vars: {
+      RATE_LIMIT_MESSAGES: "100000000",
+      RATE_LIMIT_BYTES: "1000000000",
+      DOC_RATE_LIMIT_MESSAGES: "100000000",
+    },
+  });
 });
 afterAll(async () => {
   await server?.dispose();
@@ -36,52 +42,57 @@ function covers(a: Map<number, number>, b: Map<number, number>): boolean {
 }
 
 describe("crash safety", () => {
-  it.each(SEEDS)("loses nothing a client received when SIGKILLed mid-replay (seed %i)", async (seed) => {
-    const trace = loadTrace("friendsforever_flat");
-    const random = seeded(seed);
-    const killAt = 2_000 + Math.floor(random() * 15_000);
-    const docId = uniqueDocId(`crash${seed}`);
-    const writer = provider(server.wsUrl, docId);
-    const watcher = provider(server.wsUrl, docId);
-    await Promise.all([whenSynced(writer), whenSynced(watcher)]);
-    const text = writer.doc.getText("t");
+  it.each(SEEDS)(
+    "loses nothing a client received when SIGKILLed mid-replay (seed %i)",
+    async (seed) => {
+      const trace = loadTrace("friendsforever_flat");
+      const random = seeded(seed);
+      const killAt = 2_000 + Math.floor(random() * 15_000);
+      const docId = uniqueDocId(`crash${seed}`);
+      const writer = provider(server.wsUrl, docId);
+      const watcher = provider(server.wsUrl, docId);
+      await Promise.all([whenSynced(writer), whenSynced(watcher)]);
+      const text = writer.doc.getText("t");
 
-    let applied = 0;
-    let received: Map<number, number> | null = null;
-    let receivedChars = 0;
-    while (applied < trace.txns.length) {
-      for (const txn of trace.txns.slice(applied, applied + BATCH)) applyTxn(writer.doc, text, txn);
-      applied = Math.min(applied + BATCH, trace.txns.length);
-      await new Promise((r) => setTimeout(r, 2));
-      if (received === null && applied >= killAt) {
-        await server.kill();
-        received = Y.decodeStateVector(Y.encodeStateVector(watcher.doc));
-        receivedChars = watcher.doc.getText("t").length;
-        // The writer keeps typing offline (not reconnecting until we say so); the watcher leaves.
-        writer.disconnect();
-        watcher.destroy();
+      let applied = 0;
+      let received: Map<number, number> | null = null;
+      let receivedChars = 0;
+      while (applied < trace.txns.length) {
+        for (const txn of trace.txns.slice(applied, applied + BATCH))
+          applyTxn(writer.doc, text, txn);
+        applied = Math.min(applied + BATCH, trace.txns.length);
+        await new Promise((r) => setTimeout(r, 2));
+        if (received === null && applied >= killAt) {
+          await server.kill();
+          received = Y.decodeStateVector(Y.encodeStateVector(watcher.doc));
+          receivedChars = watcher.doc.getText("t").length;
+          // The writer keeps typing offline (not reconnecting until we say so); the watcher leaves.
+          writer.disconnect();
+          watcher.destroy();
+        }
       }
-    }
-    expect(received).not.toBeNull();
-    expect(receivedChars).toBeGreaterThan(0);
-    await server.restart();
+      expect(received).not.toBeNull();
+      expect(receivedChars).toBeGreaterThan(0);
+      await server.restart();
 
-    const fresh = provider(server.wsUrl, docId);
-    await whenSynced(fresh);
-    // Everything the watcher had received was on disk: the writer is still offline, so the
-    // fresh client's first sync shows only what the restarted server loaded from storage.
-    const loaded = Y.decodeStateVector(Y.encodeStateVector(fresh.doc));
-    expect(covers(loaded, received!)).toBe(true);
-    writer.connect();
+      const fresh = provider(server.wsUrl, docId);
+      await whenSynced(fresh);
+      // Everything the watcher had received was on disk: the writer is still offline, so the
+      // fresh client's first sync shows only what the restarted server loaded from storage.
+      const loaded = Y.decodeStateVector(Y.encodeStateVector(fresh.doc));
+      expect(covers(loaded, received!)).toBe(true);
+      writer.connect();
 
-    await eventually(
-      () => fresh.doc.getText("t").toString() === trace.endContent,
-      () => `fresh has ${fresh.doc.getText("t").length} of ${trace.endContent.length} chars`,
-      120_000,
-    );
-    expect(text.toString()).toBe(trace.endContent);
-    expect(Y.encodeStateVector(fresh.doc)).toEqual(Y.encodeStateVector(writer.doc));
-    writer.destroy();
-    fresh.destroy();
-  }, 300_000);
+      await eventually(
+        () => fresh.doc.getText("t").toString() === trace.endContent,
+        () => `fresh has ${fresh.doc.getText("t").length} of ${trace.endContent.length} chars`,
+        120_000,
+      );
+      expect(text.toString()).toBe(trace.endContent);
+      expect(Y.encodeStateVector(fresh.doc)).toEqual(Y.encodeStateVector(writer.doc));
+      writer.destroy();
+      fresh.destroy();
+    },
+    300_000,
+  );
 });

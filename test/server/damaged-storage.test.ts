@@ -12,14 +12,17 @@ import { uniqueDocId } from "../helpers/providers";
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ vars: { D1_FLUSH_DEBOUNCE_MS: "50", D1_FLUSH_MAX_DELAY_MS: "100" } });
+  server = await startServer({
+    vars: { D1_FLUSH_DEBOUNCE_MS: "50", D1_FLUSH_MAX_DELAY_MS: "100" },
+  });
 });
 afterAll(async () => {
   await server?.dispose();
 });
 
 const doDir = () => join(server.persistTo, "v3", "do", "edgesync-DocumentObject");
-const doFiles = () => new Set(readdirSync(doDir()).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite"));
+const doFiles = () =>
+  new Set(readdirSync(doDir()).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite"));
 
 /** The D1 index row of a document (via the admin listing, which reads D1 only). */
 async function indexRow(docId: string): Promise<Record<string, unknown> | undefined> {
@@ -29,7 +32,10 @@ async function indexRow(docId: string): Promise<Record<string, unknown> | undefi
 }
 
 /** Creates a document with `text`, waits until D1 holds it, and returns its DO's SQLite file. */
-async function replicated(docId: string, text: string): Promise<{ file: string; row: Record<string, unknown> }> {
+async function replicated(
+  docId: string,
+  text: string,
+): Promise<{ file: string; row: Record<string, unknown> }> {
   const before = doFiles();
   const source = new Y.Doc();
   source.getText("t").insert(0, text);
@@ -39,7 +45,7 @@ async function replicated(docId: string, text: string): Promise<{ file: string; 
     body: Y.encodeStateAsUpdate(source),
   });
   expect(res.status).toBe(200);
-  for (const deadline = Date.now() + 30_000; (await indexRow(docId)) === undefined; ) {
+  for (const deadline = Date.now() + 30_000; (await indexRow(docId)) === undefined;) {
     if (Date.now() > deadline) throw new Error(`${docId} was not replicated to D1`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -73,13 +79,17 @@ describe("a damaged Durable Object database", () => {
     // Pages still in the write-ahead log would hide the damage: garble its frames too, and drop
     // the shared-memory index so that SQLite checks them (and ignores them, as after a torn write).
     for (const file of [a.file, b.file]) {
-      if (existsSync(`${file}-wal`)) damaged.set(`${file}-wal`, readFileSync(`${file}-wal`).fill(0xa5, 32));
+      if (existsSync(`${file}-wal`))
+        damaged.set(`${file}-wal`, readFileSync(`${file}-wal`).fill(0xa5, 32));
       rmSync(`${file}-shm`, { force: true });
     }
     for (const [file, bytes] of damaged) writeFileSync(file, bytes);
     await server.restart();
 
-    for (const [doc, { row }] of [[header, a], [pages, b]] as const) {
+    for (const [doc, { row }] of [
+      [header, a],
+      [pages, b],
+    ] as const) {
       const json = await fetch(`${server.url}/v1/docs/${doc.id}/json`);
       expect(json.status, `${doc.id} json`).toBe(200);
       expect(json.headers.get("x-edgesync-source"), `${doc.id} served from`).toBe("d1");
@@ -96,14 +106,19 @@ describe("a damaged Durable Object database", () => {
         body: Y.encodeStateAsUpdate(new Y.Doc()),
       });
       expect(write.status, `${doc.id} write`).toBe(503);
-      expect(((await write.json()) as { error: { code: string } }).error.code).toBe("document_unavailable");
+      expect(((await write.json()) as { error: { code: string } }).error.code).toBe(
+        "document_unavailable",
+      );
       const meta = await fetch(`${server.url}/v1/docs/${doc.id}`);
       expect(meta.status).toBe(503);
       expect(await closeCodeOf(`${server.wsUrl}/${doc.id}`)).toBe(CloseCode.DocumentUnavailable);
-      expect(await closeCodeOf(`${server.wsUrl}/${doc.id}?ext=1`)).toBe(CloseCode.DocumentUnavailable);
+      expect(await closeCodeOf(`${server.wsUrl}/${doc.id}?ext=1`)).toBe(
+        CloseCode.DocumentUnavailable,
+      );
       expect(await indexRow(doc.id)).toEqual(row);
     }
     // The damaged database files are left for an operator (SQLite may reset its own WAL).
-    for (const file of [a.file, b.file]) expect(readFileSync(file).equals(damaged.get(file)!), file).toBe(true);
+    for (const file of [a.file, b.file])
+      expect(readFileSync(file).equals(damaged.get(file)!), file).toBe(true);
   });
 });

@@ -11,7 +11,8 @@ import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/provid
 const LOWERED = { MAX_DOC_BYTES: "8192", MAX_DOC_ITEMS: "100" };
 
 /** What a client or the server holds of the document, comparable as a string. */
-const view = (doc: Y.Doc) => JSON.stringify([doc.getText("t").toString(), doc.getMap("m").toJSON()]);
+const view = (doc: Y.Doc) =>
+  JSON.stringify([doc.getText("t").toString(), doc.getMap("m").toJSON()]);
 
 let server: RunningServer | null = null;
 afterAll(async () => {
@@ -26,13 +27,17 @@ describe("caps lowered under a stored document", () => {
     const writer = provider(server.wsUrl, docId, doc);
     await whenSynced(writer);
     const text = doc.getText("t");
-    for (let i = 0; i < 200; i++) text.insert(text.length, `line ${i} of a document that grew before the caps were lowered\n`);
+    for (let i = 0; i < 200; i++)
+      text.insert(text.length, `line ${i} of a document that grew before the caps were lowered\n`);
     for (let i = 0; i < 100; i++) text.delete(i * 40, 3); // tombstones: a delete set in every step 2
     for (let i = 0; i < 2000; i++) doc.getMap("m").set(`k${i}`, i);
     const expected = view(doc);
     const reader = provider(server.wsUrl, docId);
     await whenSynced(reader);
-    await eventually(() => view(reader.doc) === expected, () => "reader behind");
+    await eventually(
+      () => view(reader.doc) === expected,
+      () => "reader behind",
+    );
     writer.destroy();
     reader.destroy();
     await server.stop();
@@ -40,7 +45,10 @@ describe("caps lowered under a stored document", () => {
     server = await startServer({ persistTo: server.persistTo, vars: LOWERED });
     const fresh = provider(server.wsUrl, docId);
     await whenSynced(fresh);
-    await eventually(() => view(fresh.doc) === expected, () => "fresh client did not get it all");
+    await eventually(
+      () => view(fresh.doc) === expected,
+      () => "fresh client did not get it all",
+    );
 
     // The returning client holds exactly the document: its step 2 is not growth.
     const closes: number[] = [];
@@ -51,7 +59,8 @@ describe("caps lowered under a stored document", () => {
     // update sent now reaches another client only once that step 2 was handled.
     returning.awareness.setLocalStateField("user", "back");
     const seesReturning = () =>
-      (fresh.awareness.getStates().get(doc.clientID) as { user?: string } | undefined)?.user === "back";
+      (fresh.awareness.getStates().get(doc.clientID) as { user?: string } | undefined)?.user ===
+      "back";
     await eventually(seesReturning, () => `closes ${JSON.stringify(closes)}`);
     expect(closes).toEqual([]);
     expect(returning.wsconnected).toBe(true);
@@ -67,8 +76,13 @@ describe("caps lowered under a stored document", () => {
       body: Y.encodeStateAsUpdate(grown, before),
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("document_too_large");
-    const json = (await (await fetch(`${server.url}/v1/docs/${docId}/json`)).json()) as { t: string; m: object };
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      "document_too_large",
+    );
+    const json = (await (await fetch(`${server.url}/v1/docs/${docId}/json`)).json()) as {
+      t: string;
+      m: object;
+    };
     expect(JSON.stringify([json.t, json.m])).toBe(expected);
     returning.destroy();
     fresh.destroy();

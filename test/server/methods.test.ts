@@ -13,13 +13,23 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-function send(method: string, path: string): Promise<{ status: number; allow: string | undefined; type: string | undefined; body: string }> {
+function send(
+  method: string,
+  path: string,
+): Promise<{ status: number; allow: string | undefined; type: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, { method });
     req.on("response", (res) => {
       let body = "";
       res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, type: res.headers["content-type"], body }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          allow: res.headers.allow,
+          type: res.headers["content-type"],
+          body,
+        }),
+      );
     });
     req.on("error", reject);
     req.end();
@@ -39,7 +49,9 @@ describe("methods over real HTTP", () => {
     expect(res.status).toBe(405);
     expect(res.allow).toBe(allow);
     expect(res.type).toContain("application/json");
-    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe(
+      "method_not_allowed",
+    );
   });
 
   it("an unknown path stays a JSON 404 whatever the method", async () => {

@@ -46,7 +46,8 @@ async function stockPeer(docId: string, name: string): Promise<Peer> {
   await whenSynced(p);
   return wrap(name, p.awareness, {
     drop: () => (p.ws as unknown as { close(): void }).close(),
-    whenBack: () => new Promise((resolve) => p.on("status", ({ status }) => status === "connected" && resolve())),
+    whenBack: () =>
+      new Promise((resolve) => p.on("status", ({ status }) => status === "connected" && resolve())),
     destroy: async () => p.destroy(),
   });
 }
@@ -78,32 +79,51 @@ async function sdkPeer(docId: string, name: string): Promise<Peer> {
   });
 }
 
-function wrap(name: string, awareness: awarenessProtocol.Awareness, rest: Pick<Peer, "drop" | "whenBack" | "destroy">): Peer {
+function wrap(
+  name: string,
+  awareness: awarenessProtocol.Awareness,
+  rest: Pick<Peer, "drop" | "whenBack" | "destroy">,
+): Peer {
   const peer: Peer = { name, awareness, ownOverrides: [], ...rest };
-  awareness.on("update", (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-    if (origin === "local") return;
-    if ([...change.added, ...change.updated, ...change.removed].includes(awareness.clientID)) {
-      peer.ownOverrides.push(`${JSON.stringify(change)} -> ${JSON.stringify(awareness.getLocalState())}`);
-    }
-  });
+  awareness.on(
+    "update",
+    (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      if (origin === "local") return;
+      if ([...change.added, ...change.updated, ...change.removed].includes(awareness.clientID)) {
+        peer.ownOverrides.push(
+          `${JSON.stringify(change)} -> ${JSON.stringify(awareness.getLocalState())}`,
+        );
+      }
+    },
+  );
   awareness.setLocalStateField("user", { name });
   return peer;
 }
 
 const sees = (viewer: Peer, other: Peer) =>
-  (viewer.awareness.getStates().get(other.awareness.clientID) as { user?: { name: string } } | undefined)?.user?.name === other.name;
+  (
+    viewer.awareness.getStates().get(other.awareness.clientID) as
+      { user?: { name: string } } | undefined
+  )?.user?.name === other.name;
 
 /** Drops `mover`'s socket; returns ms from its socket being back until both see each other. */
-async function reconnect(mover: Peer, other: Peer): Promise<{ fromBackMs: number; fromDropMs: number }> {
+async function reconnect(
+  mover: Peer,
+  other: Peer,
+): Promise<{ fromBackMs: number; fromDropMs: number }> {
   const back = mover.whenBack();
   const dropped = performance.now();
   mover.drop();
-  await eventually(() => !sees(other, mover) && !sees(mover, other), () => `${other.name} never saw ${mover.name} leave`);
+  await eventually(
+    () => !sees(other, mover) && !sees(mover, other),
+    () => `${other.name} never saw ${mover.name} leave`,
+  );
   await back;
   const reopened = performance.now();
   await eventually(
     () => sees(other, mover) && sees(mover, other),
-    () => `${mover.name} sees ${other.name}: ${sees(mover, other)}; ${other.name} sees ${mover.name}: ${sees(other, mover)}`,
+    () =>
+      `${mover.name} sees ${other.name}: ${sees(mover, other)}; ${other.name} sees ${mover.name}: ${sees(other, mover)}`,
     RECOVERY_BOUND_MS,
   );
   const now = performance.now();
@@ -120,10 +140,14 @@ describe("presence after a reconnect", () => {
   for (const [kindA, kindB] of PAIRS) {
     it(`${kindA} and ${kindB} see each other again at once, whichever reconnects`, async () => {
       const docId = uniqueDocId("presence");
-      const make = (kind: Kind, name: string) => (kind === "stock" ? stockPeer(docId, name) : sdkPeer(docId, name));
+      const make = (kind: Kind, name: string) =>
+        kind === "stock" ? stockPeer(docId, name) : sdkPeer(docId, name);
       const a = await make(kindA, `a-${kindA}`);
       const b = await make(kindB, `b-${kindB}`);
-      await eventually(() => sees(a, b) && sees(b, a), () => "first meeting");
+      await eventually(
+        () => sees(a, b) && sees(b, a),
+        () => "first meeting",
+      );
 
       const timings = { [a.name]: await reconnect(a, b), [b.name]: await reconnect(b, a) };
       console.log(`presence recovery (${kindA}/${kindB}): ${JSON.stringify(timings)}`);
@@ -145,11 +169,16 @@ describe("presence after a reconnect", () => {
     const b = await stockPeer(docId, "b");
     a.awareness.setLocalStateField("user", { name: "a" });
     await whenSynced(a);
-    const aSeen = () => (b.awareness.getStates().get(a.awareness.clientID) as { user?: { name: string } } | undefined)?.user?.name === "a";
+    const aSeen = () =>
+      (b.awareness.getStates().get(a.awareness.clientID) as { user?: { name: string } } | undefined)
+        ?.user?.name === "a";
     await eventually(aSeen, () => "b never saw a");
     // disconnect() announces the state as removed (null at the same clock) before closing.
     a.disconnect();
-    await eventually(() => !aSeen(), () => "b still sees a");
+    await eventually(
+      () => !aSeen(),
+      () => "b still sees a",
+    );
     a.connect();
     await eventually(
       () => aSeen() && a.awareness.getStates().has(b.awareness.clientID),

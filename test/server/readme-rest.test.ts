@@ -27,7 +27,10 @@ let open: RunningServer;
 let authed: RunningServer;
 const dirs: string[] = [];
 beforeAll(async () => {
-  [open, authed] = await Promise.all([startServer(), startServer({ vars: { AUTH_SECRET: SECRET } })]);
+  [open, authed] = await Promise.all([
+    startServer(),
+    startServer({ vars: { AUTH_SECRET: SECRET } }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([open?.dispose(), authed?.dispose()]);
@@ -41,9 +44,18 @@ function runBlock(server: RunningServer, env: Record<string, string>) {
   dirs.push(cwd);
   symlinkSync(join(ROOT, "scripts"), join(cwd, "scripts"));
   const script = `set -eo pipefail -x\n${block.replace(/(127\.0\.0\.1|localhost):8787/g, `127.0.0.1:${server.port}`)}`;
-  const run = spawnSync("bash", ["-c", script], { cwd, env: { ...process.env, ...env }, encoding: "utf8" });
+  const run = spawnSync("bash", ["-c", script], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
   const commands = run.stderr.split("\n").filter((line) => /^\++ (curl|node) /.test(line));
-  return { ...run, cwd, commands, expected: block.split("\n").filter((l) => /(^|\$\()(curl|node) /.test(l.trim())).length };
+  return {
+    ...run,
+    cwd,
+    commands,
+    expected: block.split("\n").filter((l) => /(^|\$\()(curl|node) /.test(l.trim())).length,
+  };
 }
 
 async function checkRun(server: RunningServer, env: Record<string, string>) {

@@ -40,7 +40,9 @@ const SETTLE_MS = 8_000;
 let server: RunningServer;
 beforeAll(async () => {
   // Caps an operator may raise, so that one document and a few states can be this large.
-  server = await startServer({ vars: { MAX_DOC_BYTES: String(8 * 1024 * 1024), MAX_AWARENESS_BYTES: String(4 * 1024 * 1024) } });
+  server = await startServer({
+    vars: { MAX_DOC_BYTES: String(8 * 1024 * 1024), MAX_AWARENESS_BYTES: String(4 * 1024 * 1024) },
+  });
 });
 afterAll(async () => {
   await server?.dispose();
@@ -50,13 +52,18 @@ afterAll(async () => {
 function clientFrame(payload: Uint8Array): Buffer {
   const mask = randomBytes(4);
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x82, 0x80 | len]) : len < 65536 ? Buffer.from([0x82, 0xfe, len >> 8, len & 255]) : (() => {
-    const b = Buffer.alloc(10);
-    b[0] = 0x82;
-    b[1] = 0xff;
-    b.writeBigUInt64BE(BigInt(len), 2);
-    return b;
-  })();
+  const head =
+    len < 126
+      ? Buffer.from([0x82, 0x80 | len])
+      : len < 65536
+        ? Buffer.from([0x82, 0xfe, len >> 8, len & 255])
+        : (() => {
+            const b = Buffer.alloc(10);
+            b[0] = 0x82;
+            b[1] = 0xff;
+            b.writeBigUInt64BE(BigInt(len), 2);
+            return b;
+          })();
   const body = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
   return Buffer.concat([head, mask, body]);
 }
@@ -68,8 +75,10 @@ function neverReading(docId: string): Promise<Socket> {
     let head = "";
     socket.on("error", reject);
     socket.on("connect", () =>
-      socket.write(`GET /sync/${docId} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+      socket.write(
+        `GET /sync/${docId} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      ),
     );
     const onData = (chunk: Buffer) => {
       head += chunk.toString("latin1");
@@ -85,15 +94,21 @@ function neverReading(docId: string): Promise<Socket> {
 
 /** Waits until the document's D1 replication (and the compaction before it) has run. */
 async function replicated(docId: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const info = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as { generation?: number };
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const info = (await (await fetch(`${server.url}/v1/docs/${docId}`)).json()) as {
+      generation?: number;
+    };
     if ((info.generation ?? 0) > 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${docId} was not replicated`);
 }
 
-async function growthFrom(frames: Uint8Array[], docId: string, quietMs = QUIET_MS): Promise<number> {
+async function growthFrom(
+  frames: Uint8Array[],
+  docId: string,
+  quietMs = QUIET_MS,
+): Promise<number> {
   await new Promise((r) => setTimeout(r, quietMs));
   const before = server.runtimeRss();
   const socket = await neverReading(docId);
@@ -111,11 +126,17 @@ describe("replies to a client that never reads", () => {
     const docId = uniqueDocId("never-reads");
     const doc = new Y.Doc();
     doc.getText("t").insert(0, text());
-    const res = await fetch(`${server.url}/v1/docs/${docId}/update`, { method: "POST", body: Y.encodeStateAsUpdate(doc) });
+    const res = await fetch(`${server.url}/v1/docs/${docId}/update`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(doc),
+    });
     expect(res.status).toBe(200);
     // Replication's own allocations (a 3 MB snapshot written twice) are over before the baseline.
     await replicated(docId);
-    const growth = await growthFrom(Array.from({ length: REQUESTS }, () => encodeSyncStep1(new Uint8Array([0]))), docId);
+    const growth = await growthFrom(
+      Array.from({ length: REQUESTS }, () => encodeSyncStep1(new Uint8Array([0]))),
+      docId,
+    );
     console.log(`step 1 × ${REQUESTS}: runtime RSS grew ${(growth / 1e6).toFixed(1)} MB`);
     expect(growth).toBeLessThan(MAX_GROWTH_BYTES);
   }, 120_000);
@@ -123,15 +144,23 @@ describe("replies to a client that never reads", () => {
   it(`${AWARENESS_QUERIES} query-awareness frames with ${OWNERS} × 3 MB of states grow the runtime by < 300 MB`, async () => {
     const docId = uniqueDocId("never-reads-aw");
     // Owners that read (a never-reading owner would hold the others' states in its own queue).
-    const owners = await Promise.all(Array.from({ length: OWNERS }, () => new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${server.wsUrl}/${docId}`);
-      ws.once("open", () => resolve(ws));
-      ws.once("error", reject);
-    })));
+    const owners = await Promise.all(
+      Array.from(
+        { length: OWNERS },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`${server.wsUrl}/${docId}`);
+            ws.once("open", () => resolve(ws));
+            ws.once("error", reject);
+          }),
+      ),
+    );
     owners.forEach((ws, i) => ws.send(awarenessFrame(4242 + i, 1, { blob: text() })));
     const queries = Array.from({ length: AWARENESS_QUERIES }, () => encodeQueryAwareness());
     const growth = await growthFrom(queries, docId, AWARENESS_QUIET_MS);
-    console.log(`query-awareness × ${AWARENESS_QUERIES}: runtime RSS grew ${(growth / 1e6).toFixed(1)} MB`);
+    console.log(
+      `query-awareness × ${AWARENESS_QUERIES}: runtime RSS grew ${(growth / 1e6).toFixed(1)} MB`,
+    );
     for (const ws of owners) ws.close();
     expect(growth).toBeLessThan(MAX_AWARENESS_GROWTH_BYTES);
   }, 120_000);

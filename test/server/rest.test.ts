@@ -15,7 +15,8 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-const json = async (docId: string) => (await (await fetch(`${server.url}/v1/docs/${docId}/json`)).json()) as Record<string, unknown>;
+const json = async (docId: string) =>
+  (await (await fetch(`${server.url}/v1/docs/${docId}/json`)).json()) as Record<string, unknown>;
 
 describe("REST API against the real server", () => {
   it("delivers an HTTP update live to a y-websocket client, durably", async () => {
@@ -24,9 +25,15 @@ describe("REST API against the real server", () => {
     await whenSynced(live);
     const source = new Y.Doc();
     source.getText("t").insert(0, "written over HTTP");
-    const res = await fetch(`${server.url}/v1/docs/${docId}/update`, { method: "POST", body: Y.encodeStateAsUpdate(source) });
+    const res = await fetch(`${server.url}/v1/docs/${docId}/update`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(source),
+    });
     expect(res.status).toBe(200);
-    await eventually(() => live.doc.getText("t").toString() === "written over HTTP", () => live.doc.getText("t").toString());
+    await eventually(
+      () => live.doc.getText("t").toString() === "written over HTTP",
+      () => live.doc.getText("t").toString(),
+    );
     live.destroy();
     await server.kill();
     await server.restart();
@@ -43,11 +50,27 @@ describe("REST API against the real server", () => {
     let state = await syncOverHttp(mobile, { url: server.url, docId });
     web.doc.getText("t").insert(web.doc.getText("t").length, "web again. ");
     mobile.getText("t").insert(mobile.getText("t").length, "mobile later. ");
-    await eventually(() => web.doc.getText("t").toString().includes("mobile offline edit"), () => web.doc.getText("t").toString());
-    state = await syncOverHttp(mobile, { url: server.url, docId, serverStateVector: state.serverStateVector, epoch: state.epoch });
-    await eventually(() => web.doc.getText("t").toString().includes("mobile later. "), () => web.doc.getText("t").toString());
+    await eventually(
+      () => web.doc.getText("t").toString().includes("mobile offline edit"),
+      () => web.doc.getText("t").toString(),
+    );
+    state = await syncOverHttp(mobile, {
+      url: server.url,
+      docId,
+      serverStateVector: state.serverStateVector,
+      epoch: state.epoch,
+    });
+    await eventually(
+      () => web.doc.getText("t").toString().includes("mobile later. "),
+      () => web.doc.getText("t").toString(),
+    );
     // One more round so the mobile side picks up anything the web side added meanwhile.
-    await syncOverHttp(mobile, { url: server.url, docId, serverStateVector: state.serverStateVector, epoch: state.epoch });
+    await syncOverHttp(mobile, {
+      url: server.url,
+      docId,
+      serverStateVector: state.serverStateVector,
+      epoch: state.epoch,
+    });
     expect(mobile.getText("t").toString()).toBe(web.doc.getText("t").toString());
     for (const part of ["web first. ", "web again. ", "mobile offline edit. ", "mobile later. "]) {
       expect(mobile.getText("t").toString()).toContain(part);
@@ -60,20 +83,37 @@ describe("REST API against the real server", () => {
     const stale = provider(server.wsUrl, docId);
     await whenSynced(stale);
     stale.doc.getText("t").insert(0, "old content");
-    await eventually(() => false, () => "", 300).catch(() => undefined);
+    await eventually(
+      () => false,
+      () => "",
+      300,
+    ).catch(() => undefined);
     const closes: number[] = [];
-    stale.on("connection-close", (event: { code: number } | null) => event && closes.push(event.code));
+    stale.on(
+      "connection-close",
+      (event: { code: number } | null) => event && closes.push(event.code),
+    );
     const res = await fetch(`${server.url}/v1/docs/${docId}`, { method: "DELETE" });
     expect(res.status).toBe(200);
-    await eventually(() => closes.includes(4404), () => `closes ${closes}`);
+    await eventually(
+      () => closes.includes(4404),
+      () => `closes ${closes}`,
+    );
     // y-websocket 3 treats 44xx as permanent and stops; an app that reconnects it anyway (a
     // reload with stale local state) replays its old state, and the server drops it.
     stale.connect();
-    await eventually(() => stale.wsconnected && stale.synced, () => `stale client: connected ${stale.wsconnected} synced ${stale.synced} closes ${closes}`, 30_000);
+    await eventually(
+      () => stale.wsconnected && stale.synced,
+      () => `stale client: connected ${stale.wsconnected} synced ${stale.synced} closes ${closes}`,
+      30_000,
+    );
     const fresh = provider(server.wsUrl, docId);
     await whenSynced(fresh);
     fresh.doc.getText("t").insert(0, "new document");
-    await eventually(() => stale.doc.getText("t").toString().includes("new document"), () => stale.doc.getText("t").toString());
+    await eventually(
+      () => stale.doc.getText("t").toString().includes("new document"),
+      () => stale.doc.getText("t").toString(),
+    );
     expect((await json(docId)).t).toBe("new document");
     expect(fresh.doc.getText("t").toString()).toBe("new document");
     stale.destroy();

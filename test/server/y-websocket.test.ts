@@ -11,7 +11,13 @@ let server: RunningServer;
 
 beforeAll(async () => {
   // The replay is a deliberate flood from one socket; lift the per-socket rate limit for it.
-  server = await startServer({ vars: { RATE_LIMIT_MESSAGES: "100000000", RATE_LIMIT_BYTES: "1000000000", DOC_RATE_LIMIT_MESSAGES: "100000000" } });
+  server = await startServer({
+    vars: {
+      RATE_LIMIT_MESSAGES: "100000000",
+      RATE_LIMIT_BYTES: "1000000000",
+      DOC_RATE_LIMIT_MESSAGES: "100000000",
+    },
+  });
 });
 afterAll(async () => {
   await server?.dispose();
@@ -27,11 +33,15 @@ describe("stock y-websocket providers", () => {
     b.doc.getText("t").insert(0, "right ");
     a.awareness.setLocalStateField("user", { name: "a" });
     await eventually(
-      () => a.doc.getText("t").toString() === b.doc.getText("t").toString() && a.doc.getText("t").length === 11,
+      () =>
+        a.doc.getText("t").toString() === b.doc.getText("t").toString() &&
+        a.doc.getText("t").length === 11,
       () => `a=${a.doc.getText("t")} b=${b.doc.getText("t")}`,
     );
     await eventually(
-      () => (b.awareness.getStates().get(a.doc.clientID) as { user?: { name: string } } | undefined)?.user?.name === "a",
+      () =>
+        (b.awareness.getStates().get(a.doc.clientID) as { user?: { name: string } } | undefined)
+          ?.user?.name === "a",
       () => `b sees ${JSON.stringify([...b.awareness.getStates()])}`,
     );
     a.destroy();
@@ -49,7 +59,9 @@ describe("stock y-websocket providers", () => {
     for (const txn of trace.txns) applyTxn(writer.doc, text, txn);
     expect(text.toString()).toBe(trace.endContent);
     await eventually(
-      () => watcher.doc.getText("t").length === trace.endContent.length && watcher.doc.getText("t").toString() === trace.endContent,
+      () =>
+        watcher.doc.getText("t").length === trace.endContent.length &&
+        watcher.doc.getText("t").toString() === trace.endContent,
       () => `watcher has ${watcher.doc.getText("t").length} of ${trace.endContent.length} chars`,
       300_000,
     );
@@ -59,7 +71,9 @@ describe("stock y-websocket providers", () => {
     await whenSynced(fresh, 60_000);
     const loadMs = performance.now() - loadStarted;
     expect(fresh.doc.getText("t").toString()).toBe(trace.endContent);
-    console.log(`trace replay: ${trace.txns.length} transactions in ${Math.round(replayMs)} ms; fresh client load ${Math.round(loadMs)} ms`);
+    console.log(
+      `trace replay: ${trace.txns.length} transactions in ${Math.round(replayMs)} ms; fresh client load ${Math.round(loadMs)} ms`,
+    );
     // wrangler dev's local trace store records every invocation and writes them in batches of
     // 20,480 on the Worker's thread; after this flood that stalled the whole server for ~5 s.
     // `npm start` turns it off, so it recorded nothing.
@@ -80,7 +94,10 @@ describe("stock y-websocket providers", () => {
     const expected = text.toString();
     // Received by a second client means stored (output gates): wait for that, then kill.
     const b = provider(server.wsUrl, docId);
-    await eventually(() => b.doc.getText("t").toString() === expected, () => `b=${b.doc.getText("t").length} chars`);
+    await eventually(
+      () => b.doc.getText("t").toString() === expected,
+      () => `b=${b.doc.getText("t").length} chars`,
+    );
     a.destroy();
     b.destroy();
     await server.kill();
@@ -91,4 +108,3 @@ describe("stock y-websocket providers", () => {
     fresh.destroy();
   });
 });
-

@@ -14,9 +14,14 @@ const bearer = async (doc: string, role: "read" | "write") =>
 const preflight = (path: string, origin: string, method = "POST") =>
   fetchWorker(path, {
     method: "OPTIONS",
-    headers: { Origin: origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "authorization,content-type" },
+    headers: {
+      Origin: origin,
+      "Access-Control-Request-Method": method,
+      "Access-Control-Request-Headers": "authorization,content-type",
+    },
   });
-const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+const errorCode = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code;
 
 function expectReadableBy(res: Response, origin: string) {
   expect(res.headers.get("Access-Control-Allow-Origin")).toBe(origin);
@@ -41,20 +46,45 @@ describe("CORS with an origin list", () => {
     const doc = new Y.Doc();
     doc.getText("t").insert(0, "hi");
     const post = (headers: Record<string, string>, body: BodyInit) =>
-      fetchWorker(`/v1/docs/${id}/update`, { method: "POST", headers: { Origin: ALLOWED, ...headers }, body });
-    const written = await post({ Authorization: await bearer(id, "write") }, Y.encodeStateAsUpdate(doc));
+      fetchWorker(`/v1/docs/${id}/update`, {
+        method: "POST",
+        headers: { Origin: ALLOWED, ...headers },
+        body,
+      });
+    const written = await post(
+      { Authorization: await bearer(id, "write") },
+      Y.encodeStateAsUpdate(doc),
+    );
     expect(written.status).toBe(200);
     expectReadableBy(written, ALLOWED);
 
     const cases: [Promise<Response>, number, string][] = [
       [fetchWorker(`/v1/docs/${id}/json`, { headers: { Origin: ALLOWED } }), 401, "missing_token"],
-      [post({ Authorization: await bearer(id, "read") }, Y.encodeStateAsUpdate(doc)), 403, "forbidden"],
-      [fetchWorker(`/v1/docs/${uniqueDocId()}/json`, { headers: { Origin: ALLOWED, Authorization: await bearer("*", "read") } }), 404, "document_not_found"],
-      [post({ Authorization: await bearer(id, "write") }, new Uint8Array(4 * 1024 * 1024 + 1)), 413, "payload_too_large"],
+      [
+        post({ Authorization: await bearer(id, "read") }, Y.encodeStateAsUpdate(doc)),
+        403,
+        "forbidden",
+      ],
+      [
+        fetchWorker(`/v1/docs/${uniqueDocId()}/json`, {
+          headers: { Origin: ALLOWED, Authorization: await bearer("*", "read") },
+        }),
+        404,
+        "document_not_found",
+      ],
+      [
+        post({ Authorization: await bearer(id, "write") }, new Uint8Array(4 * 1024 * 1024 + 1)),
+        413,
+        "payload_too_large",
+      ],
       [
         fetchWorker(`/v1/docs/${id}/sync`, {
           method: "POST",
-          headers: { Origin: ALLOWED, Authorization: await bearer(id, "write"), "Content-Type": "text/plain" },
+          headers: {
+            Origin: ALLOWED,
+            Authorization: await bearer(id, "write"),
+            "Content-Type": "text/plain",
+          },
           body: JSON.stringify({ stateVector: "AA" }),
         }),
         415,
@@ -72,7 +102,9 @@ describe("CORS with an origin list", () => {
     const id = uniqueDocId("cors");
     for (const res of [
       await preflight(`/v1/docs/${id}/sync`, REFUSED),
-      await fetchWorker(`/v1/docs/${id}/json`, { headers: { Origin: REFUSED, Authorization: await bearer(id, "read") } }),
+      await fetchWorker(`/v1/docs/${id}/json`, {
+        headers: { Origin: REFUSED, Authorization: await bearer(id, "read") },
+      }),
     ]) {
       expect(res.status).toBe(403);
       expect(await errorCode(res)).toBe("origin_not_allowed");

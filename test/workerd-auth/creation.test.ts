@@ -10,12 +10,15 @@ import { createToken, type Role } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { SyncedDoc, fetchWorker, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
-const token = (doc: string, role: Role) => createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 600 });
+const token = (doc: string, role: Role) =>
+  createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 600 });
 
 /** Row counts of the document's Durable Object tables. */
 const stored = (docId: string) =>
   runInDurableObject(stubFor(docId), (_o: DocumentObject, state) =>
-    ["es_log", "es_snapshot", "es_meta"].map((t) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n),
+    ["es_log", "es_snapshot", "es_meta"].map(
+      (t) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n,
+    ),
   );
 
 const updateOf = (text: string) => {
@@ -30,11 +33,16 @@ describe("document creation", () => {
     const reader = await SyncedDoc.open(docId, `?token=${await token(docId, "read")}&ext=1`);
     expect(await stored(docId)).toEqual([0, 0, 0]);
     // Reads of a document that does not exist are 404, even while a reader watches it.
-    const rest = await fetchWorker(`/v1/docs/${docId}`, { headers: { Authorization: `Bearer ${await token(docId, "read")}` } });
+    const rest = await fetchWorker(`/v1/docs/${docId}`, {
+      headers: { Authorization: `Bearer ${await token(docId, "read")}` },
+    });
     expect(rest.status).toBe(404);
     const sync = await fetchWorker(`/v1/docs/${docId}/sync`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${await token(docId, "read")}`, "Content-Type": "application/json" },
+      headers: {
+        Authorization: `Bearer ${await token(docId, "read")}`,
+        "Content-Type": "application/json",
+      },
       body: JSON.stringify({ stateVector: encodeBase64url(Y.encodeStateVector(new Y.Doc())) }),
     });
     expect(sync.status).toBe(404);
@@ -46,12 +54,15 @@ describe("document creation", () => {
     const [logRows, , metaRows] = await stored(docId);
     expect(logRows).toBe(1);
     expect(metaRows).toBeGreaterThan(0);
-    const info = await fetchWorker(`/v1/docs/${docId}`, { headers: { Authorization: `Bearer ${await token(docId, "read")}` } });
+    const info = await fetchWorker(`/v1/docs/${docId}`, {
+      headers: { Authorization: `Bearer ${await token(docId, "read")}` },
+    });
     expect(info.status).toBe(200);
   });
 
   it("applies a write that races a read of a new document", async () => {
-    const auth = (doc: string, role: Role) => token(doc, role).then((t) => ({ Authorization: `Bearer ${t}` }));
+    const auth = (doc: string, role: Role) =>
+      token(doc, role).then((t) => ({ Authorization: `Bearer ${t}` }));
     const results = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
         const docId = uniqueDocId(`race${i}`);

@@ -17,7 +17,9 @@ describe("origin allow-list", () => {
   it("refuses a disallowed origin with 403", async () => {
     const res = await upgrade("https://evil.example.net");
     expect(res.status).toBe(403);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("origin_not_allowed");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      "origin_not_allowed",
+    );
   });
   it("accepts an allowed origin", async () => {
     expect((await upgrade("https://app.example.com")).status).toBe(101);

@@ -10,13 +10,15 @@ import { createToken, type Role } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { SyncedDoc, fetchWorker, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
-const token = (doc: string, role: Role) => createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 600 });
+const token = (doc: string, role: Role) =>
+  createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 600 });
 async function api(path: string, role: Role | null, doc: string, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
   if (role) headers.set("Authorization", `Bearer ${await token(doc, role)}`);
   return fetchWorker(path, { ...init, headers });
 }
-const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+const errorCode = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code;
 
 function textUpdate(text: string, base?: Y.Doc): Uint8Array {
   const doc = base ?? new Y.Doc();
@@ -27,7 +29,10 @@ function textUpdate(text: string, base?: Y.Doc): Uint8Array {
 
 async function seeded(text = "hello") {
   const id = uniqueDocId("rest");
-  const res = await api(`/v1/docs/${id}/update`, "write", id, { method: "POST", body: textUpdate(text) });
+  const res = await api(`/v1/docs/${id}/update`, "write", id, {
+    method: "POST",
+    body: textUpdate(text),
+  });
   expect(res.status).toBe(200);
   return id;
 }
@@ -49,8 +54,15 @@ describe("REST API", () => {
     Y.applyUpdate(copy, new Uint8Array(await full.arrayBuffer()));
     expect(copy.getText("t").toString()).toBe("hello");
 
-    await api(`/v1/docs/${id}/update`, "write", id, { method: "POST", body: textUpdate(" world", local) });
-    const diff = await api(`/v1/docs/${id}/update?sv=${encodeBase64url(Y.encodeStateVector(copy))}`, "read", id);
+    await api(`/v1/docs/${id}/update`, "write", id, {
+      method: "POST",
+      body: textUpdate(" world", local),
+    });
+    const diff = await api(
+      `/v1/docs/${id}/update?sv=${encodeBase64url(Y.encodeStateVector(copy))}`,
+      "read",
+      id,
+    );
     const diffBytes = new Uint8Array(await diff.arrayBuffer());
     expect(diffBytes.length).toBeLessThan(Y.encodeStateAsUpdate(local).length);
     Y.applyUpdate(copy, diffBytes);
@@ -67,19 +79,41 @@ describe("REST API", () => {
     const p = new Y.XmlElement("p");
     p.insert(0, [new Y.XmlText("hi")]);
     frag.insert(0, [p]);
-    await api(`/v1/docs/${id}/update`, "write", id, { method: "POST", body: Y.encodeStateAsUpdate(doc) });
+    await api(`/v1/docs/${id}/update`, "write", id, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(doc),
+    });
     const res = await api(`/v1/docs/${id}/json`, "read", id);
-    expect(await res.json()).toEqual({ text: "plain", map: { n: 1 }, list: ["a", 2], xml: "<p>hi</p>" });
+    expect(await res.json()).toEqual({
+      text: "plain",
+      map: { n: 1 },
+      list: ["a", 2],
+      xml: "<p>hi</p>",
+    });
   });
 
   it("GET metadata, and 404 for a document that does not exist (without creating it)", async () => {
     const id = await seeded("meta");
-    const meta = (await (await api(`/v1/docs/${id}`, "read", id)).json()) as Record<string, unknown>;
-    expect(meta).toMatchObject({ id, updateCount: 1, connections: 0, quarantinedRows: 0, snapshotPending: false, lastLoad: { source: "new", deferred: false } });
+    const meta = (await (await api(`/v1/docs/${id}`, "read", id)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(meta).toMatchObject({
+      id,
+      updateCount: 1,
+      connections: 0,
+      quarantinedRows: 0,
+      snapshotPending: false,
+      lastLoad: { source: "new", deferred: false },
+    });
     expect(meta.encodedSize).toBeGreaterThan(0);
     expect(typeof meta.epoch).toBe("string");
     const missing = uniqueDocId("missing");
-    for (const path of [`/v1/docs/${missing}`, `/v1/docs/${missing}/update`, `/v1/docs/${missing}/json`]) {
+    for (const path of [
+      `/v1/docs/${missing}`,
+      `/v1/docs/${missing}/update`,
+      `/v1/docs/${missing}/json`,
+    ]) {
       const res = await api(path, "read", missing);
       expect(res.status).toBe(404);
       expect(await errorCode(res)).toBe("document_not_found");
@@ -97,9 +131,16 @@ describe("REST API", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await api(`/v1/docs?prefix=${encodeURIComponent(prefix)}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, "admin", `${prefix}*`);
+      const res = await api(
+        `/v1/docs?prefix=${encodeURIComponent(prefix)}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        "admin",
+        `${prefix}*`,
+      );
       expect(res.status).toBe(200);
-      const page = (await res.json()) as { documents: { id: string; encodedSize: number }[]; cursor: string | null };
+      const page = (await res.json()) as {
+        documents: { id: string; encodedSize: number }[];
+        cursor: string | null;
+      };
       seen.push(...page.documents.map((d) => d.id));
       cursor = page.cursor;
     } while (cursor);
@@ -113,7 +154,8 @@ describe("REST API", () => {
 
   it("refuses each role what it may not do", async () => {
     const id = await seeded("roles");
-    const write = (role: Role | null) => api(`/v1/docs/${id}/update`, role, id, { method: "POST", body: textUpdate("x") });
+    const write = (role: Role | null) =>
+      api(`/v1/docs/${id}/update`, role, id, { method: "POST", body: textUpdate("x") });
     expect((await write("read")).status).toBe(403);
     expect((await api(`/v1/docs/${id}`, "write", id, { method: "DELETE" })).status).toBe(403);
     expect((await api(`/v1/docs/${id}/json`, null, id)).status).toBe(401);
@@ -122,7 +164,10 @@ describe("REST API", () => {
       api(`/v1/docs/${id}/sync`, role, id, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ stateVector: encodeBase64url(new Uint8Array([0])), ...(update ? { update: encodeBase64url(update) } : {}) }),
+        body: JSON.stringify({
+          stateVector: encodeBase64url(new Uint8Array([0])),
+          ...(update ? { update: encodeBase64url(update) } : {}),
+        }),
       });
     expect((await sync("read")).status).toBe(200);
     expect((await sync("read", textUpdate("sneaky"))).status).toBe(403);
@@ -137,7 +182,10 @@ describe("REST API", () => {
     const res = await api(`/v1/docs/${id}/sync`, "write", id, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ stateVector: encodeBase64url(Y.encodeStateVector(mobile)), update: encodeBase64url(Y.encodeStateAsUpdate(mobile)) }),
+      body: JSON.stringify({
+        stateVector: encodeBase64url(Y.encodeStateVector(mobile)),
+        update: encodeBase64url(Y.encodeStateAsUpdate(mobile)),
+      }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { update: string; stateVector: string; epoch: string };
@@ -149,7 +197,10 @@ describe("REST API", () => {
     const stale = await api(`/v1/docs/${id}/sync`, "write", id, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ stateVector: encodeBase64url(Y.encodeStateVector(mobile)), epoch: "not-the-epoch" }),
+      body: JSON.stringify({
+        stateVector: encodeBase64url(Y.encodeStateVector(mobile)),
+        epoch: "not-the-epoch",
+      }),
     });
     expect(stale.status).toBe(409);
     expect(await errorCode(stale)).toBe("epoch_mismatch");
@@ -159,15 +210,78 @@ describe("REST API", () => {
     const id = await seeded("unchanged");
     const before = await (await api(`/v1/docs/${id}/update`, "read", id)).arrayBuffer();
     const cases: [RequestInit & { path: string }, number, string][] = [
-      [{ path: `/v1/docs/${id}/update`, method: "POST", body: new Uint8Array([1, 2, 3, 250, 251]) }, 400, "invalid_update"],
-      [{ path: `/v1/docs/${id}/update`, method: "POST", body: new Uint8Array() }, 400, "invalid_update"],
-      [{ path: `/v1/docs/${id}/update`, method: "POST", body: new Uint8Array(4 * 1024 * 1024 + 1) }, 413, "payload_too_large"],
+      [
+        {
+          path: `/v1/docs/${id}/update`,
+          method: "POST",
+          body: new Uint8Array([1, 2, 3, 250, 251]),
+        },
+        400,
+        "invalid_update",
+      ],
+      [
+        { path: `/v1/docs/${id}/update`, method: "POST", body: new Uint8Array() },
+        400,
+        "invalid_update",
+      ],
+      [
+        {
+          path: `/v1/docs/${id}/update`,
+          method: "POST",
+          body: new Uint8Array(4 * 1024 * 1024 + 1),
+        },
+        413,
+        "payload_too_large",
+      ],
       [{ path: `/v1/docs/${id}/update?sv=%%%`, method: "GET" }, 400, "invalid_state_vector"],
-      [{ path: `/v1/docs/${id}/update?sv=${encodeBase64url(new Uint8Array([5, 1]))}`, method: "GET" }, 400, "invalid_state_vector"],
-      [{ path: `/v1/docs/${id}/sync`, method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" }, 400, "invalid_request"],
-      [{ path: `/v1/docs/${id}/sync`, method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ update: "AAAA" }) }, 400, "invalid_request"],
-      [{ path: `/v1/docs/${id}/sync`, method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ stateVector: "!!" }) }, 400, "invalid_state_vector"],
-      [{ path: `/v1/docs/${id}/sync`, method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ stateVector: "AA", update: "AQID_w" }) }, 400, "invalid_update"],
+      [
+        {
+          path: `/v1/docs/${id}/update?sv=${encodeBase64url(new Uint8Array([5, 1]))}`,
+          method: "GET",
+        },
+        400,
+        "invalid_state_vector",
+      ],
+      [
+        {
+          path: `/v1/docs/${id}/sync`,
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: "{not json",
+        },
+        400,
+        "invalid_request",
+      ],
+      [
+        {
+          path: `/v1/docs/${id}/sync`,
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ update: "AAAA" }),
+        },
+        400,
+        "invalid_request",
+      ],
+      [
+        {
+          path: `/v1/docs/${id}/sync`,
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ stateVector: "!!" }),
+        },
+        400,
+        "invalid_state_vector",
+      ],
+      [
+        {
+          path: `/v1/docs/${id}/sync`,
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ stateVector: "AA", update: "AQID_w" }),
+        },
+        400,
+        "invalid_update",
+      ],
       [{ path: `/v1/docs/bad%20id/json`, method: "GET" }, 400, "invalid_doc_id"],
       [{ path: `/v1/docs?limit=100000`, method: "GET" }, 400, "invalid_request"],
     ];
@@ -176,7 +290,9 @@ describe("REST API", () => {
       expect(res.status, `${init.method} ${path}`).toBe(status);
       expect(await errorCode(res), `${init.method} ${path}`).toBe(code);
     }
-    expect(new Uint8Array(await (await api(`/v1/docs/${id}/update`, "read", id)).arrayBuffer())).toEqual(new Uint8Array(before));
+    expect(
+      new Uint8Array(await (await api(`/v1/docs/${id}/update`, "read", id)).arrayBuffer()),
+    ).toEqual(new Uint8Array(before));
   });
 
   it("DELETE closes sockets with 4404, removes storage and D1 rows, and a new epoch starts empty", async () => {
@@ -190,19 +306,30 @@ describe("REST API", () => {
     expect(res.status).toBe(200);
     expect((await socket.socket.closed).code).toBe(CloseCode.DocumentDeleted);
     const { env } = await import("cloudflare:workers");
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM documents WHERE id = ?").bind(id).first("n")).toBe(0);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM snapshot_chunks WHERE doc_id = ?").bind(id).first("n")).toBe(0);
+    expect(
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM documents WHERE id = ?").bind(id).first("n"),
+    ).toBe(0);
+    expect(
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM snapshot_chunks WHERE doc_id = ?")
+        .bind(id)
+        .first("n"),
+    ).toBe(0);
     expect((await api(`/v1/docs/${id}/json`, "read", id)).status).toBe(404);
 
     // A stale stock client reconnects and replays its old state: it does not come back.
     const stale = await SyncedDoc.open(id, `?token=${await token(id, "write")}`);
-    stale.socket.send((await import("../../protocol/messages")).encodeSyncUpdate(Y.encodeStateAsUpdate(socket.doc)));
+    stale.socket.send(
+      (await import("../../protocol/messages")).encodeSyncUpdate(Y.encodeStateAsUpdate(socket.doc)),
+    );
     stale.doc.getText("t").insert(0, "new life");
     await (await SyncedDoc.open(id, `?token=${await token(id, "read")}`)).waitForText("new life");
     const meta = (await (await api(`/v1/docs/${id}`, "read", id)).json()) as { epoch: string };
     expect(meta.epoch).not.toBe(epoch);
     // Our SDK's epoch check: connecting with the old epoch is refused with 4404.
-    const old = await SyncedDoc.open(id, `?token=${await token(id, "write")}&ext=1&epoch=${epoch}`).catch((e: Error) => e);
+    const old = await SyncedDoc.open(
+      id,
+      `?token=${await token(id, "write")}&ext=1&epoch=${epoch}`,
+    ).catch((e: Error) => e);
     expect(String(old)).toContain("4404");
   });
 
@@ -211,7 +338,13 @@ describe("REST API", () => {
     const spec = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toBe("3.0.0");
     expect(Object.keys(spec.paths).sort()).toEqual(
-      ["/v1/docs", "/v1/docs/{id}", "/v1/docs/{id}/json", "/v1/docs/{id}/sync", "/v1/docs/{id}/update"].sort(),
+      [
+        "/v1/docs",
+        "/v1/docs/{id}",
+        "/v1/docs/{id}/json",
+        "/v1/docs/{id}/sync",
+        "/v1/docs/{id}/update",
+      ].sort(),
     );
   });
 });

@@ -37,7 +37,9 @@ describe("roles", () => {
     reader.socket.send(encodeSyncStep2(update));
     reader.socket.send(encodeSyncUpdate(update));
     await reader.socket.waitFor(isPermissionDenied);
-    await reader.socket.waitFor(() => reader.socket.messages.filter(isPermissionDenied).length === 2);
+    await reader.socket.waitFor(
+      () => reader.socket.messages.filter(isPermissionDenied).length === 2,
+    );
     // Its connect-time step 2 held nothing new, so only the two real attempts were refused.
     await new Promise((r) => setTimeout(r, 50));
     expect(reader.socket.messages.filter(isPermissionDenied)).toHaveLength(2);
@@ -68,13 +70,17 @@ describe("roles", () => {
     const docId = uniqueDocId();
     const shortLived = await SyncedDoc.open(docId, await tokenQuery(docId, "write", 2));
     shortLived.doc.getText("t").insert(0, "before expiry");
-    await (await SyncedDoc.open(docId, await tokenQuery(docId, "read"))).waitForText("before expiry");
+    await (
+      await SyncedDoc.open(docId, await tokenQuery(docId, "read"))
+    ).waitForText("before expiry");
     // No message needed: the alarm set for the token's expiry closes the idle socket.
     const closed = await shortLived.socket.closed;
     expect(closed.code).toBe(CloseCode.Unauthenticated);
     const renewed = await SyncedDoc.open(docId, await tokenQuery(docId, "write"));
     await renewed.waitForText("before expiry");
     renewed.doc.getText("t").insert(0, "after renewal, ");
-    await (await SyncedDoc.open(docId, await tokenQuery(docId, "read"))).waitForText("after renewal, before expiry");
+    await (
+      await SyncedDoc.open(docId, await tokenQuery(docId, "read"))
+    ).waitForText("after renewal, before expiry");
   }, 15_000);
 });

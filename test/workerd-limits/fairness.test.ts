@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { DocumentObject } from "../../durable-objects/document-object";
 import { CloseCode } from "../../protocol/close-codes";
-import { MessageType, encodeQueryAwareness, encodeSyncStep1, encodeSyncUpdate } from "../../protocol/messages";
+import {
+  MessageType,
+  encodeQueryAwareness,
+  encodeSyncStep1,
+  encodeSyncUpdate,
+} from "../../protocol/messages";
 import { awarenessFrame } from "../helpers/frames";
 import { SyncedDoc, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
@@ -33,14 +38,17 @@ describe("document budget", () => {
     const docId = uniqueDocId();
     const typist = await SyncedDoc.open(docId);
     const reader = await SyncedDoc.open(docId);
-    const flooders = await Promise.all(Array.from({ length: FLOODERS }, () => openSocket(`/sync/${docId}`)));
+    const flooders = await Promise.all(
+      Array.from({ length: FLOODERS }, () => openSocket(`/sync/${docId}`)),
+    );
     // Interleaved, as sockets flooding at once arrive: a socket is refused on its next frame.
     const docs = flooders.map((flooder) => {
       const doc = new Y.Doc();
       doc.on("update", (u: Uint8Array) => flooder.send(encodeSyncUpdate(u)));
       return doc;
     });
-    for (let n = 0; n < FLOOD_FRAMES; n++) docs.forEach((doc, i) => doc.getText("flood").insert(0, String(i)));
+    for (let n = 0; n < FLOOD_FRAMES; n++)
+      docs.forEach((doc, i) => doc.getText("flood").insert(0, String(i)));
     for (const doc of docs) doc.getText("sentinel").insert(0, "applied after refusal");
     typist.doc.getText("t").insert(0, "still typing");
     for (const flooder of flooders) {
@@ -69,7 +77,9 @@ describe("reply budget", () => {
     const closed = await greedy.closed;
     expect(closed.code).toBe(CloseCode.RateLimited);
     expect(closed.reason).toMatch(/reply budget/);
-    const step2s = greedy.messages.filter((m) => m[0] === MessageType.Sync && m[1] === 1 && m.length > BIG);
+    const step2s = greedy.messages.filter(
+      (m) => m[0] === MessageType.Sync && m[1] === 1 && m.length > BIG,
+    );
     expect(step2s.length).toBeLessThanOrEqual(Math.ceil(REPLY_BUDGET_BYTES / BIG));
     expect(writer.socket.closeInfo).toBeNull();
   }, 60_000);

@@ -14,18 +14,27 @@ type Entry = { clientId: number; clock: number; state: unknown };
 
 /** Every awareness entry for `clientId` a socket has received so far, in order. */
 function entriesFor(socket: TestSocket, clientId: number): Entry[] {
-  return socket.messages.flatMap((m) => readAwareness(m) ?? []).filter((e) => e.clientId === clientId);
+  return socket.messages
+    .flatMap((m) => readAwareness(m) ?? [])
+    .filter((e) => e.clientId === clientId);
 }
 
 function entryMatching(clientId: number, match: (e: Entry) => boolean) {
-  return (m: Uint8Array) => readAwareness(m)?.some((e) => e.clientId === clientId && match(e)) ?? false;
+  return (m: Uint8Array) =>
+    readAwareness(m)?.some((e) => e.clientId === clientId && match(e)) ?? false;
 }
 
 /**
  * Opens `watcher` unless given, lets a client announce `clientId`
  * at `clock` and drop its socket; returns the watcher and the highest clock it saw for it.
  */
-async function departed(docId: string, clientId: number, clock: number, state: unknown, watcher?: TestSocket) {
+async function departed(
+  docId: string,
+  clientId: number,
+  clock: number,
+  state: unknown,
+  watcher?: TestSocket,
+) {
   watcher ??= await openSocket(`/sync/${docId}`);
   const first = await openSocket(`/sync/${docId}`);
   first.send(awarenessFrame(clientId, clock, state));
@@ -44,13 +53,24 @@ describe("awareness after a reconnect", () => {
     // Back on a new socket, with the clock it had: stock clients do exactly this.
     const again = await openSocket(`/sync/${docId}`);
     again.send(awarenessFrame(ID, 3, { name: "ada" }));
-    const back = await watcher.waitFor(entryMatching(ID, (e) => e.state !== null && e.clock > seen));
-    expect(readAwareness(back)).toContainEqual({ clientId: ID, clock: seen + 1, state: { name: "ada" } });
+    const back = await watcher.waitFor(
+      entryMatching(ID, (e) => e.state !== null && e.clock > seen),
+    );
+    expect(readAwareness(back)).toContainEqual({
+      clientId: ID,
+      clock: seen + 1,
+      state: { name: "ada" },
+    });
     await again.waitFor(entryMatching(ID, () => true));
 
     // Later changes keep the same distance; the owner only ever sees its own clocks.
     again.send(awarenessFrame(ID, 4, { name: "ada", cursor: 7 }));
-    await watcher.waitFor(entryMatching(ID, (e) => e.clock === seen + 2 && (e.state as { cursor?: number })?.cursor === 7));
+    await watcher.waitFor(
+      entryMatching(
+        ID,
+        (e) => e.clock === seen + 2 && (e.state as { cursor?: number })?.cursor === 7,
+      ),
+    );
     await again.waitFor(entryMatching(ID, (e) => e.clock === 4));
     again.send(awarenessFrame(ID, 4, null));
     await watcher.waitFor(entryMatching(ID, (e) => e.clock === seen + 2 && e.state === null));
@@ -84,10 +104,17 @@ describe("awareness after a reconnect", () => {
     again.send(awarenessFrame(ID, 3, { name: "cy" }));
     await watcher.waitFor(entryMatching(ID, (e) => e.state !== null && e.clock === seen + 1));
 
-    await evictDurableObject(env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)), { webSockets: "hibernate" });
+    await evictDurableObject(env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)), {
+      webSockets: "hibernate",
+    });
 
     again.send(awarenessFrame(ID, 4, { name: "cy", cursor: 2 }));
-    await watcher.waitFor(entryMatching(ID, (e) => e.clock === seen + 2 && (e.state as { cursor?: number })?.cursor === 2));
+    await watcher.waitFor(
+      entryMatching(
+        ID,
+        (e) => e.clock === seen + 2 && (e.state as { cursor?: number })?.cursor === 2,
+      ),
+    );
     expect(entriesFor(again, ID).every((e) => e.clock <= 4)).toBe(true);
   });
 

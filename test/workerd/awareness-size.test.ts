@@ -11,7 +11,12 @@ describe("awareness size", () => {
     const docId = uniqueDocId();
     const watcher = await openSocket(`/sync/${docId}`);
     const sender = await openSocket(`/sync/${docId}`);
-    sender.send(awarenessFrame(7001, 1, { user: { name: "ada", color: "#f80" }, cursor: { anchor: 3, head: 9 } }));
+    sender.send(
+      awarenessFrame(7001, 1, {
+        user: { name: "ada", color: "#f80" },
+        cursor: { anchor: 3, head: 9 },
+      }),
+    );
     await watcher.waitFor(isAwarenessFor(7001));
 
     const huge = await openSocket(`/sync/${docId}`);

@@ -9,7 +9,13 @@ import type { DocumentObject } from "../../durable-objects/document-object";
 import { CloseCode } from "../../protocol/close-codes";
 import { encodeSaved, encodeSyncUpdate, MessageType } from "../../protocol/messages";
 import { rawFrame } from "../helpers/frames";
-import { SyncedDoc, fetchWorker, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
+import {
+  SyncedDoc,
+  fetchWorker,
+  openSocket,
+  stubFor,
+  uniqueDocId,
+} from "../helpers/workerd-socket";
 
 /** One update per character typed into text "t", as a stock client would send them. */
 function keystrokes(text: string, clientID: number): Uint8Array[] {
@@ -30,8 +36,10 @@ async function serverText(docId: string): Promise<string> {
   return doc.getText("t").toString();
 }
 
-const stats = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
-const isSaved = (counter: number) => (m: Uint8Array) => m[0] === MessageType.Saved && m[1] === counter;
+const stats = (docId: string) =>
+  runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
+const isSaved = (counter: number) => (m: Uint8Array) =>
+  m[0] === MessageType.Saved && m[1] === counter;
 
 describe("batched frames", () => {
   it("stores a burst in fewer rows than frames and acknowledges it only after all of it", async () => {
@@ -92,7 +100,9 @@ describe("batched frames", () => {
     bad.send(encodeSyncUpdate(badUpdates[0]!));
     good.send(encodeSyncUpdate(goodUpdates[0]!));
     bad.send(encodeSyncUpdate(badUpdates[1]!));
-    bad.send(rawFrame((e) => (encoding.writeVarUint(e, MessageType.Sync), encoding.writeVarUint(e, 7)))); // unknown sync type
+    bad.send(
+      rawFrame((e) => (encoding.writeVarUint(e, MessageType.Sync), encoding.writeVarUint(e, 7))),
+    ); // unknown sync type
     good.send(encodeSyncUpdate(goodUpdates[1]!));
     bad.send(encodeSyncUpdate(badUpdates[2]!)); // after the bad frame: must not be applied
     for (const u of goodUpdates.slice(2)) good.send(encodeSyncUpdate(u));

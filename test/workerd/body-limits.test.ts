@@ -14,15 +14,24 @@ describe("request bodies with open access", () => {
   it.each([
     ["update", ""],
     ["sync", '{"stateVector":"AA","update":"'],
-  ])("refuses a chunked POST …/%s body over the cap with 413 as soon as it passes it", async (route, prefix) => {
-    const id = uniqueDocId("body");
-    const body = countingBody(HOSTILE_BYTES, prefix);
-    const res = await fetchWorker(`/v1/docs/${id}/${route}`, { method: "POST", body: body.stream, headers: { "Content-Type": "application/json" } });
-    expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
-    await new Promise((r) => setTimeout(r, 50)); // the cancel reaches the stream after the answer
-    expect(body.pulled()).toBeLessThan(MOST_PULLED);
-    expect(body.cancelled()).toBe(true);
-    expect((await fetchWorker(`/v1/docs/${id}`)).status).toBe(404);
-  });
+  ])(
+    "refuses a chunked POST …/%s body over the cap with 413 as soon as it passes it",
+    async (route, prefix) => {
+      const id = uniqueDocId("body");
+      const body = countingBody(HOSTILE_BYTES, prefix);
+      const res = await fetchWorker(`/v1/docs/${id}/${route}`, {
+        method: "POST",
+        body: body.stream,
+        headers: { "Content-Type": "application/json" },
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        "payload_too_large",
+      );
+      await new Promise((r) => setTimeout(r, 50)); // the cancel reaches the stream after the answer
+      expect(body.pulled()).toBeLessThan(MOST_PULLED);
+      expect(body.cancelled()).toBe(true);
+      expect((await fetchWorker(`/v1/docs/${id}`)).status).toBe(404);
+    },
+  );
 });

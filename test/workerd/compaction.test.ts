@@ -7,7 +7,8 @@ import type { DocumentObject } from "../../durable-objects/document-object";
 import { setFault } from "../../durable-objects/faults";
 import { SyncedDoc, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
-const stats = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
+const stats = (docId: string) =>
+  runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
 
 /** Types words one round trip apart, so each is its own batch and log row. */
 async function typeWords(writer: SyncedDoc, reader: SyncedDoc, words: number, tag: string) {
@@ -37,7 +38,10 @@ describe("compaction", () => {
     for (let round = 0; round < 5; round++) {
       await typeWords(writer, reader, 30, `r${round}-`);
       // The alarm compacts once the log passes COMPACT_LOG_ROWS (20 in this project).
-      const s = await until(() => stats(docId), (v) => v.logRows < 20 && v.snapshotBytes > lastSnapshot);
+      const s = await until(
+        () => stats(docId),
+        (v) => v.logRows < 20 && v.snapshotBytes > lastSnapshot,
+      );
       lastSnapshot = s.snapshotBytes;
     }
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
@@ -66,7 +70,10 @@ describe("compaction", () => {
       setFault(docId, "compact-before-commit", false);
     }
     // The retry alarm (scheduled by the failed one, kept across eviction) now succeeds.
-    await until(() => stats(docId), (v) => v.logRows === 0 && v.snapshotBytes > 0);
+    await until(
+      () => stats(docId),
+      (v) => v.logRows === 0 && v.snapshotBytes > 0,
+    );
     // Running it again (alarms are at-least-once) is harmless.
     await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
     await runDurableObjectAlarm(stubFor(docId));

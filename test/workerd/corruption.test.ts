@@ -8,21 +8,37 @@ import * as Y from "yjs";
 import type { DocumentObject } from "../../durable-objects/document-object";
 import { CloseCode } from "../../protocol/close-codes";
 import { d1Snapshot } from "../helpers/d1";
-import { SyncedDoc, fetchWorker, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
+import {
+  SyncedDoc,
+  fetchWorker,
+  openSocket,
+  stubFor,
+  uniqueDocId,
+} from "../helpers/workerd-socket";
 
-const persistNow = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
-const stats = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
+const persistNow = (docId: string) =>
+  runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
+const stats = (docId: string) =>
+  runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats());
 const evict = (docId: string) => evictDurableObject(stubFor(docId), { webSockets: "close" });
 
 /** Runs SQL in the document's Durable Object storage. */
-const sql = <T extends Record<string, SqlStorageValue>>(docId: string, query: string, ...bindings: unknown[]) =>
-  runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => state.storage.sql.exec<T>(query, ...bindings).toArray());
+const sql = <T extends Record<string, SqlStorageValue>>(
+  docId: string,
+  query: string,
+  ...bindings: unknown[]
+) =>
+  runInDurableObject(stubFor(docId), (_o: DocumentObject, state) =>
+    state.storage.sql.exec<T>(query, ...bindings).toArray(),
+  );
 
 /** Everything in the DO's SQLite tables, as one comparable string. */
 const dump = async (docId: string) => {
   const tables = ["es_log", "es_snapshot", "es_meta", "es_quarantine"];
   const rows = await Promise.all(tables.map((t) => sql(docId, `SELECT * FROM ${t}`)));
-  return JSON.stringify(rows, (_k, v) => (v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v));
+  return JSON.stringify(rows, (_k, v) =>
+    v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v,
+  );
 };
 
 /** The text of D1's current generation, decoded. */
@@ -30,7 +46,10 @@ async function d1Text(docId: string): Promise<{ generation: number | undefined; 
   const { doc, bytes } = await d1Snapshot(docId);
   const decoded = new Y.Doc();
   if (bytes.length > 0) Y.applyUpdate(decoded, bytes);
-  return { generation: doc?.generation as number | undefined, text: decoded.getText("t").toString() };
+  return {
+    generation: doc?.generation as number | undefined,
+    text: decoded.getText("t").toString(),
+  };
 }
 
 /** Replaces the first occurrence of `from` in `bytes` with `to` (same length): a flipped byte. */
@@ -58,14 +77,21 @@ async function snapshotThenTail(docId: string, base: string, tail: string): Prom
 }
 
 const snapshotBytes = async (docId: string) =>
-  new Uint8Array((await sql<{ data: ArrayBuffer }>(docId, "SELECT data FROM es_snapshot ORDER BY part"))[0]!.data);
+  new Uint8Array(
+    (await sql<{ data: ArrayBuffer }>(docId, "SELECT data FROM es_snapshot ORDER BY part"))[0]!
+      .data,
+  );
 
 describe("damaged storage", () => {
   it("rebuilds a snapshot that no longer decodes from D1's generation plus the intact log", async () => {
     const docId = uniqueDocId();
     await snapshotThenTail(docId, "intact snapshot", " and tail");
     const bytes = await snapshotBytes(docId);
-    await sql(docId, "UPDATE es_snapshot SET data = ? WHERE part = 0", bytes.slice(0, bytes.length >> 1));
+    await sql(
+      docId,
+      "UPDATE es_snapshot SET data = ? WHERE part = 0",
+      bytes.slice(0, bytes.length >> 1),
+    );
     await evict(docId);
     const d1Before = await d1Text(docId);
     expect(d1Before).toEqual({ generation: 1, text: "intact snapshot" });
@@ -88,7 +114,11 @@ describe("damaged storage", () => {
   it("treats a snapshot whose checksum does not match as damaged even if it still decodes", async () => {
     const docId = uniqueDocId();
     await snapshotThenTail(docId, "original words", "!");
-    await sql(docId, "UPDATE es_snapshot SET data = ? WHERE part = 0", flip(await snapshotBytes(docId), "words", "wordz"));
+    await sql(
+      docId,
+      "UPDATE es_snapshot SET data = ? WHERE part = 0",
+      flip(await snapshotBytes(docId), "words", "wordz"),
+    );
     await evict(docId);
     const reader = await SyncedDoc.open(docId);
     await reader.waitForText("original words!");
@@ -100,8 +130,16 @@ describe("damaged storage", () => {
   it("sets aside a log row with a flipped byte, serves the rest, and lets a client restore it", async () => {
     const docId = uniqueDocId();
     const writer = await snapshotThenTail(docId, "base ", "and more");
-    const [row] = await sql<{ seq: number; data: ArrayBuffer }>(docId, "SELECT seq, data FROM es_log ORDER BY seq DESC LIMIT 1");
-    await sql(docId, "UPDATE es_log SET data = ? WHERE seq = ?", flip(new Uint8Array(row!.data), "more", "mord"), row!.seq);
+    const [row] = await sql<{ seq: number; data: ArrayBuffer }>(
+      docId,
+      "SELECT seq, data FROM es_log ORDER BY seq DESC LIMIT 1",
+    );
+    await sql(
+      docId,
+      "UPDATE es_log SET data = ? WHERE seq = ?",
+      flip(new Uint8Array(row!.data), "more", "mord"),
+      row!.seq,
+    );
     await evict(docId);
 
     const reader = await SyncedDoc.open(docId);
@@ -124,7 +162,12 @@ describe("damaged storage", () => {
     await (await SyncedDoc.open(docId)).waitForText("only here");
     // Compact without replicating, then damage the snapshot.
     await runInDurableObject(stubFor(docId), async (o: DocumentObject) => {
-      const p = (o as unknown as { persistence: { run(r: unknown, f: object): Promise<void> }; room: unknown }).persistence;
+      const p = (
+        o as unknown as {
+          persistence: { run(r: unknown, f: object): Promise<void> };
+          room: unknown;
+        }
+      ).persistence;
       await p.run((o as unknown as { room: unknown }).room, { compact: true });
     });
     const bytes = await snapshotBytes(docId);
@@ -142,7 +185,11 @@ describe("damaged storage", () => {
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("document_damaged");
     expect(await dump(docId)).toBe(before);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM documents WHERE id = ?").bind(docId).first("n")).toBe(0);
+    expect(
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM documents WHERE id = ?")
+        .bind(docId)
+        .first("n"),
+    ).toBe(0);
   });
 
   it("never replaces a D1 generation that holds updates the document lacks", async () => {
@@ -156,9 +203,13 @@ describe("damaged storage", () => {
     claimed.clientID = 1;
     claimed.getText("t").insert(0, "12345");
     const sv = Y.encodeStateVector(writer.doc);
-    const merged = Y.encodeStateVectorFromUpdate(Y.mergeUpdates([Y.encodeStateAsUpdate(writer.doc), Y.encodeStateAsUpdate(claimed)]));
+    const merged = Y.encodeStateVectorFromUpdate(
+      Y.mergeUpdates([Y.encodeStateAsUpdate(writer.doc), Y.encodeStateAsUpdate(claimed)]),
+    );
     expect(merged.length).toBeGreaterThan(sv.length);
-    await env.DB.prepare("UPDATE documents SET state_vector = ? WHERE id = ?").bind(merged, docId).run();
+    await env.DB.prepare("UPDATE documents SET state_vector = ? WHERE id = ?")
+      .bind(merged, docId)
+      .run();
     const before = await d1Snapshot(docId);
 
     writer.doc.getText("t").insert(0, "more ");

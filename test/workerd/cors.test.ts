@@ -9,16 +9,24 @@ describe("CORS with ALLOWED_ORIGINS=*", () => {
   it("answers any origin's preflight with the wildcard and no credentials", async () => {
     const res = await fetchWorker(`/v1/docs/${uniqueDocId()}/sync`, {
       method: "OPTIONS",
-      headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+      headers: {
+        Origin: ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
-    expect(res.headers.get("Access-Control-Allow-Headers")!.toLowerCase().split(",")).toEqual(expect.arrayContaining(["authorization", "content-type"]));
+    expect(res.headers.get("Access-Control-Allow-Headers")!.toLowerCase().split(",")).toEqual(
+      expect.arrayContaining(["authorization", "content-type"]),
+    );
   });
 
   it("marks responses, errors included, readable by any origin", async () => {
-    const missing = await fetchWorker(`/v1/docs/${uniqueDocId()}/json`, { headers: { Origin: ORIGIN } });
+    const missing = await fetchWorker(`/v1/docs/${uniqueDocId()}/json`, {
+      headers: { Origin: ORIGIN },
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const spec = await fetchWorker("/v1/openapi.json", { headers: { Origin: ORIGIN } });

@@ -9,7 +9,8 @@ import { encodeSyncUpdate } from "../../protocol/messages";
 import { d1Snapshot } from "../helpers/d1";
 import { SyncedDoc, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-socket";
 
-const flush = (docId: string) => runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
+const flush = (docId: string) =>
+  runInDurableObject(stubFor(docId), (o: DocumentObject) => o.persistNow());
 
 /** Seeded pseudo-random text (xorshift32), so the encoded document really is this large. */
 function randomText(chars: number, seed = 42): string {

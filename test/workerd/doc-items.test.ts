@@ -52,7 +52,9 @@ describe("struct cap (MAX_DOC_ITEMS)", () => {
 
     const refused = await post(docId, entries(0.9 * MAX, 0.2 * MAX));
     expect(refused.status).toBe(413);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("document_too_large");
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      "document_too_large",
+    );
     expect(await keys(docId)).toBe(0.9 * MAX);
     // What still fits is accepted, up to the cap itself.
     expect((await post(docId, entries(0.9 * MAX, 0.1 * MAX))).status).toBe(200);

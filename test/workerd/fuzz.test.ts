@@ -22,7 +22,11 @@ const FRAMES_PER_SOCKET = 100;
  */
 const FORGED_CLOCK = 4_000_000_000;
 const DOCUMENTED = new Set<number>([
-  CloseCode.MessageTooBig, CloseCode.ProtocolError, CloseCode.Forbidden, CloseCode.DocumentTooLarge, CloseCode.RateLimited,
+  CloseCode.MessageTooBig,
+  CloseCode.ProtocolError,
+  CloseCode.Forbidden,
+  CloseCode.DocumentTooLarge,
+  CloseCode.RateLimited,
 ]);
 
 function prng(seed: number) {
@@ -33,7 +37,11 @@ function prng(seed: number) {
     x ^= x << 5;
     return (x >>> 0) / 4294967296;
   };
-  return { next, int: (n: number) => Math.floor(next() * n), bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)) };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
+  };
 }
 
 type Fuzz = ReturnType<typeof prng>;
@@ -59,27 +67,52 @@ function mutate(rnd: Fuzz, bytes: Uint8Array): Uint8Array {
 
 function hostileFrame(rnd: Fuzz, honestAwarenessId: number): { frame: Uint8Array; kind: string } {
   switch (rnd.int(9)) {
-    case 0: return { kind: "random", frame: rnd.bytes(rnd.int(64)) };
+    case 0:
+      return { kind: "random", frame: rnd.bytes(rnd.int(64)) };
     case 1: {
       const full = encodeSyncUpdate(validUpdate(rnd));
       return { kind: "truncated", frame: full.slice(0, rnd.int(full.length)) };
     }
-    case 2: return { kind: "overflowing varint", frame: Uint8Array.from([...Array(10 + rnd.int(5)).fill(0xff), 0x01]) };
-    case 3: return { kind: "lying length", frame: rawFrame((e) => {
-      encoding.writeVarUint(e, MessageType.Sync);
-      encoding.writeVarUint(e, SyncType.Update);
-      encoding.writeVarUint(e, 1000 + rnd.int(1e6));
-      encoding.writeUint8Array(e, rnd.bytes(rnd.int(20)));
-    }) };
+    case 2:
+      return {
+        kind: "overflowing varint",
+        frame: Uint8Array.from([...Array(10 + rnd.int(5)).fill(0xff), 0x01]),
+      };
+    case 3:
+      return {
+        kind: "lying length",
+        frame: rawFrame((e) => {
+          encoding.writeVarUint(e, MessageType.Sync);
+          encoding.writeVarUint(e, SyncType.Update);
+          encoding.writeVarUint(e, 1000 + rnd.int(1e6));
+          encoding.writeUint8Array(e, rnd.bytes(rnd.int(20)));
+        }),
+      };
     case 4: {
       let type = 4 + rnd.int(250);
       if (type === MessageType.Saved) type++;
-      return { kind: "unknown type", frame: rawFrame((e) => { encoding.writeVarUint(e, type); encoding.writeUint8Array(e, rnd.bytes(rnd.int(8))); }) };
+      return {
+        kind: "unknown type",
+        frame: rawFrame((e) => {
+          encoding.writeVarUint(e, type);
+          encoding.writeUint8Array(e, rnd.bytes(rnd.int(8)));
+        }),
+      };
     }
-    case 5: return { kind: "mutated update", frame: mutate(rnd, encodeSyncUpdate(validUpdate(rnd))) };
-    case 6: return { kind: "mutated awareness", frame: mutate(rnd, awarenessFrame(5000 + rnd.int(100), 1 + rnd.int(5), { n: rnd.int(9) })) };
-    case 7: return { kind: "foreign awareness", frame: awarenessFrame(honestAwarenessId, FORGED_CLOCK + rnd.int(1000), { forged: true }) };
-    default: return { kind: "valid update", frame: encodeSyncUpdate(validUpdate(rnd)) };
+    case 5:
+      return { kind: "mutated update", frame: mutate(rnd, encodeSyncUpdate(validUpdate(rnd))) };
+    case 6:
+      return {
+        kind: "mutated awareness",
+        frame: mutate(rnd, awarenessFrame(5000 + rnd.int(100), 1 + rnd.int(5), { n: rnd.int(9) })),
+      };
+    case 7:
+      return {
+        kind: "foreign awareness",
+        frame: awarenessFrame(honestAwarenessId, FORGED_CLOCK + rnd.int(1000), { forged: true }),
+      };
+    default:
+      return { kind: "valid update", frame: encodeSyncUpdate(validUpdate(rnd)) };
   }
 }
 
@@ -97,7 +130,11 @@ function syncPayload(frame: Uint8Array): Uint8Array | null {
 }
 
 /** Sends a frame then a saved probe; resolves "accepted" on the echo or the close code. */
-async function probe(socket: TestSocket, frame: Uint8Array, n: number): Promise<"accepted" | number> {
+async function probe(
+  socket: TestSocket,
+  frame: Uint8Array,
+  n: number,
+): Promise<"accepted" | number> {
   const echo = encodeSaved(n);
   socket.send(frame);
   socket.send(echo);

@@ -15,7 +15,9 @@ describe("hibernation", () => {
     a.doc.getText("t").insert(0, "before eviction");
     await b.waitForText("before eviction");
 
-    await evictDurableObject(env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)), { webSockets: "hibernate" });
+    await evictDurableObject(env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)), {
+      webSockets: "hibernate",
+    });
 
     b.doc.getText("t").insert(b.doc.getText("t").length, ", after");
     await a.waitForText("before eviction, after");

@@ -13,8 +13,9 @@ import { SyncedDoc, openSocket, stubFor, uniqueDocId } from "../helpers/workerd-
 const dump = (docId: string) =>
   runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
     const tables = ["es_log", "es_snapshot", "es_meta", "es_quarantine"];
-    return JSON.stringify(tables.map((t) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()), (_k, v) =>
-      v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v,
+    return JSON.stringify(
+      tables.map((t) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()),
+      (_k, v) => (v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v),
     );
   });
 
@@ -92,8 +93,12 @@ describe("loading", () => {
     await (await SyncedDoc.open(docId)).waitForText("compacted text");
     const stored = await runInDurableObject(stubFor(docId), async (o: DocumentObject, state) => {
       await o.persistNow(); // compacts the log into a snapshot
-      const parts = state.storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part").toArray();
-      const meta = state.storage.sql.exec<{ value: number }>("SELECT value FROM es_meta WHERE key = 'snapshot_crc32'").one();
+      const parts = state.storage.sql
+        .exec<{ data: ArrayBuffer }>("SELECT data FROM es_snapshot ORDER BY part")
+        .toArray();
+      const meta = state.storage.sql
+        .exec<{ value: number }>("SELECT value FROM es_meta WHERE key = 'snapshot_crc32'")
+        .one();
       return { bytes: new Uint8Array(parts[0]!.data), crc: meta.value };
     });
     expect(stored.crc).toBe(crc32(stored.bytes));
@@ -105,7 +110,10 @@ describe("loading", () => {
     // Truncated in storage: the checksum no longer matches, so it is set aside and the document
     // is rebuilt from D1's copy (see corruption.test.ts); it still opens whole and takes writes.
     await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
-      state.storage.sql.exec("UPDATE es_snapshot SET data = ? WHERE part = 0", stored.bytes.slice(0, stored.bytes.length >> 1));
+      state.storage.sql.exec(
+        "UPDATE es_snapshot SET data = ? WHERE part = 0",
+        stored.bytes.slice(0, stored.bytes.length >> 1),
+      );
     });
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
     const reader = await SyncedDoc.open(docId);
@@ -148,7 +156,9 @@ describe("loading", () => {
     await back.waitForText("offline cold text moved on");
     const reader = await SyncedDoc.open(docId);
     await reader.waitForText("offline cold text moved on");
-    expect((await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats())).snapshotPending).toBe(false);
+    expect(
+      (await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats())).snapshotPending,
+    ).toBe(false);
     await compactAndEvict();
     await (await SyncedDoc.open(docId)).waitForText("offline cold text moved on");
 
@@ -159,6 +169,9 @@ describe("loading", () => {
     await (await SyncedDoc.open(docId)).waitForText("!offline cold text moved on");
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
     await (await SyncedDoc.open(docId)).waitForText("!offline cold text moved on");
-    expect((await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats())).lastLoad?.deferred).toBe(false);
+    expect(
+      (await runInDurableObject(stubFor(docId), (o: DocumentObject) => o.stats())).lastLoad
+        ?.deferred,
+    ).toBe(false);
   });
 });

@@ -21,16 +21,30 @@ const updateFrame = (payload: Uint8Array) =>
 const MALFORMED: [string, Uint8Array | string][] = [
   ["empty frame", new Uint8Array()],
   ["truncated varint", new Uint8Array([0x80])],
-  ["overflowing varint", new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])],
+  [
+    "overflowing varint",
+    new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+  ],
   ["unknown message type", new Uint8Array([42])],
   ["unknown sync type", new Uint8Array([0, 9, 0])],
   ["length prefix longer than the frame", new Uint8Array([0, 2, 50, 1, 2])],
   ["bytes that are not a Yjs update", updateFrame(new Uint8Array([5, 200, 1, 7, 7, 7]))],
   ["trailing bytes", new Uint8Array([3, 0])],
-  ["awareness that is not JSON", rawFrame((e) => {
-    encoding.writeVarUint(e, MessageType.Awareness);
-    encoding.writeVarUint8Array(e, rawFrame((a) => { encoding.writeVarUint(a, 1); encoding.writeVarUint(a, 5); encoding.writeVarUint(a, 1); encoding.writeVarString(a, "{nope"); }));
-  })],
+  [
+    "awareness that is not JSON",
+    rawFrame((e) => {
+      encoding.writeVarUint(e, MessageType.Awareness);
+      encoding.writeVarUint8Array(
+        e,
+        rawFrame((a) => {
+          encoding.writeVarUint(a, 1);
+          encoding.writeVarUint(a, 5);
+          encoding.writeVarUint(a, 1);
+          encoding.writeVarString(a, "{nope");
+        }),
+      );
+    }),
+  ],
   ["a text frame other than ping", "hello"],
 ];
 
@@ -73,7 +87,10 @@ describe("malformed frames", () => {
     expect((await bad.closed).code).toBe(CloseCode.ProtocolError);
     const reader = await SyncedDoc.open(docId);
     expect(reader.doc.getText("t").toString()).toBe("");
-    const stats = await runInDurableObject(env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)), (o: DocumentObject) => o.stats());
+    const stats = await runInDurableObject(
+      env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId)),
+      (o: DocumentObject) => o.stats(),
+    );
     expect(stats.updateCount).toBe(0);
   });
 });

@@ -7,7 +7,11 @@ import { MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
 import { docs } from "./docs";
 
 type Operation = {
-  parameters?: { name: string; in: string; schema: { pattern?: string; minLength?: number; maxLength?: number } }[];
+  parameters?: {
+    name: string;
+    in: string;
+    schema: { pattern?: string; minLength?: number; maxLength?: number };
+  }[];
   requestBody?: { required?: boolean; content: Record<string, unknown> };
   responses: Record<string, unknown>;
 };
@@ -19,16 +23,25 @@ type Spec = {
 };
 
 async function fetchSpec(): Promise<Spec> {
-  const res = await docs.request("https://sync.example.com/v1/openapi.json", {}, { ALLOWED_ORIGINS: "*" });
+  const res = await docs.request(
+    "https://sync.example.com/v1/openapi.json",
+    {},
+    { ALLOWED_ORIGINS: "*" },
+  );
   expect(res.status).toBe(200);
   return (await res.json()) as Spec;
 }
-const operations = (spec: Spec) => Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+const operations = (spec: Spec) =>
+  Object.entries(spec.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ path, method, op })),
+  );
 
 describe("GET /v1/openapi.json", () => {
   it("is a valid OpenAPI 3.0 document", async () => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(await fetchSpec()) as Parameters<Validator["validate"]>[0]);
+    const result = await validator.validate(
+      structuredClone(await fetchSpec()) as Parameters<Validator["validate"]>[0],
+    );
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.0");
@@ -41,29 +54,52 @@ describe("GET /v1/openapi.json", () => {
       token: { type: "apiKey", in: "query", name: "token" },
     });
     expect(spec.security).toEqual([{ bearer: [] }, { token: [] }]);
-    for (const { op } of operations(spec)) expect((op as { security?: unknown }).security).toBeUndefined();
+    for (const { op } of operations(spec))
+      expect((op as { security?: unknown }).security).toBeUndefined();
     expect(spec.servers).toEqual([{ url: "https://sync.example.com" }]);
   });
 
   it("gives the document-id rule as a pattern and lengths that agree with the server's check", async () => {
     const spec = await fetchSpec();
-    const idParams = operations(spec).flatMap(({ op }) => (op.parameters ?? []).filter((p) => p.in === "path" && p.name === "id"));
+    const idParams = operations(spec).flatMap(({ op }) =>
+      (op.parameters ?? []).filter((p) => p.in === "path" && p.name === "id"),
+    );
     expect(idParams.length).toBeGreaterThanOrEqual(6);
     for (const { schema } of idParams) {
-      expect(schema).toMatchObject({ minLength: 1, maxLength: MAX_DOC_ID_LENGTH, pattern: expect.any(String) });
+      expect(schema).toMatchObject({
+        minLength: 1,
+        maxLength: MAX_DOC_ID_LENGTH,
+        pattern: expect.any(String),
+      });
       const pattern = new RegExp(schema.pattern!);
-      for (const id of ["a", "team-42:notes", "x.y_z~@", "with space", "a/b", "é", "?", "x".repeat(MAX_DOC_ID_LENGTH)]) {
-        expect([id, pattern.test(id) && id.length <= schema.maxLength!]).toEqual([id, docIdProblem(id) === null]);
+      for (const id of [
+        "a",
+        "team-42:notes",
+        "x.y_z~@",
+        "with space",
+        "a/b",
+        "é",
+        "?",
+        "x".repeat(MAX_DOC_ID_LENGTH),
+      ]) {
+        expect([id, pattern.test(id) && id.length <= schema.maxLength!]).toEqual([
+          id,
+          docIdProblem(id) === null,
+        ]);
       }
     }
   });
 
   it("marks request bodies required and declares 415 where a JSON body is required", async () => {
     const withBody = operations(await fetchSpec()).filter(({ op }) => op.requestBody);
-    expect(withBody.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(["post /v1/docs/{id}/sync", "post /v1/docs/{id}/update"]);
+    expect(withBody.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      "post /v1/docs/{id}/sync",
+      "post /v1/docs/{id}/update",
+    ]);
     for (const { op } of withBody) {
       expect(op.requestBody!.required).toBe(true);
-      if ("application/json" in op.requestBody!.content) expect(Object.keys(op.responses)).toContain("415");
+      if ("application/json" in op.requestBody!.content)
+        expect(Object.keys(op.responses)).toContain("415");
     }
   });
 });

@@ -24,14 +24,25 @@ export const docs = new OpenAPIHono<AppEnv>({
   defaultHook: (result) => {
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new ApiError(400, "invalid_request", issue ? `${issue.path.join(".") || "request"}: ${issue.message}` : "invalid request");
+      throw new ApiError(
+        400,
+        "invalid_request",
+        issue ? `${issue.path.join(".") || "request"}: ${issue.message}` : "invalid request",
+      );
     }
   },
 });
 
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi("Error");
+const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error");
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: "error", content: { "application/json": { schema: ErrorSchema } } }]));
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: "error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
 // The rule itself is enforced by docIdOf (400 invalid_doc_id); here it is only described.
 const IdParam = z.object({
   id: z.string().openapi({
@@ -55,7 +66,9 @@ const DocumentSchema = z
     flushedAt: z.number(),
   })
   .openapi("DocumentIndexEntry");
-const Base64url = z.string().openapi({ description: "base64url, no padding", example: "AQKS7q6rCQA" });
+const Base64url = z
+  .string()
+  .openapi({ description: "base64url, no padding", example: "AQKS7q6rCQA" });
 
 function docIdOf(c: Context): string {
   const id = c.req.param("id");
@@ -64,19 +77,23 @@ function docIdOf(c: Context): string {
   return id!;
 }
 
-
 function decodeParam(value: string, name: string): Uint8Array {
   try {
     return decodeBase64url(value);
   } catch (err) {
-    throw new ApiError(400, `invalid_${name}`, `${name} is not base64url: ${(err as Error).message}`);
+    throw new ApiError(
+      400,
+      `invalid_${name}`,
+      `${name} is not base64url: ${(err as Error).message}`,
+    );
   }
 }
 
 /** Reads a binary update body (after authentication), at most MAX_MESSAGE_BYTES, while it streams. */
 async function binaryBody(c: Context<AppEnv>): Promise<Uint8Array> {
   const body = await readBody(c, limitsFromEnv(c.env).maxMessageBytes);
-  if (body.length === 0) throw new ApiError(400, "invalid_update", "the body is empty; send a binary Yjs update");
+  if (body.length === 0)
+    throw new ApiError(400, "invalid_update", "the body is empty; send a binary Yjs update");
   return body;
 }
 
@@ -93,16 +110,32 @@ docs.openapi(
       }),
     },
     responses: {
-      200: { description: "a page of the D1 document index", content: { "application/json": { schema: z.object({ documents: z.array(DocumentSchema), cursor: z.string().nullable() }) } } },
+      200: {
+        description: "a page of the D1 document index",
+        content: {
+          "application/json": {
+            schema: z.object({ documents: z.array(DocumentSchema), cursor: z.string().nullable() }),
+          },
+        },
+      },
       ...errors(400, 401, 403),
     },
   }),
   async (c) => {
     const { prefix = "", cursor, limit = LIST_DEFAULT_LIMIT } = c.req.valid("query");
     await authorizePrefix(c, prefix, "admin");
-    const rows = await new D1Record(c.env.DB).list({ prefix, ...(cursor ? { cursor } : {}), limit: limit + 1 });
-    const page = rows.slice(0, limit).map(({ chunkCount: _c, flushedSeq: _f, snapshotCrc32: _s, stateVector: _v, ...row }) => row);
-    return c.json({ documents: page, cursor: rows.length > limit ? page[page.length - 1]!.id : null }, 200);
+    const rows = await new D1Record(c.env.DB).list({
+      prefix,
+      ...(cursor ? { cursor } : {}),
+      limit: limit + 1,
+    });
+    const page = rows
+      .slice(0, limit)
+      .map(({ chunkCount: _c, flushedSeq: _f, snapshotCrc32: _s, stateVector: _v, ...row }) => row);
+    return c.json(
+      { documents: page, cursor: rows.length > limit ? page[page.length - 1]!.id : null },
+      200,
+    );
   },
 );
 
@@ -118,26 +151,48 @@ docs.openapi(
         content: {
           "application/json": {
             schema: z.object({
-              id: z.string(), epoch: z.string(), encodedSize: z.number(), updateCount: z.number(),
-              createdAt: z.number(), updatedAt: z.number(), generation: z.number(), connections: z.number(),
+              id: z.string(),
+              epoch: z.string(),
+              encodedSize: z.number(),
+              updateCount: z.number(),
+              createdAt: z.number(),
+              updatedAt: z.number(),
+              generation: z.number(),
+              connections: z.number(),
               quarantinedRows: z.number(),
-              written: z.record(z.string(), z.number()).describe("cumulative bytes and operations written to DO storage and D1"),
+              written: z
+                .record(z.string(), z.number())
+                .describe("cumulative bytes and operations written to DO storage and D1"),
               batches: z
                 .object({ count: z.number(), frames: z.number(), largest: z.number() })
-                .describe("WebSocket frames handled since the Durable Object last started, in how many batches, and the largest"),
+                .describe(
+                  "WebSocket frames handled since the Durable Object last started, in how many batches, and the largest",
+                ),
               lastLoad: z
                 .object({
                   source: z.enum(["storage", "d1", "new"]),
                   ms: z.number(),
                   deferred: z.boolean(),
                   recovered: z
-                    .object({ from: z.literal("d1"), generation: z.number(), lostSeqs: z.array(z.number()).nullable() })
+                    .object({
+                      from: z.literal("d1"),
+                      generation: z.number(),
+                      lostSeqs: z.array(z.number()).nullable(),
+                    })
                     .nullable()
-                    .describe("the stored snapshot was damaged and the document was rebuilt from this D1 generation plus the intact log"),
+                    .describe(
+                      "the stored snapshot was damaged and the document was rebuilt from this D1 generation plus the intact log",
+                    ),
                 })
                 .nullable()
-                .describe("how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed"),
-              snapshotPending: z.boolean().describe("the loaded snapshot was still waiting to be applied (this request applied it)"),
+                .describe(
+                  "how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed",
+                ),
+              snapshotPending: z
+                .boolean()
+                .describe(
+                  "the loaded snapshot was still waiting to be applied (this request applied it)",
+                ),
             }),
           },
         },
@@ -151,9 +206,16 @@ docs.openapi(
     const { stats } = unwrap(await callDocument(c, id, async (stub) => await stub.info(id)));
     return c.json(
       {
-        id, epoch: stats.epoch, encodedSize: stats.encodedBytes, updateCount: stats.updateCount,
-        createdAt: stats.createdAt, updatedAt: stats.updatedAt, generation: stats.d1.generation,
-        connections: stats.connections, quarantinedRows: stats.quarantined.length, written: stats.written,
+        id,
+        epoch: stats.epoch,
+        encodedSize: stats.encodedBytes,
+        updateCount: stats.updateCount,
+        createdAt: stats.createdAt,
+        updatedAt: stats.updatedAt,
+        generation: stats.d1.generation,
+        connections: stats.connections,
+        quarantinedRows: stats.quarantined.length,
+        written: stats.written,
         batches: stats.batches,
         lastLoad: stats.lastLoad && {
           source: stats.lastLoad.source,
@@ -175,7 +237,12 @@ docs.openapi(
     summary: "The document as a binary Yjs update (read); ?sv= for only what a state vector lacks",
     request: { params: IdParam, query: z.object({ sv: Base64url.optional() }) },
     responses: {
-      200: { description: "Yjs update (v1)", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+      200: {
+        description: "Yjs update (v1)",
+        content: {
+          "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+        },
+      },
       ...errors(400, 401, 403, 404, 503),
     },
   }),
@@ -190,7 +257,10 @@ docs.openapi(
       async (stub) => await stub.getUpdate(id, stateVector),
       (doc) => ({ update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined) }),
     );
-    const headers = { "Content-Type": "application/octet-stream", ...(source === "d1" ? { [SOURCE_HEADER]: "d1" } : {}) };
+    const headers = {
+      "Content-Type": "application/octet-stream",
+      ...(source === "d1" ? { [SOURCE_HEADER]: "d1" } : {}),
+    };
     return c.body(value.update as Uint8Array<ArrayBuffer>, 200, headers);
   },
 );
@@ -200,9 +270,24 @@ docs.openapi(
     method: "post",
     path: "/v1/docs/{id}/update",
     summary: "Apply a binary Yjs update (write); durable before the response",
-    request: { params: IdParam, body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
+    request: {
+      params: IdParam,
+      body: {
+        content: {
+          "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+        },
+        required: true,
+      },
+    },
     responses: {
-      200: { description: "applied", content: { "application/json": { schema: z.object({ stateVector: Base64url, changed: z.boolean() }) } } },
+      200: {
+        description: "applied",
+        content: {
+          "application/json": {
+            schema: z.object({ stateVector: Base64url, changed: z.boolean() }),
+          },
+        },
+      },
       ...errors(400, 401, 403, 413, 503),
     },
   }),
@@ -210,8 +295,13 @@ docs.openapi(
     const id = docIdOf(c);
     const { role } = await authorize(c, id, "write");
     const body = await binaryBody(c);
-    const result = unwrap(await callDocument(c, id, async (stub) => await stub.postUpdate(id, body, role)));
-    return c.json({ stateVector: encodeBase64url(result.stateVector), changed: result.changed }, 200);
+    const result = unwrap(
+      await callDocument(c, id, async (stub) => await stub.postUpdate(id, body, role)),
+    );
+    return c.json(
+      { stateVector: encodeBase64url(result.stateVector), changed: result.changed },
+      200,
+    );
   },
 );
 
@@ -219,17 +309,26 @@ docs.openapi(
   createRoute({
     method: "get",
     path: "/v1/docs/{id}/json",
-    summary: "Root types rendered as JSON (read): text → string, map → object, array → array, XML → string",
+    summary:
+      "Root types rendered as JSON (read): text → string, map → object, array → array, XML → string",
     request: { params: IdParam },
     responses: {
-      200: { description: "JSON rendering", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
+      200: {
+        description: "JSON rendering",
+        content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+      },
       ...errors(400, 401, 403, 404, 503),
     },
   }),
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "read");
-    const { value, source } = await readDocument(c, id, async (stub) => await stub.getJson(id), (doc) => ({ json: renderJson(doc) }));
+    const { value, source } = await readDocument(
+      c,
+      id,
+      async (stub) => await stub.getJson(id),
+      (doc) => ({ json: renderJson(doc) }),
+    );
     return c.json(value.json, 200, source === "d1" ? { [SOURCE_HEADER]: "d1" } : {});
   },
 );
@@ -248,8 +347,13 @@ docs.post("/v1/docs/:id/sync", async (c, next) => {
 const SyncRequest = z
   .object({
     stateVector: Base64url.describe("the client's state vector"),
-    update: Base64url.optional().describe("the client's pending update (write tokens; read tokens only if it holds nothing new)"),
-    epoch: z.string().optional().describe("the epoch the client last synced with; 409 if the document was since deleted"),
+    update: Base64url.optional().describe(
+      "the client's pending update (write tokens; read tokens only if it holds nothing new)",
+    ),
+    epoch: z
+      .string()
+      .optional()
+      .describe("the epoch the client last synced with; 409 if the document was since deleted"),
   })
   .openapi("SyncRequest");
 
@@ -258,11 +362,20 @@ docs.openapi(
     method: "post",
     path: "/v1/docs/{id}/sync",
     summary: "One-round-trip HTTP sync (read or write)",
-    request: { params: IdParam, body: { content: { "application/json": { schema: SyncRequest } }, required: true } },
+    request: {
+      params: IdParam,
+      body: { content: { "application/json": { schema: SyncRequest } }, required: true },
+    },
     responses: {
       200: {
         description: "what the client lacks, and the server's state vector",
-        content: { "application/json": { schema: z.object({ update: Base64url, stateVector: Base64url, epoch: z.string() }).openapi("SyncResponse") } },
+        content: {
+          "application/json": {
+            schema: z
+              .object({ update: Base64url, stateVector: Base64url, epoch: z.string() })
+              .openapi("SyncResponse"),
+          },
+        },
       },
       ...errors(400, 401, 403, 409, 413, 415, 503),
     },
@@ -273,10 +386,28 @@ docs.openapi(
     const { role } = c.get("handoff");
     const body = c.req.valid("json");
     const update = body.update ? decodeParam(body.update, "update") : null;
-    if (update && update.length > max) throw new ApiError(413, "payload_too_large", `update of ${update.length} bytes exceeds ${max}`);
+    if (update && update.length > max)
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `update of ${update.length} bytes exceeds ${max}`,
+      );
     const stateVector = decodeParam(body.stateVector, "state_vector");
-    const result = unwrap(await callDocument(c, id, async (stub) => await stub.sync(id, stateVector, update, role, body.epoch ?? null)));
-    return c.json({ update: encodeBase64url(result.update), stateVector: encodeBase64url(result.stateVector), epoch: result.epoch }, 200);
+    const result = unwrap(
+      await callDocument(
+        c,
+        id,
+        async (stub) => await stub.sync(id, stateVector, update, role, body.epoch ?? null),
+      ),
+    );
+    return c.json(
+      {
+        update: encodeBase64url(result.update),
+        stateVector: encodeBase64url(result.stateVector),
+        epoch: result.epoch,
+      },
+      200,
+    );
   },
 );
 
@@ -286,7 +417,15 @@ docs.openapi(
     path: "/v1/docs/{id}",
     summary: "Delete a document (admin): sockets closed with 4404, DO storage and D1 rows removed",
     request: { params: IdParam },
-    responses: { 200: { description: "deleted", content: { "application/json": { schema: z.object({ deleted: z.literal(true), id: z.string() }) } } }, ...errors(400, 401, 403, 404, 503) },
+    responses: {
+      200: {
+        description: "deleted",
+        content: {
+          "application/json": { schema: z.object({ deleted: z.literal(true), id: z.string() }) },
+        },
+      },
+      ...errors(400, 401, 403, 404, 503),
+    },
   }),
   async (c) => {
     const id = docIdOf(c);

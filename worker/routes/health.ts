@@ -2,5 +2,9 @@
 import { createApp } from "../app";
 
 export const health = createApp().get("/health", (c) =>
-  c.json({ ok: true, service: "edgesync", auth: c.env.AUTH_SECRET ? "token" : c.env.DEV_OPEN_ACCESS === "true" ? "open" : "unconfigured" }),
+  c.json({
+    ok: true,
+    service: "edgesync",
+    auth: c.env.AUTH_SECRET ? "token" : c.env.DEV_OPEN_ACCESS === "true" ? "open" : "unconfigured",
+  }),
 );

@@ -22,7 +22,11 @@ sync.get("/sync/:docId", async (c) => {
   const problem = docIdProblem(docId);
   if (problem) throw new ApiError(400, "invalid_doc_id", problem);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "upgrade_required", "this endpoint speaks WebSocket: send Upgrade: websocket");
+    throw new ApiError(
+      426,
+      "upgrade_required",
+      "this endpoint speaks WebSocket: send Upgrade: websocket",
+    );
   }
   let handoff;
   try {
@@ -36,7 +40,14 @@ sync.get("/sync/:docId", async (c) => {
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
   const headers = new Headers();
-  for (const name of ["Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"]) {
+  for (const name of [
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+  ]) {
     const value = c.req.header(name);
     if (value) headers.set(name, value);
   }
@@ -60,7 +71,10 @@ const CLOSE_FOR_STATUS: Record<number, number> = {
 };
 
 function refuseAsClose(err: ApiError): Response {
-  return closeWith(CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError, `${err.code}: ${err.message}`.slice(0, 120));
+  return closeWith(
+    CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError,
+    `${err.code}: ${err.message}`.slice(0, 120),
+  );
 }
 
 /** Accepts the upgrade in the Worker and closes at once with `code`. */

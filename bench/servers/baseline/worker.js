@@ -20,7 +20,9 @@ export class BareRoom extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     constructed++;
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    );
   }
 
   async fetch(request) {
@@ -39,7 +41,8 @@ export class BareRoom extends DurableObject {
     if (mode === "recv") return;
     const bytes = new Uint8Array(message);
     if (bytes[0] === 0 && bytes[1] === 0) return ws.send(EMPTY_SYNC_STEP2); // sync step 1
-    if (mode === "store-relay") this.ctx.storage.sql.exec("INSERT INTO log (data) VALUES (?)", message);
+    if (mode === "store-relay")
+      this.ctx.storage.sql.exec("INSERT INTO log (data) VALUES (?)", message);
     for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(message);
   }
 

@@ -14,7 +14,9 @@ export class YDocServer extends YServer<Env> {
   static callbackOptions = { debounceWait: 2000, debounceMaxWait: 10000, timeout: 5000 };
 
   async onLoad(): Promise<void> {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content BLOB NOT NULL)");
+    this.ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content BLOB NOT NULL)",
+    );
     const rows = this.ctx.storage.sql
       .exec<{ content: ArrayBuffer }>("SELECT content FROM documents WHERE id = ?", this.name)
       .toArray();
@@ -38,6 +40,9 @@ export class YDocServerHibernating extends YDocServer {
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     if (new URL(request.url).pathname === "/health") return new Response("ok");
-    return (await routePartykitRequest(request, env as never)) ?? new Response("not found", { status: 404 });
+    return (
+      (await routePartykitRequest(request, env as never)) ??
+      new Response("not found", { status: 404 })
+    );
   },
 };

@@ -4,7 +4,13 @@
 // store offline into a new Y.Doc, and loads the document on a fresh device from the server.
 import * as Y from "yjs";
 import { Awareness } from "y-protocols/awareness";
-import { KeyValueStore, MemoryStore, SyncProvider, type KeyValueStorage, type ProviderStatus } from "edgesync/client";
+import {
+  KeyValueStore,
+  MemoryStore,
+  SyncProvider,
+  type KeyValueStorage,
+  type ProviderStatus,
+} from "edgesync/client";
 import { createToken, type Role } from "edgesync/tokens";
 
 export const TEXT = "written by an app with its own yjs";
@@ -28,7 +34,14 @@ export async function run(url: string, secret: string, docId: string): Promise<R
   };
 
   const doc = new Y.Doc();
-  const writer = new SyncProvider({ url, docId, doc, token, store: new KeyValueStore(storage), awareness: new Awareness(doc) });
+  const writer = new SyncProvider({
+    url,
+    docId,
+    doc,
+    token,
+    store: new KeyValueStore(storage),
+    awareness: new Awareness(doc),
+  });
   const statuses: ProviderStatus[] = [];
   writer.on("status", (status) => statuses.push(status));
   await writer.whenSynced();
@@ -38,7 +51,13 @@ export async function run(url: string, secret: string, docId: string): Promise<R
   doc.destroy(); // also stops the Awareness' timer
 
   const reloaded = new Y.Doc();
-  const offline = new SyncProvider({ url, docId, doc: reloaded, store: new KeyValueStore(storage), connect: false });
+  const offline = new SyncProvider({
+    url,
+    docId,
+    doc: reloaded,
+    store: new KeyValueStore(storage),
+    connect: false,
+  });
   await offline.whenLoaded();
   const reloadedFromStore = reloaded.getText("text").toString();
   await offline.destroy();
