@@ -1,9 +1,18 @@
 // What the REST API asks of a document, as plain functions over a Room: results are plain
 // objects (they cross the RPC boundary), errors are values with an HTTP status and code.
 import * as Y from "yjs";
-import { ProtocolError, validateStateVector, validateUpdate } from "../protocol/messages";
-import { canWrite, type Role } from "./connection";
-import { DocumentTooLargeError, type Room } from "./room";
+import { validateStateVector } from "../protocol/messages";
+import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "./admission";
+import type { RoomLimits } from "./config";
+import type { Role } from "./connection";
+import {
+  DocumentDamagedError,
+  DocumentNotFoundError,
+  type LoadReport,
+  type Persistence,
+} from "./persistence";
+import type { Room } from "./room";
+import type { SqliteLog } from "./storage/sqlite-log";
 
 export type ApiFailure = {
   ok: false;
@@ -24,73 +33,103 @@ export const failure = (
   message,
 });
 
+/** How a REST call is answered when its document could not be loaded. */
+export function loadFailure(err: unknown, docId: string): ApiFailure {
+  if (err instanceof DocumentNotFoundError)
+    return failure(404, "document_not_found", `document ${docId} does not exist`);
+  if (err instanceof DocumentDamagedError) {
+    return failure(
+      503,
+      "document_damaged",
+      "the stored document is damaged and no intact copy was found; kept for an operator",
+    );
+  }
+  return failure(503, "document_unavailable", "the document could not be loaded; retry later");
+}
+
+/** Operational facts about a document (GET /v1/docs/:id, and tests). */
+export interface DocumentStats {
+  docId: string;
+  epoch: string;
+  connections: number;
+  logRows: number;
+  updateCount: number;
+  snapshotBytes: number;
+  encodedBytes: number;
+  createdAt: number;
+  updatedAt: number;
+  d1: ReturnType<Persistence["flushState"]>;
+  written: Record<string, number>;
+  quarantined: ReturnType<SqliteLog["listQuarantine"]>;
+  lastLoad: LoadReport | null;
+  /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
+  snapshotPending: boolean;
+  /** WebSocket frames handled since the object last started, and in how many batches. */
+  batches: { count: number; frames: number; largest: number };
+}
+
+/** Checks a state vector sent by a client. */
+export function stateVectorProblem(stateVector: Uint8Array): ApiFailure | null {
+  try {
+    validateStateVector(stateVector);
+    return null;
+  } catch (err) {
+    return failure(400, "invalid_state_vector", (err as Error).message);
+  }
+}
+
+/**
+ * Judges an update's bytes before its document is loaded, so a refused request creates nothing
+ * (the rest of the verdict needs the document: see Room.writeFrom).
+ */
+export function checkUpdate(update: Uint8Array, limits: RoomLimits): CheckedUpdate | ApiFailure {
+  const checked = judgeBytes(update, limits);
+  return checked instanceof Uint8Array ? checked : refused(checked);
+}
+
 /** The document (or the part a state vector lacks) as one Yjs update. */
 export function readUpdate(
   room: Room,
   stateVector: Uint8Array | null,
 ): ApiResult<{ update: Uint8Array }> {
-  if (stateVector) {
-    try {
-      validateStateVector(stateVector);
-    } catch (err) {
-      return failure(400, "invalid_state_vector", (err as Error).message);
-    }
-  }
   return { ok: true, update: Y.encodeStateAsUpdate(room.doc, stateVector ?? undefined) };
 }
 
 /**
- * Applies an update from HTTP exactly as a WebSocket update would be (validated, size-capped,
- * stored, broadcast). Read roles may send only what the document already has.
+ * Applies an update from HTTP exactly as a WebSocket update would be (the same verdict; then
+ * stored and broadcast). Returns the state vector after it, and whether the document changed.
  */
 export function writeUpdate(
   room: Room,
-  update: Uint8Array,
+  update: CheckedUpdate,
   role: Role,
-  origin: unknown,
-): ApiResult<{ changed: boolean }> {
-  try {
-    validateUpdate(update);
-  } catch (err) {
-    return failure(400, "invalid_update", (err as ProtocolError).message);
-  }
-  if (!canWrite(role)) {
-    if (Y.snapshotContainsUpdate(Y.snapshot(room.doc), update)) return { ok: true, changed: false };
-    return failure(403, "forbidden", "a read token cannot change the document");
-  }
-  const before = Y.encodeStateVector(room.doc);
-  try {
-    room.applyUpdate(update, origin);
-  } catch (err) {
-    if (err instanceof DocumentTooLargeError)
-      return failure(413, "document_too_large", err.message);
-    throw err;
-  }
-  return { ok: true, changed: !equalBytes(before, Y.encodeStateVector(room.doc)) };
+): ApiResult<{ changed: boolean; stateVector: Uint8Array }> {
+  const written = room.writeFrom("http", update, role);
+  if ("kind" in written) return refused(written);
+  return { ok: true, changed: written.changed, stateVector: Y.encodeStateVector(room.doc) };
 }
 
 /** One-round-trip sync: apply the client's update (if any), return what it lacks. */
 export function httpSync(
   room: Room,
   stateVector: Uint8Array,
-  update: Uint8Array | null,
+  update: CheckedUpdate | null,
   role: Role,
-  origin: unknown,
 ): ApiResult<{ update: Uint8Array; stateVector: Uint8Array }> {
-  try {
-    validateStateVector(stateVector);
-  } catch (err) {
-    return failure(400, "invalid_state_vector", (err as Error).message);
-  }
   if (update) {
-    const written = writeUpdate(room, update, role, origin);
-    if (!written.ok) return written;
+    const written = room.writeFrom("http", update, role);
+    if ("kind" in written) return refused(written);
   }
   return {
     ok: true,
     update: Y.encodeStateAsUpdate(room.doc, stateVector),
     stateVector: Y.encodeStateVector(room.doc),
   };
+}
+
+function refused(refusal: Refusal): ApiFailure {
+  const [status, code] = HTTP_REFUSAL[refusal.kind];
+  return failure(status, code, refusal.message);
 }
 
 /** Renders root types as JSON: text → string, map → object, array → array, XML → string. */
@@ -130,8 +169,4 @@ function renderType(doc: Y.Doc, name: string, type: Y.AbstractType<any>): unknow
     if (!item.deleted) break;
   }
   return doc.getArray(name).toJSON();
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

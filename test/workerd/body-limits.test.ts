@@ -1,7 +1,9 @@
 // Request bodies with open access (npm start): a chunked body over the cap is refused with 413
-// while it streams and cancelled; nothing of it is applied.
+// while it streams and cancelled; nothing of it is applied. A write refused for its bytes
+// creates nothing, not even the empty document a writer's request would create.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../durable-objects/config";
+import { encodeBase64url } from "../../protocol/base64url";
 import { countingBody } from "../helpers/streams";
 import { fetchWorker, uniqueDocId } from "../helpers/workerd-socket";
 
@@ -34,4 +36,37 @@ describe("request bodies with open access", () => {
       expect((await fetchWorker(`/v1/docs/${id}`)).status).toBe(404);
     },
   );
+
+  it.each([
+    ["an update that is not Yjs", "update", new Uint8Array([1, 2, 3, 250]), 400, "invalid_update"],
+    [
+      "a sync whose update is over MAX_MESSAGE_BYTES once decoded",
+      "sync",
+      {
+        stateVector: "AA",
+        update: encodeBase64url(new Uint8Array(DEFAULT_LIMITS.maxMessageBytes + 1)),
+      },
+      413,
+      "payload_too_large",
+    ],
+    [
+      "a sync whose state vector is not one",
+      "sync",
+      { stateVector: encodeBase64url(new Uint8Array([5, 1])), update: "AAA" },
+      400,
+      "invalid_state_vector",
+    ],
+  ] as const)("refuses %s and creates no document", async (_what, route, body, status, code) => {
+    const id = uniqueDocId("refused");
+    const res = await fetchWorker(`/v1/docs/${id}/${route}`, {
+      method: "POST",
+      body: body instanceof Uint8Array ? body : JSON.stringify(body),
+      headers: {
+        "Content-Type": route === "sync" ? "application/json" : "application/octet-stream",
+      },
+    });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+    expect((await fetchWorker(`/v1/docs/${id}`)).status).toBe(404);
+  });
 });

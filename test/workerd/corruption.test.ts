@@ -161,15 +161,9 @@ describe("damaged storage", () => {
     writer.doc.getText("t").insert(0, "only here");
     await (await SyncedDoc.open(docId)).waitForText("only here");
     // Compact without replicating, then damage the snapshot.
-    await runInDurableObject(stubFor(docId), async (o: DocumentObject) => {
-      const p = (
-        o as unknown as {
-          persistence: { run(r: unknown, f: object): Promise<void> };
-          room: unknown;
-        }
-      ).persistence;
-      await p.run((o as unknown as { room: unknown }).room, { compact: true });
-    });
+    await runInDurableObject(stubFor(docId), (o: DocumentObject) =>
+      o.persistNow({ compact: true }),
+    );
     const bytes = await snapshotBytes(docId);
     await sql(docId, "UPDATE es_snapshot SET data = ? WHERE part = 0", flip(bytes, "here", "hera"));
     await evict(docId);

@@ -382,16 +382,10 @@ docs.openapi(
   }),
   async (c) => {
     const id = docIdOf(c);
-    const max = limitsFromEnv(c.env).maxMessageBytes;
     const { role } = c.get("handoff");
     const body = c.req.valid("json");
+    // Its size, like every rule on a write, is the Durable Object's to judge (admission.ts).
     const update = body.update ? decodeParam(body.update, "update") : null;
-    if (update && update.length > max)
-      throw new ApiError(
-        413,
-        "payload_too_large",
-        `update of ${update.length} bytes exceeds ${max}`,
-      );
     const stateVector = decodeParam(body.stateVector, "state_vector");
     const result = unwrap(
       await callDocument(
