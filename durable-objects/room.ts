@@ -20,10 +20,12 @@ import type { RoomLimits } from "./config";
 import { canWrite, type Connection } from "./connection";
 import { addsNothing, structLimitRefusal } from "./doc-items";
 import { Presence } from "./presence";
-import type { SqliteLog } from "./storage/sqlite-log";
 
 export interface RoomOptions {
-  log: SqliteLog;
+  /** Stores one update durably (synchronous SQLite) and returns its log sequence number. */
+  append: (update: Uint8Array) => number;
+  /** Bytes stored for the document (snapshot + log): an upper bound on its encoded size. */
+  storedBytes: () => number;
   limits: RoomLimits;
   /** Every open connection (the DO derives them from its hibernatable sockets). */
   connections: () => Iterable<Connection>;
@@ -48,7 +50,7 @@ export interface InboundFrame {
 export class Room {
   private readonly ydoc = new Y.Doc({ gc: true });
   readonly presence: Presence;
-  /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
+  /** Upper bound on the encoded document size (loaded + appended bytes), refined on demand. */
   private sizeEstimate = 0;
   private readonly now: () => number;
   private readonly budgets: Budgets;
@@ -144,9 +146,9 @@ export class Room {
     return size;
   }
 
-  /** Resets the size estimate after a compaction wrote an exact snapshot. */
-  noteSnapshot(bytes: number): void {
-    this.sizeEstimate = bytes;
+  /** The tighter of two upper bounds: ours, and the store's (exact right after a compaction). */
+  private sizeBound(): number {
+    return Math.min(this.sizeEstimate, this.opts.storedBytes());
   }
 
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
@@ -322,7 +324,7 @@ export class Room {
     const max = this.opts.limits.maxDocBytes;
     // The estimate only grows, so the exact (costly) size is computed only near the limit.
     const over =
-      this.sizeEstimate + this.pendingBytes + update.length > max &&
+      this.sizeBound() + this.pendingBytes + update.length > max &&
       this.encodedSize() + update.length > max;
     if (over && !addsNothing(this.doc, update)) {
       throw new DocumentTooLargeError(
@@ -344,7 +346,7 @@ export class Room {
     if (this.loading) return;
     // Durable first: the append is synchronous SQLite; output gates hold the broadcast until
     // it is committed, so anything a client receives is on disk.
-    const seq = this.opts.log.append(update);
+    const seq = this.opts.append(update);
     this.sizeEstimate += update.length;
     this.pendingBytes = 0;
     this.opts.onChange(seq, update.length);
