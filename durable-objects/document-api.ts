@@ -5,14 +5,10 @@ import { validateStateVector } from "../protocol/messages";
 import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "./admission";
 import type { RoomLimits } from "./config";
 import type { Role } from "./connection";
-import {
-  DocumentDamagedError,
-  DocumentNotFoundError,
-  type LoadReport,
-  type Persistence,
-} from "./persistence";
+import { DocumentDamagedError, DocumentNotFoundError, type LoadReport } from "./document-storage";
+import type { FlushState } from "./persistence";
 import type { Room } from "./room";
-import type { SqliteLog } from "./storage/sqlite-log";
+import type { QuarantinedRow } from "./storage/document-store";
 
 export type ApiFailure = {
   ok: false;
@@ -58,9 +54,9 @@ export interface DocumentStats {
   encodedBytes: number;
   createdAt: number;
   updatedAt: number;
-  d1: ReturnType<Persistence["flushState"]>;
+  d1: FlushState;
   written: Record<string, number>;
-  quarantined: ReturnType<SqliteLog["listQuarantine"]>;
+  quarantined: QuarantinedRow[];
   lastLoad: LoadReport | null;
   /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
   snapshotPending: boolean;

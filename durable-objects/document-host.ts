@@ -24,20 +24,23 @@ import type { Frame, FrameHost } from "./inbox";
 import {
   DocumentDamagedError,
   DocumentNotFoundError,
-  Persistence,
+  DocumentStorage,
   type LoadMode,
   type LoadReport,
-} from "./persistence";
+} from "./document-storage";
+import { Persistence } from "./persistence";
 import { Room } from "./room";
 import { closeQuietly, Sockets } from "./sockets";
 import { D1Record } from "./storage/d1-record";
+import type { DocumentStore } from "./storage/document-store";
 import { SqliteLog } from "./storage/sqlite-log";
 
 /** Delay before retrying a compaction that failed (the alarm's own work, not D1's backoff). */
 const PERSIST_RETRY_MS = 1_000;
 
 export class DocumentHost implements FrameHost {
-  private log!: SqliteLog;
+  private store!: DocumentStore;
+  private storage!: DocumentStorage;
   private persistence!: Persistence;
   /** Why this object's SQLite storage could not be opened (a damaged database), or null. */
   private storageError: Error | null = null;
@@ -73,8 +76,11 @@ export class DocumentHost implements FrameHost {
    */
   private openStorage(): boolean {
     try {
-      this.log = new SqliteLog(this.ctx.storage.sql, (fn) => this.ctx.storage.transactionSync(fn));
-      this.persistence = new Persistence(this.log, new D1Record(this.env.DB), this.limits);
+      this.store = new SqliteLog(this.ctx.storage.sql, (fn) =>
+        this.ctx.storage.transactionSync(fn),
+      );
+      this.storage = new DocumentStorage(this.store, new D1Record(this.env.DB));
+      this.persistence = new Persistence(this.store, this.storage, this.limits);
       this.storageError = null;
       return true;
     } catch (err) {
@@ -86,9 +92,18 @@ export class DocumentHost implements FrameHost {
     }
   }
 
+  /** True once the document exists in storage (false for a provisional view). */
+  private exists(): boolean {
+    return this.store.identity().epoch !== "";
+  }
+
+  private epoch(): string {
+    return this.store.identity().epoch;
+  }
+
   /** The document id, from storage or, for a document not created yet, from its sockets. */
   private knownDocId(): string | null {
-    return this.persistence.docId ?? this.sockets.docId();
+    return this.store.identity().docId ?? this.sockets.docId();
   }
 
   /**
@@ -99,10 +114,10 @@ export class DocumentHost implements FrameHost {
   private ready(docId: string | null, mode: LoadMode): Promise<Room> {
     if (this.storageError && !this.openStorage()) return Promise.reject(this.storageError);
     if (this.room) {
-      if (mode === "existing" && !this.persistence.exists) {
+      if (mode === "existing" && !this.exists()) {
         return Promise.reject(new DocumentNotFoundError(`document ${docId} does not exist`));
       }
-      if (mode === "create" && docId !== null) this.persistence.materialize(docId);
+      if (mode === "create" && docId !== null) this.store.create(docId, Date.now());
       return Promise.resolve(this.room);
     }
     docId ??= this.knownDocId();
@@ -125,14 +140,16 @@ export class DocumentHost implements FrameHost {
 
   private async load(docId: string, mode: LoadMode): Promise<Room> {
     const room = new Room({
-      log: this.log,
+      append: (update) => this.store.append(update),
+      storedBytes: () => this.store.size().bytes,
       limits: this.limits,
       connections: () => this.sockets.values(),
       onChange: () => this.persistence.noteChange(),
-      tombstone: this.persistence.tombstone(),
+      tombstone: this.store.identity().tombstone,
     });
     try {
-      this.lastLoad = await this.persistence.load(room, docId, mode);
+      this.lastLoad = await this.storage.load(room, docId, mode);
+      this.persistence.resume();
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
@@ -169,7 +186,7 @@ export class DocumentHost implements FrameHost {
     } catch (err) {
       return { code: CloseCode.DocumentUnavailable, reason: unavailable(err) };
     }
-    if (knownEpoch !== null && knownEpoch !== this.persistence.epoch) {
+    if (knownEpoch !== null && knownEpoch !== this.epoch()) {
       // The client holds history of an earlier incarnation of this id: it must not merge it.
       return { code: CloseCode.DocumentDeleted, reason: "document was deleted; drop local state" };
     }
@@ -189,7 +206,7 @@ export class DocumentHost implements FrameHost {
     const conn = this.sockets.add(ws, state);
     this.room!.onConnect(conn);
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
-    if (ext && this.persistence.exists) conn.send(encodeEpoch(this.persistence.epoch));
+    if (ext && this.exists()) conn.send(encodeEpoch(this.epoch()));
     this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
   }
 
@@ -234,13 +251,13 @@ export class DocumentHost implements FrameHost {
     if (this.storageError || this.knownDocId() === null) return; // deleted, or nothing to load
     const room = await this.ready(null, "view");
     this.scheduleAlarm(room.expireTokens());
-    if (!this.persistence.exists) return; // a view of a document not created yet: nothing stored
+    if (!this.exists()) return; // a view of a document not created yet: nothing stored
     try {
       await this.persistence.run(room);
     } catch (err) {
       // Compaction is one transaction, so a failure left the previous state intact; retry.
       console.error(
-        `edgesync: persistence of ${this.persistence.docId} failed: ${(err as Error).message}`,
+        `edgesync: persistence of ${this.store.identity().docId} failed: ${(err as Error).message}`,
       );
       this.scheduleAlarm(Date.now() + PERSIST_RETRY_MS);
       return;
@@ -309,7 +326,7 @@ export class DocumentHost implements FrameHost {
     // A read token's HTTP sync creates nothing: a missing document is a 404, as for other reads.
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
-    if (epoch !== null && epoch !== this.persistence.epoch) {
+    if (epoch !== null && epoch !== this.epoch()) {
       return failure(
         409,
         "epoch_mismatch",
@@ -318,7 +335,7 @@ export class DocumentHost implements FrameHost {
     }
     const result = httpSync(room, stateVector, checked, role);
     this.scheduleAlarm(this.persistence.dueAt());
-    return result.ok ? { ...result, epoch: this.persistence.epoch } : result;
+    return result.ok ? { ...result, epoch: this.epoch() } : result;
   }
 
   async info(docId: string): Promise<ApiResult<{ stats: DocumentStats }>> {
@@ -331,7 +348,9 @@ export class DocumentHost implements FrameHost {
     const room = await this.existing(docId);
     if (!(room instanceof Room)) return room;
     try {
-      await this.persistence.destroy(Y.encodeStateVector(room.doc));
+      await this.persistence.idle();
+      await this.storage.destroy(Y.encodeStateVector(room.doc));
+      this.persistence.reset();
     } catch (err) {
       console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
       return failure(
@@ -359,20 +378,22 @@ export class DocumentHost implements FrameHost {
 
   private statsOf(room: Room): DocumentStats {
     const snapshotPending = room.snapshotPending; // read before encodedSize applies it
+    const id = this.store.identity();
+    const size = this.store.size();
     return {
       snapshotPending,
-      docId: this.persistence.docId ?? "",
-      epoch: this.persistence.epoch,
+      docId: id.docId ?? "",
+      epoch: id.epoch,
       connections: this.sockets.size,
-      logRows: this.log.countLogRows(),
-      updateCount: this.log.lastSeq,
-      snapshotBytes: this.log.getMetaNumber("snapshot_bytes"),
+      logRows: size.logRows,
+      updateCount: size.lastSeq,
+      snapshotBytes: size.snapshotBytes,
       encodedBytes: room.encodedSize(),
-      createdAt: this.log.getMetaNumber("created_at"),
-      updatedAt: this.log.getMetaNumber("updated_at") || this.log.getMetaNumber("created_at"),
+      createdAt: id.createdAt,
+      updatedAt: id.updatedAt || id.createdAt,
       d1: this.persistence.flushState(),
-      written: this.persistence.writeTotals(),
-      quarantined: this.log.listQuarantine(),
+      written: { ...this.store.writeTotals() },
+      quarantined: this.store.quarantined(),
       lastLoad: this.lastLoad,
       batches: { ...this.batches },
     };

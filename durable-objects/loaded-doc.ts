@@ -21,14 +21,15 @@ export class LoadedDoc {
    * load they are the stored snapshot itself.
    */
   private fullState: Uint8Array | null = null;
-  /** Upper bound on the encoded document size (snapshot + log bytes), refined on demand. */
+  /** Upper bound on the encoded document size (loaded + stored bytes), refined on demand. */
   private sizeEstimate = 0;
   /** Bytes applied in the open transaction and not yet counted in sizeEstimate. */
   private pendingBytes = 0;
   /** True while stored state is applied: those changes are not written back. */
   protected loading = false;
 
-  constructor() {
+  /** @param storedBytes bytes the store holds (snapshot + log): exact right after a compaction. */
+  constructor(private readonly storedBytes: () => number) {
     // Any transaction may change the encoded state (even one that only parks pending structs).
     this.ydoc.on("afterTransaction", () => (this.fullState = null));
   }
@@ -106,11 +107,6 @@ export class LoadedDoc {
     return size;
   }
 
-  /** Resets the size estimate after a compaction wrote an exact snapshot. */
-  noteSnapshot(bytes: number): void {
-    this.sizeEstimate = bytes;
-  }
-
   /**
    * Why applying `update` would take the document past its byte or struct cap, or null. Only
    * growth is refused: a stored document over a lowered limit still loads and takes what adds
@@ -119,7 +115,7 @@ export class LoadedDoc {
   growthRefusal(update: Uint8Array, limits: RoomLimits): string | null {
     const max = limits.maxDocBytes;
     const over =
-      this.sizeEstimate + this.pendingBytes + update.length > max &&
+      Math.min(this.sizeEstimate, this.storedBytes()) + this.pendingBytes + update.length > max &&
       this.encodedSize() + update.length > max;
     if (over && !addsNothing(this.doc, update)) {
       return `update of ${update.length} bytes would push the document over its ${max}-byte limit`;

@@ -9,23 +9,21 @@ import { judgeBytes, type CheckedUpdate } from "./admission";
 import { DEFAULT_LIMITS, type RoomLimits } from "./config";
 import type { Connection, Role } from "./connection";
 import { Room } from "./room";
-import type { SqliteLog } from "./storage/sqlite-log";
 
 /** A room whose log is an array; `events` interleaves appends and what each socket was sent. */
 function setup(limits: Partial<RoomLimits> = {}) {
   const events: string[] = [];
   const rows: Uint8Array[] = [];
   const conns: Connection[] = [];
-  // The Room only appends to its log: an in-memory append stands in for the SQLite store.
-  const log = {
-    append(update: Uint8Array): number {
-      rows.push(update);
-      events.push(`append ${rows.length}`);
-      return rows.length;
-    },
-  } as unknown as SqliteLog;
+  // The Room only appends: an in-memory append stands in for the SQLite store.
+  const append = (update: Uint8Array): number => {
+    rows.push(update);
+    events.push(`append ${rows.length}`);
+    return rows.length;
+  };
   const room = new Room({
-    log,
+    append,
+    storedBytes: () => rows.reduce((n, r) => n + r.length, 0),
     limits: { ...DEFAULT_LIMITS, ...limits },
     connections: () => conns,
     onChange: () => {},

@@ -26,10 +26,12 @@ import type { RoomLimits } from "./config";
 import { canWrite, type Connection, type Role } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
 import { Presence } from "./presence";
-import type { SqliteLog } from "./storage/sqlite-log";
 
 export interface RoomOptions {
-  log: SqliteLog;
+  /** Stores one update durably (synchronous SQLite) and returns its log sequence number. */
+  append: (update: Uint8Array) => number;
+  /** Bytes stored for the document (snapshot + log): an upper bound on its encoded size. */
+  storedBytes: () => number;
   limits: RoomLimits;
   /** Every open connection (the DO derives them from its hibernatable sockets). */
   connections: () => Iterable<Connection>;
@@ -54,7 +56,7 @@ export class Room extends LoadedDoc {
   private appended = 0;
 
   constructor(private readonly opts: RoomOptions) {
-    super();
+    super(opts.storedBytes);
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
@@ -199,7 +201,7 @@ export class Room extends LoadedDoc {
     if (this.loading) return;
     // Durable first: the append is synchronous SQLite; output gates hold the broadcast until
     // it is committed, so anything a client receives is on disk.
-    const seq = this.opts.log.append(update);
+    const seq = this.opts.append(update);
     this.appended++;
     this.noteStored(update.length);
     this.opts.onChange(seq, update.length);

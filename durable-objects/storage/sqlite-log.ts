@@ -1,8 +1,26 @@
 // The Durable Object's own storage for one document: an append-only update log plus one
 // chunked snapshot, in the DO's synchronous SQLite (writes are covered by output gates).
+// It owns its tables: identity, replication state, size and write accounting are verbs here,
+// and the keys of its meta table are private.
 import { CHUNK_BYTES } from "../config";
 import { joinChunks, splitChunks } from "./chunks";
+import { checkLog, crcProblem, decodeProblem, type LogRow } from "./checks";
 import { crc32 } from "./crc32";
+import type {
+  CompactOptions,
+  Damage,
+  FlushRecord,
+  DocumentStore,
+  Hydration,
+  Identity,
+  QuarantinedRow,
+  Replacement,
+  ReplicationState,
+  Rescue,
+  LoadedDocument,
+  StoreSize,
+  WriteTotals,
+} from "./document-store";
 
 /** The subset of Cloudflare's SqlStorage this store uses. */
 export interface Sql {
@@ -12,44 +30,6 @@ export interface Sql {
   ): SqlStorageCursor<T>;
 }
 
-/** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
-export interface QuarantinedRow {
-  id: number;
-  source: string;
-  reason: string;
-  bytes: number;
-  at: number;
-}
-
-export interface LogEntry {
-  seq: number;
-  data: Uint8Array;
-}
-
-/** A stored row that did not pass its checks, found by `read` (nothing is written then). */
-export interface Damage {
-  /** "snapshot" or "log:<seq>". */
-  source: string;
-  reason: string;
-  data: Uint8Array;
-}
-
-export interface LoadedState {
-  /** The latest snapshot's bytes, or null if there is none (or it is damaged: see `damage`). */
-  snapshot: Uint8Array | null;
-  /** The log sequence the snapshot covers (rows up to it were deleted when it was written). */
-  snapshotSeq: number;
-  /** Intact log entries after the snapshot, in order. */
-  log: LogEntry[];
-  /**
-   * The snapshot's state vector as stored beside it at compaction, when the snapshot's bytes
-   * are unchanged since (its CRC-32 matched); null otherwise.
-   */
-  snapshotStateVector: Uint8Array | null;
-  /** Rows that failed their checksum or decode: not in `snapshot` or `log`, still stored. */
-  damage: Damage[];
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS es_log (seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER, PRIMARY KEY (seq, part));
 CREATE TABLE IF NOT EXISTS es_snapshot (part INTEGER PRIMARY KEY, data BLOB NOT NULL);
@@ -57,8 +37,8 @@ CREATE TABLE IF NOT EXISTS es_meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS es_quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, reason TEXT NOT NULL, data BLOB, at INTEGER NOT NULL);
 `;
 
-/** Meta keys kept in es_meta. */
-export type MetaKey =
+/** Keys of es_meta (their names are stored: never rename one). */
+type MetaKey =
   | "doc_id"
   | "epoch"
   | "created_at"
@@ -71,22 +51,28 @@ export type MetaKey =
   | "d1_flushed_seq"
   | "d1_failures"
   | "tombstone_sv"
-  | "log_bytes_total"
-  | "compactions"
-  | "snapshot_bytes_total"
-  | "d1_flushes"
-  | "d1_bytes_total";
+  | keyof WriteTotals;
 
-export class SqliteLog {
-  /** Next sequence number to append; log rows have seq > snapshotSeq. */
+const TOTALS: (keyof WriteTotals)[] = [
+  "log_bytes_total",
+  "compactions",
+  "snapshot_bytes_total",
+  "d1_flushes",
+  "d1_bytes_total",
+];
+
+export class SqliteLog implements DocumentStore {
+  /** Next sequence number to append; log rows have seq > the snapshot's. */
   private nextSeq = 1;
-  /** Rows and bytes in the log since the last snapshot (drives compaction). */
-  logRows = 0;
-  logBytes = 0;
+  /** Rows and bytes in the log since the last snapshot, and the snapshot's bytes. */
+  private logRows = 0;
+  private logBytes = 0;
+  private snapshotBytes = 0;
 
   constructor(
     private readonly sql: Sql,
     private readonly transaction: <T>(fn: () => T) => T,
+    private readonly now: () => number = Date.now,
   ) {
     for (const statement of SCHEMA.split(";")
       .map((s) => s.trim())
@@ -102,29 +88,31 @@ export class SqliteLog {
     }
   }
 
-  getMeta(key: MetaKey): SqlStorageValue | undefined {
-    const rows = this.sql
-      .exec<{ value: SqlStorageValue }>("SELECT value FROM es_meta WHERE key = ?", key)
-      .toArray();
-    return rows[0]?.value ?? undefined;
-  }
-
-  getMetaNumber(key: MetaKey, fallback = 0): number {
-    const value = this.getMeta(key);
-    return typeof value === "number" ? value : fallback;
-  }
-
-  getMetaBytes(key: MetaKey): Uint8Array | null {
-    const value = this.getMeta(key);
-    return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
-  }
-
-  setMeta(key: MetaKey, value: SqlStorageValue | Uint8Array): void {
-    this.sql.exec("INSERT OR REPLACE INTO es_meta (key, value) VALUES (?, ?)", key, value);
+  async load(
+    docId: string,
+    validate: (update: Uint8Array) => void,
+    rescue: Rescue,
+  ): Promise<LoadedDocument | null> {
+    if (this.isEmpty()) return null;
+    const read = this.read(validate);
+    const damagedSnapshot = read.damage.find((d) => d.source === "snapshot");
+    // Everything is read before anything is written; a rescue that throws leaves it all as is.
+    const replacement = damagedSnapshot ? await rescue(damagedSnapshot, read.snapshotSeq) : null;
+    const quarantined = read.damage.length === 0 ? [] : this.repair(read.damage, replacement);
+    if (this.getMeta("doc_id") === undefined) this.setMeta("doc_id", docId);
+    const snapshot = replacement?.snapshot ?? read.snapshot;
+    this.snapshotBytes = snapshot?.length ?? 0;
+    return {
+      snapshot,
+      log: read.log,
+      snapshotStateVector: replacement?.stateVector ?? read.snapshotStateVector,
+      quarantined,
+      rescued: replacement ? { replacement, damagedSeq: read.snapshotSeq } : null,
+    };
   }
 
   /** True when nothing about a document has ever been stored here. */
-  isEmpty(): boolean {
+  private isEmpty(): boolean {
     const row = this.sql
       .exec<{ n: number }>(
         "SELECT (SELECT COUNT(*) FROM es_log) + (SELECT COUNT(*) FROM es_snapshot) + (SELECT COUNT(*) FROM es_meta WHERE key = 'epoch') AS n",
@@ -136,10 +124,9 @@ export class SqliteLog {
   /**
    * Reads the snapshot and the log after it, checking every row: a stored CRC-32 that does not
    * match is damage (even if the bytes still decode); a row stored without one (written before
-   * checksums) is damage if it does not decode. Writes nothing: the caller decides what to serve
-   * and then calls `repair`.
+   * checksums) is damage if it does not decode. Writes nothing.
    */
-  read(validate: (update: Uint8Array) => void): LoadedState {
+  private read(validate: (update: Uint8Array) => void) {
     const damage: Damage[] = [];
     let snapshot: Uint8Array | null = null;
     let snapshotStateVector: Uint8Array | null = null;
@@ -166,29 +153,8 @@ export class SqliteLog {
       }
     }
 
-    const log: LogEntry[] = [];
-    type Pending = { seq: number; parts: Uint8Array[]; problem: string | null; unchecked: boolean };
-    let pending: Pending | null = null;
-    const settle = (row: Pending) => {
-      const data = joinChunks(row.parts);
-      const problem = row.problem ?? (row.unchecked ? decodeProblem(validate, data) : null);
-      if (problem) damage.push({ source: `log:${row.seq}`, reason: problem, data });
-      else log.push({ seq: row.seq, data });
-    };
-    const rows = this.sql.exec<{ seq: number; data: ArrayBuffer; crc: number | null }>(
-      "SELECT seq, data, crc FROM es_log ORDER BY seq, part",
-    );
-    for (const row of rows) {
-      if (pending && pending.seq !== row.seq) settle(pending);
-      if (!pending || pending.seq !== row.seq)
-        pending = { seq: row.seq, parts: [], problem: null, unchecked: false };
-      const part = new Uint8Array(row.data);
-      pending.parts.push(part);
-      if (row.crc === null)
-        pending.unchecked = true; // written before rows carried checksums
-      else pending.problem ??= crcProblem(row.crc, part);
-    }
-    if (pending) settle(pending);
+    const rows = this.sql.exec<LogRow>("SELECT seq, data, crc FROM es_log ORDER BY seq, part");
+    const log = checkLog(rows, validate, damage);
 
     const snapshotSeq = this.getMetaNumber("snapshot_seq");
     const maxRow =
@@ -199,7 +165,29 @@ export class SqliteLog {
     return { snapshot, snapshotSeq, log, snapshotStateVector, damage };
   }
 
-  /** Appends one update to the log (one INSERT per 512 KiB part) and returns its sequence number. */
+  /**
+   * Moves damaged rows into the quarantine table (bytes kept for an operator) and, when given,
+   * puts the replacement snapshot in place with its D1 generation — in one transaction, so a
+   * crash part way leaves the damage in place to be found again.
+   */
+  private repair(damage: Damage[], replacement: Replacement | null): QuarantinedRow[] {
+    const quarantined = this.transaction(() => {
+      const moved = damage.map((d) => {
+        if (d.source === "snapshot") this.sql.exec("DELETE FROM es_snapshot");
+        else
+          this.sql.exec("DELETE FROM es_log WHERE seq = ?", Number(d.source.slice("log:".length)));
+        return this.quarantine(d.source, d.reason, d.data);
+      });
+      if (replacement) {
+        this.writeSnapshot(replacement.snapshot, replacement.throughSeq, replacement.stateVector);
+        this.setMeta("d1_generation", replacement.generation);
+      }
+      return moved;
+    });
+    this.countLog();
+    return quarantined;
+  }
+
   append(update: Uint8Array): number {
     const seq = this.nextSeq++;
     const parts = splitChunks(update, CHUNK_BYTES);
@@ -218,77 +206,147 @@ export class SqliteLog {
     return seq;
   }
 
-  /** The sequence number of the last appended update: also the count of updates ever stored. */
-  get lastSeq(): number {
-    return this.nextSeq - 1;
+  compact(snapshot: Uint8Array, stateVector: Uint8Array, opts: CompactOptions): void {
+    const logBytes = this.logBytes;
+    this.transaction(() => {
+      this.writeSnapshot(snapshot, opts.throughSeq, stateVector);
+      // Write accounting, in the same transaction (for operators and the issue's cost figures).
+      this.bump("log_bytes_total", logBytes);
+      this.bump("compactions", 1);
+      this.bump("snapshot_bytes_total", snapshot.length);
+      this.setMeta("updated_at", opts.updatedAt);
+      opts.beforeCommit?.();
+    });
+    this.snapshotBytes = snapshot.length;
+    this.countLog();
   }
 
-  /**
-   * Replaces the snapshot with `snapshot`, which must cover every log row up to `throughSeq`,
-   * and deletes those rows — in one transaction, so a failure part way leaves the old state.
-   * Running it twice with the same arguments leaves the same state (idempotent).
-   * `stateVector` is the snapshot's, kept beside it so a load can answer sync step 1 before
-   * applying the snapshot (null when the caller does not have it).
-   * `beforeCommit` runs inside the transaction after all writes (a fault-injection seam).
-   */
-  compact(
-    snapshot: Uint8Array,
-    throughSeq: number,
-    stateVector: Uint8Array | null,
-    beforeCommit?: () => void,
-  ): void {
-    this.transaction(() => {
-      this.sql.exec("DELETE FROM es_snapshot");
-      const parts = splitChunks(snapshot, CHUNK_BYTES);
-      for (let part = 0; part < parts.length; part++) {
-        this.sql.exec("INSERT INTO es_snapshot (part, data) VALUES (?, ?)", part, parts[part]);
-      }
-      this.setMeta("snapshot_seq", throughSeq);
-      this.setMeta("snapshot_bytes", snapshot.length);
-      this.setMeta("snapshot_crc32", crc32(snapshot));
-      if (stateVector) this.setMeta("snapshot_sv", stateVector);
-      else this.sql.exec("DELETE FROM es_meta WHERE key = 'snapshot_sv'");
-      this.sql.exec("DELETE FROM es_log WHERE seq <= ?", throughSeq);
-      beforeCommit?.();
-    });
+  /** Writes the snapshot and deletes the log rows it covers (inside the caller's transaction). */
+  private writeSnapshot(snapshot: Uint8Array, throughSeq: number, stateVector: Uint8Array): void {
+    this.sql.exec("DELETE FROM es_snapshot");
+    const parts = splitChunks(snapshot, CHUNK_BYTES);
+    for (let part = 0; part < parts.length; part++) {
+      this.sql.exec("INSERT INTO es_snapshot (part, data) VALUES (?, ?)", part, parts[part]);
+    }
+    this.setMeta("snapshot_seq", throughSeq);
+    this.setMeta("snapshot_bytes", snapshot.length);
+    this.setMeta("snapshot_crc32", crc32(snapshot));
+    this.setMeta("snapshot_sv", stateVector);
+    this.sql.exec("DELETE FROM es_log WHERE seq <= ?", throughSeq);
+  }
+
+  /** Recounts the log after rows were deleted. */
+  private countLog(): void {
     const rest = this.sql
-      .exec<{ rows: number; bytes: number | null }>(
-        "SELECT COUNT(DISTINCT seq) AS rows, SUM(LENGTH(data)) AS bytes FROM es_log",
+      .exec<{ rows: number; bytes: number | null; m: number | null }>(
+        "SELECT COUNT(DISTINCT seq) AS rows, SUM(LENGTH(data)) AS bytes, MAX(seq) AS m FROM es_log",
       )
       .one();
     this.logRows = rest.rows;
     this.logBytes = rest.bytes ?? 0;
-  }
-
-  /** Rows currently in the log (counted in storage, for stats and tests). */
-  countLogRows(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(DISTINCT seq) AS n FROM es_log").one().n;
+    this.nextSeq = Math.max(
+      this.nextSeq,
+      this.getMetaNumber("snapshot_seq") + 1,
+      (rest.m ?? 0) + 1,
+    );
   }
 
   /**
-   * Moves damaged rows found by `read` into the quarantine table (bytes kept for an operator)
-   * and, when given, replaces the snapshot with an intact one from elsewhere (D1) — in one
-   * transaction, so a crash part way leaves the damage in place to be found again.
+   * Hydration from D1, the one step that makes D1's copy ours: snapshot, identity and what D1
+   * holds are written in one transaction, so a crash leaves either nothing (the next load
+   * hydrates again) or the whole copy — never a snapshot without the identity it belongs to.
    */
-  repair(
-    damage: Damage[],
-    replacement: { snapshot: Uint8Array; throughSeq: number; stateVector: Uint8Array } | null,
-  ): QuarantinedRow[] {
-    return this.transaction(() => {
-      const moved = damage.map((d) => {
-        if (d.source === "snapshot") this.sql.exec("DELETE FROM es_snapshot");
-        else
-          this.sql.exec("DELETE FROM es_log WHERE seq = ?", Number(d.source.slice("log:".length)));
-        return this.quarantine(d.source, d.reason, d.data);
-      });
-      if (replacement)
-        this.compact(replacement.snapshot, replacement.throughSeq, replacement.stateVector);
-      return moved;
+  hydrate(copy: Hydration): void {
+    this.transaction(() => {
+      this.writeSnapshot(copy.snapshot, copy.replicated.flushedSeq, copy.stateVector);
+      this.setMeta("doc_id", copy.identity.docId);
+      this.setMeta("epoch", copy.identity.epoch);
+      this.setMeta("created_at", copy.identity.createdAt);
+      this.setMeta("updated_at", copy.identity.updatedAt);
+      this.setMeta("d1_generation", copy.replicated.generation);
+      this.setMeta("d1_flushed_seq", copy.replicated.flushedSeq);
+    });
+    this.snapshotBytes = copy.snapshot.length;
+    this.countLog();
+  }
+
+  wipe(tombstone: Uint8Array): void {
+    this.transaction(() => {
+      this.sql.exec("DELETE FROM es_log");
+      this.sql.exec("DELETE FROM es_snapshot");
+      this.sql.exec("DELETE FROM es_meta");
+      this.sql.exec("DELETE FROM es_quarantine");
+      this.setMeta("tombstone_sv", tombstone);
+    });
+    this.nextSeq = 1;
+    this.logRows = 0;
+    this.logBytes = 0;
+    this.snapshotBytes = 0;
+  }
+
+  create(docId: string, at: number): void {
+    if (this.getMeta("epoch") !== undefined) return;
+    this.transaction(() => {
+      this.setMeta("doc_id", docId);
+      this.setMeta("epoch", crypto.randomUUID());
+      this.setMeta("created_at", at);
     });
   }
 
-  private quarantine(source: string, reason: string, data: Uint8Array | null): QuarantinedRow {
-    const at = Date.now();
+  identity(): Identity {
+    const docId = this.getMeta("doc_id");
+    return {
+      docId: typeof docId === "string" ? docId : null,
+      epoch: String(this.getMeta("epoch") ?? ""),
+      createdAt: this.getMetaNumber("created_at"),
+      updatedAt: this.getMetaNumber("updated_at"),
+      tombstone: this.getMetaBytes("tombstone_sv"),
+    };
+  }
+
+  replication(): ReplicationState {
+    return {
+      generation: this.getMetaNumber("d1_generation"),
+      flushedSeq: this.getMetaNumber("d1_flushed_seq"),
+      failures: this.getMetaNumber("d1_failures"),
+    };
+  }
+
+  recordFlush(written: FlushRecord | null): ReplicationState {
+    this.transaction(() => {
+      if (!written) return this.bump("d1_failures", 1);
+      this.setMeta("d1_generation", written.generation);
+      this.bump("d1_flushes", 1);
+      this.bump("d1_bytes_total", written.bytes);
+      this.setMeta("d1_flushed_seq", written.flushedSeq);
+      this.setMeta("d1_failures", 0);
+    });
+    return this.replication();
+  }
+
+  writeTotals(): WriteTotals {
+    const totals = {} as WriteTotals;
+    for (const key of TOTALS) totals[key] = this.getMetaNumber(key);
+    return totals;
+  }
+
+  size(): StoreSize {
+    const { logRows, logBytes, snapshotBytes } = this;
+    const bytes = snapshotBytes + logBytes;
+    return { logRows, logBytes, snapshotBytes, bytes, lastSeq: this.nextSeq - 1 };
+  }
+
+  quarantined(): QuarantinedRow[] {
+    return this.sql
+      .exec<{ id: number; source: string; reason: string; bytes: number; at: number }>(
+        "SELECT id, source, reason, LENGTH(data) AS bytes, at FROM es_quarantine ORDER BY id",
+      )
+      .toArray()
+      .map((r) => ({ ...r, bytes: r.bytes ?? 0 }));
+  }
+
+  private quarantine(source: string, reason: string, data: Uint8Array): QuarantinedRow {
+    const at = this.now();
     const row = this.sql
       .exec<{ id: number }>(
         "INSERT INTO es_quarantine (source, reason, data, at) VALUES (?, ?, ?, ?) RETURNING id",
@@ -298,42 +356,31 @@ export class SqliteLog {
         at,
       )
       .one();
-    return { id: row.id, source, reason, bytes: data?.length ?? 0, at };
+    return { id: row.id, source, reason, bytes: data.length, at };
   }
 
-  listQuarantine(): QuarantinedRow[] {
-    return this.sql
-      .exec<{ id: number; source: string; reason: string; bytes: number; at: number }>(
-        "SELECT id, source, reason, LENGTH(data) AS bytes, at FROM es_quarantine ORDER BY id",
-      )
-      .toArray()
-      .map((r) => ({ ...r, bytes: r.bytes ?? 0 }));
+  private getMeta(key: MetaKey): SqlStorageValue | undefined {
+    const rows = this.sql
+      .exec<{ value: SqlStorageValue }>("SELECT value FROM es_meta WHERE key = ?", key)
+      .toArray();
+    return rows[0]?.value ?? undefined;
   }
 
-  /** Deletes everything stored for the document. */
-  wipe(): void {
-    this.transaction(() => {
-      this.sql.exec("DELETE FROM es_log");
-      this.sql.exec("DELETE FROM es_snapshot");
-      this.sql.exec("DELETE FROM es_meta");
-      this.sql.exec("DELETE FROM es_quarantine");
-    });
-    this.nextSeq = 1;
-    this.logRows = 0;
-    this.logBytes = 0;
+  private getMetaNumber(key: MetaKey): number {
+    const value = this.getMeta(key);
+    return typeof value === "number" ? value : 0;
   }
-}
 
-function crcProblem(stored: number, bytes: Uint8Array): string | null {
-  const actual = crc32(bytes);
-  return actual === stored ? null : `checksum mismatch (stored ${stored}, bytes ${actual})`;
-}
+  private getMetaBytes(key: MetaKey): Uint8Array | null {
+    const value = this.getMeta(key);
+    return value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+  }
 
-function decodeProblem(validate: (update: Uint8Array) => void, bytes: Uint8Array): string | null {
-  try {
-    validate(bytes);
-    return null;
-  } catch (err) {
-    return `does not decode: ${(err as Error).message}`;
+  private setMeta(key: MetaKey, value: SqlStorageValue | Uint8Array): void {
+    this.sql.exec("INSERT OR REPLACE INTO es_meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  private bump(key: MetaKey, by: number): void {
+    this.setMeta(key, this.getMetaNumber(key) + by);
   }
 }

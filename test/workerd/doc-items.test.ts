@@ -84,9 +84,13 @@ describe("struct cap (MAX_DOC_ITEMS)", () => {
     const docId = uniqueDocId("items-over");
     expect((await post(docId, entries(0, 10))).status).toBe(200);
     // As if stored before the limit was lowered: rows written past the room's check.
-    await runInDurableObject(stubFor(docId), (_o: DocumentObject, state) => {
+    await runInDurableObject(stubFor(docId), async (_o: DocumentObject, state) => {
       const log = new SqliteLog(state.storage.sql, (fn) => state.storage.transactionSync(fn));
-      log.read(() => {});
+      await log.load(
+        docId,
+        () => {},
+        () => Promise.reject(new Error("not damaged")),
+      );
       log.append(entries(10, MAX));
     });
     await evictDurableObject(stubFor(docId), { webSockets: "close" });
