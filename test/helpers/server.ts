@@ -47,15 +47,19 @@ export interface RunningServer {
  * Test servers take ports below the kernel's ephemeral range (32768–60999 on Linux), each vitest
  * worker from its own slice. A port picked from the ephemeral range can be handed to another
  * test's connection or server while ours is down between a SIGKILL and its restart on the same
- * port; a port from our own slice is only ever reused by the same worker.
+ * port; a port from our own slice is only ever reused by the same worker. Checkouts of the
+ * repository on one machine (git worktrees) take different ranges, chosen from their path.
  */
 const PORT_BASE = 20_000;
-const PORT_SLICE = 500;
+const PORT_SLICE = 50;
+const WORKERS = 20;
+const CHECKOUTS = 12;
 let nextPortOffset = 0;
 
 export async function freePort(): Promise<number> {
-  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % 20;
-  const sliceStart = PORT_BASE + worker * PORT_SLICE;
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % WORKERS;
+  const checkout = [...ROOT].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7) % CHECKOUTS;
+  const sliceStart = PORT_BASE + (checkout * WORKERS + worker) * PORT_SLICE;
   for (let tries = 0; tries < PORT_SLICE; tries++) {
     const port = sliceStart + (nextPortOffset++ % PORT_SLICE);
     if (await canBind(port)) return port;
@@ -100,16 +104,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const deadline = Date.now() + START_TIMEOUT_MS;
+    const logFrom = log.length;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      // Another process on the port would answer /health for us: trust it only while ours runs
+      // and has not failed to bind.
+      if (/Address already in use/.test(log.slice(logFrom))) {
+        await signalGroup("SIGKILL");
+        throw new Error(`server could not bind port ${port}: Address already in use\n${log}`);
+      }
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         if (res.ok) return;
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        await signalGroup("SIGKILL"); // leave no server behind
         throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   };
