@@ -5,17 +5,25 @@ import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import { limitsFromEnv, type RoomLimits } from "./config";
-import { canWrite, type Connection, type ConnectionState, type Role } from "./connection";
+import type { Connection, ConnectionState } from "./connection";
 import {
+  canWrite,
   failure,
-  httpSync,
-  readUpdate,
+  readHandoff,
   renderJson,
-  writeUpdate,
-  type ApiFailure,
-  type ApiResult,
-} from "./document-api";
-import { readHandoff } from "./handoff";
+  type DeleteReply,
+  type DocumentRpc,
+  type DocumentStats,
+  type HttpSyncReply,
+  type InfoReply,
+  type JsonReply,
+  type Role,
+  type RpcFailure,
+  type RpcResult,
+  type UpdateReply,
+  type WriteReply,
+} from "./contract";
+import { httpSync, readUpdate, writeUpdate } from "./document-api";
 import {
   DocumentDamagedError,
   DocumentNotFoundError,
@@ -30,7 +38,7 @@ import { SqliteLog } from "./storage/sqlite-log";
 /** Delay before retrying a compaction that failed (the alarm's own work, not D1's backoff). */
 const PERSIST_RETRY_MS = 1_000;
 
-export class DocumentObject extends DurableObject<Env> {
+export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private readonly limits: RoomLimits;
   private log!: SqliteLog;
   private persistence!: Persistence;
@@ -350,7 +358,7 @@ export class DocumentObject extends DurableObject<Env> {
   // ---- RPC for the REST API (and tests). Results are plain values; see document-api.ts ----
 
   /** Loads an existing document for a REST call, or returns a 404/503 failure. */
-  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | ApiFailure> {
+  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | RpcFailure> {
     await this.drain(); // a request sees every frame received before it
     try {
       return await this.ready(docId, mode);
@@ -368,24 +376,17 @@ export class DocumentObject extends DurableObject<Env> {
     }
   }
 
-  async getUpdate(
-    docId: string,
-    stateVector: Uint8Array | null,
-  ): Promise<ApiResult<{ update: Uint8Array }>> {
+  async getUpdate(docId: string, stateVector: Uint8Array | null): Promise<RpcResult<UpdateReply>> {
     const room = await this.existing(docId);
     return room instanceof Room ? readUpdate(room, stateVector) : room;
   }
 
-  async getJson(docId: string): Promise<ApiResult<{ json: Record<string, unknown> }>> {
+  async getJson(docId: string): Promise<RpcResult<JsonReply>> {
     const room = await this.existing(docId);
     return room instanceof Room ? { ok: true, json: renderJson(room.doc) } : room;
   }
 
-  async postUpdate(
-    docId: string,
-    update: Uint8Array,
-    role: Role,
-  ): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
+  async postUpdate(docId: string, update: Uint8Array, role: Role): Promise<RpcResult<WriteReply>> {
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     const result = writeUpdate(room, update, role, "http");
@@ -400,7 +401,7 @@ export class DocumentObject extends DurableObject<Env> {
     update: Uint8Array | null,
     role: Role,
     epoch: string | null,
-  ) {
+  ): Promise<RpcResult<HttpSyncReply>> {
     // A read token's HTTP sync creates nothing: a missing document is a 404, as for other reads.
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
@@ -416,13 +417,13 @@ export class DocumentObject extends DurableObject<Env> {
     return result.ok ? { ...result, epoch: this.persistence.epoch } : result;
   }
 
-  async info(docId: string): Promise<ApiResult<{ stats: DocumentStats }>> {
+  async info(docId: string): Promise<RpcResult<InfoReply>> {
     const room = await this.existing(docId);
     return room instanceof Room ? { ok: true, stats: this.statsOf(room) } : room;
   }
 
   /** Closes every socket with 4404 and removes the document from DO storage and D1. */
-  async destroy(docId: string): Promise<ApiResult<{ deleted: true }>> {
+  async destroy(docId: string): Promise<RpcResult<DeleteReply>> {
     const room = await this.existing(docId);
     if (!(room instanceof Room)) return room;
     try {
@@ -476,26 +477,6 @@ export class DocumentObject extends DurableObject<Env> {
       batches: { ...this.batches },
     };
   }
-}
-
-export interface DocumentStats {
-  docId: string;
-  epoch: string;
-  connections: number;
-  logRows: number;
-  updateCount: number;
-  snapshotBytes: number;
-  encodedBytes: number;
-  createdAt: number;
-  updatedAt: number;
-  d1: ReturnType<Persistence["flushState"]>;
-  written: Record<string, number>;
-  quarantined: ReturnType<SqliteLog["listQuarantine"]>;
-  lastLoad: LoadReport | null;
-  /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
-  snapshotPending: boolean;
-  /** WebSocket frames handled since the object last started, and in how many batches. */
-  batches: { count: number; frames: number; largest: number };
 }
 
 /** Frames waiting to be handled as one batch. */

@@ -15,9 +15,10 @@ import {
   type AwarenessEntry,
   type ClientMessage,
 } from "../protocol/messages";
+import { canWrite } from "../protocol/roles";
 import { Budgets, byteLength } from "./budgets";
 import type { RoomLimits } from "./config";
-import { canWrite, type Connection } from "./connection";
+import type { Connection } from "./connection";
 import { addsNothing, structLimitRefusal } from "./doc-items";
 import { Presence } from "./presence";
 import type { SqliteLog } from "./storage/sqlite-log";
