@@ -12,7 +12,9 @@ import {
 } from "../protocol/messages";
 import { byteLength, type Budgets } from "./budgets";
 import type { RoomLimits } from "./config";
-import { canWrite, type Connection, type Role } from "./connection";
+import { canWrite, type Role } from "../protocol/roles";
+import type { Connection } from "./connection";
+import type { RpcErrorCode } from "./contract";
 import type { LoadedDoc } from "./loaded-doc";
 
 /** Why a write is refused; each transport says so its own way (SOCKET_REFUSAL, HTTP_REFUSAL). */
@@ -30,11 +32,11 @@ export const SOCKET_REFUSAL: Record<Exclude<RefusalKind, "read-only">, number> =
 };
 
 /** The HTTP status and error code of each refusal. */
-export const HTTP_REFUSAL: Record<RefusalKind, [status: 400 | 403 | 413, code: string]> = {
-  "too-big": [413, "payload_too_large"],
-  invalid: [400, "invalid_update"],
-  "read-only": [403, "forbidden"],
-  "document-too-large": [413, "document_too_large"],
+export const HTTP_REFUSAL: Record<RefusalKind, RpcErrorCode> = {
+  "too-big": "payload_too_large",
+  invalid: "invalid_update",
+  "read-only": "forbidden",
+  "document-too-large": "document_too_large",
 };
 
 /** An update whose size and encoding passed: by judgeBytes, or decoded with its frame. */

@@ -1,8 +1,7 @@
 // A socket as the room sees it: transport-agnostic, with the facts that must survive
 // hibernation kept in `state` (the DO stores it as the WebSocket attachment).
+import type { Role } from "../protocol/roles";
 import type { OwnedAwareness } from "./presence";
-
-export type Role = "read" | "write" | "admin";
 
 /** Per-socket facts persisted in the hibernation attachment (≤ 16 KiB). */
 export interface ConnectionState {
@@ -41,8 +40,4 @@ export interface Connection {
   openedAt?: number;
   /** Set once the room closed this connection, so nothing more is sent or applied. */
   closed?: boolean;
-}
-
-export function canWrite(role: Role): boolean {
-  return role === "write" || role === "admin";
 }

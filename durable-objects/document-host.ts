@@ -5,21 +5,25 @@ import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import type { RoomLimits } from "./config";
-import { canWrite, type ConnectionState, type Role } from "./connection";
+import type { ConnectionState } from "./connection";
+import {
+  canWrite,
+  failure,
+  renderJson,
+  type DocumentStats,
+  type Handoff,
+  type Role,
+  type RpcFailure,
+  type RpcResult,
+} from "./contract";
 import {
   checkUpdate,
-  failure,
   httpSync,
   loadFailure,
   readUpdate,
-  renderJson,
   stateVectorProblem,
   writeUpdate,
-  type ApiFailure,
-  type ApiResult,
-  type DocumentStats,
 } from "./document-api";
-import type { Handoff } from "./handoff";
 import type { Frame, FrameHost } from "./inbox";
 import {
   DocumentDamagedError,
@@ -275,7 +279,7 @@ export class DocumentHost implements FrameHost {
   // ---- what the REST API asks (results are plain values; see document-api.ts) ----
 
   /** Loads an existing document for a REST call, or returns a 404/503 failure. */
-  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | ApiFailure> {
+  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | RpcFailure> {
     try {
       return await this.ready(docId, mode);
     } catch (err) {
@@ -286,14 +290,14 @@ export class DocumentHost implements FrameHost {
   async getUpdate(
     docId: string,
     sv: Uint8Array | null,
-  ): Promise<ApiResult<{ update: Uint8Array }>> {
+  ): Promise<RpcResult<{ update: Uint8Array }>> {
     const problem = sv && stateVectorProblem(sv);
     if (problem) return problem;
     const room = await this.existing(docId);
     return room instanceof Room ? readUpdate(room, sv) : room;
   }
 
-  async getJson(docId: string): Promise<ApiResult<{ json: Record<string, unknown> }>> {
+  async getJson(docId: string): Promise<RpcResult<{ json: Record<string, unknown> }>> {
     const room = await this.existing(docId);
     return room instanceof Room ? { ok: true, json: renderJson(room.doc) } : room;
   }
@@ -302,7 +306,7 @@ export class DocumentHost implements FrameHost {
     docId: string,
     update: Uint8Array,
     role: Role,
-  ): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
+  ): Promise<RpcResult<{ stateVector: Uint8Array; changed: boolean }>> {
     const checked = checkUpdate(update, this.limits); // refused before anything is created
     if (!(checked instanceof Uint8Array)) return checked;
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
@@ -338,13 +342,13 @@ export class DocumentHost implements FrameHost {
     return result.ok ? { ...result, epoch: this.epoch() } : result;
   }
 
-  async info(docId: string): Promise<ApiResult<{ stats: DocumentStats }>> {
+  async info(docId: string): Promise<RpcResult<{ stats: DocumentStats }>> {
     const room = await this.existing(docId);
     return room instanceof Room ? { ok: true, stats: this.statsOf(room) } : room;
   }
 
   /** Closes every socket with 4404 and removes the document from DO storage and D1. */
-  async destroy(docId: string): Promise<ApiResult<{ deleted: true }>> {
+  async destroy(docId: string): Promise<RpcResult<{ deleted: true }>> {
     const room = await this.existing(docId);
     if (!(room instanceof Room)) return room;
     try {

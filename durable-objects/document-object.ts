@@ -2,16 +2,24 @@
 // DocumentHost, reached only through the Inbox, so every event follows the frames before it.
 import { DurableObject } from "cloudflare:workers";
 import { limitsFromEnv } from "./config";
-import type { Role } from "./connection";
-import type { ApiResult, DocumentStats } from "./document-api";
+import {
+  readHandoff,
+  type DeleteReply,
+  type DocumentRpc,
+  type DocumentStats,
+  type HttpSyncReply,
+  type InfoReply,
+  type JsonReply,
+  type Role,
+  type RpcResult,
+  type UpdateReply,
+  type WriteReply,
+} from "./contract";
 import { DocumentHost } from "./document-host";
-import { readHandoff } from "./handoff";
 import { Inbox } from "./inbox";
 import { closeQuietly } from "./sockets";
 
-export type { DocumentStats } from "./document-api";
-
-export class DocumentObject extends DurableObject<Env> {
+export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private readonly inbox: Inbox<DocumentHost>;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -60,21 +68,17 @@ export class DocumentObject extends DurableObject<Env> {
     await this.inbox.run((host) => host.alarm());
   }
 
-  // ---- RPC for the REST API (and tests). Results are plain values; see document-api.ts ----
+  // ---- RPC for the REST API (and tests). Results are plain values; see contract/results.ts ----
 
-  getUpdate(docId: string, sv: Uint8Array | null): Promise<ApiResult<{ update: Uint8Array }>> {
+  getUpdate(docId: string, sv: Uint8Array | null): Promise<RpcResult<UpdateReply>> {
     return this.inbox.run((host) => host.getUpdate(docId, sv));
   }
 
-  getJson(docId: string): Promise<ApiResult<{ json: Record<string, unknown> }>> {
+  getJson(docId: string): Promise<RpcResult<JsonReply>> {
     return this.inbox.run((host) => host.getJson(docId));
   }
 
-  postUpdate(
-    docId: string,
-    update: Uint8Array,
-    role: Role,
-  ): Promise<ApiResult<{ stateVector: Uint8Array; changed: boolean }>> {
+  postUpdate(docId: string, update: Uint8Array, role: Role): Promise<RpcResult<WriteReply>> {
     return this.inbox.run((host) => host.postUpdate(docId, update, role));
   }
 
@@ -84,16 +88,16 @@ export class DocumentObject extends DurableObject<Env> {
     update: Uint8Array | null,
     role: Role,
     epoch: string | null,
-  ) {
+  ): Promise<RpcResult<HttpSyncReply>> {
     return this.inbox.run((host) => host.sync(docId, stateVector, update, role, epoch));
   }
 
-  info(docId: string): Promise<ApiResult<{ stats: DocumentStats }>> {
+  info(docId: string): Promise<RpcResult<InfoReply>> {
     return this.inbox.run((host) => host.info(docId));
   }
 
   /** Closes every socket with 4404 and removes the document from DO storage and D1. */
-  destroy(docId: string): Promise<ApiResult<{ deleted: true }>> {
+  destroy(docId: string): Promise<RpcResult<DeleteReply>> {
     return this.inbox.run((host) => host.destroy(docId));
   }
 

@@ -7,7 +7,8 @@ import { encodeSaved, encodeSyncStep2, encodeSyncUpdate } from "../protocol/mess
 import { decodeServerMessage } from "../protocol/server-messages";
 import { judgeBytes, type CheckedUpdate } from "./admission";
 import { DEFAULT_LIMITS, type RoomLimits } from "./config";
-import type { Connection, Role } from "./connection";
+import type { Role } from "../protocol/roles";
+import type { Connection } from "./connection";
 import { Room } from "./room";
 
 /** A room whose log is an array; `events` interleaves appends and what each socket was sent. */

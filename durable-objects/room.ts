@@ -23,7 +23,8 @@ import {
 } from "./admission";
 import { Budgets, byteLength } from "./budgets";
 import type { RoomLimits } from "./config";
-import { canWrite, type Connection, type Role } from "./connection";
+import { canWrite, type Role } from "../protocol/roles";
+import type { Connection } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
 import { Presence } from "./presence";
 

@@ -2,8 +2,9 @@
 // application backends on Node >= 18 or Workers. Dependency-free: WebCrypto only, so a client
 // app that installs edgesync pulls in no JWT library.
 
-export type Role = "read" | "write" | "admin";
-export const ROLES: readonly Role[] = ["read", "write", "admin"];
+import { isRole, ROLES, type Role } from "../protocol/roles";
+
+export { ROLES, type Role };
 
 export interface TokenClaims {
   /** A document id, or a prefix ending in `*` (e.g. `team-42:*`). */
@@ -36,7 +37,7 @@ const HEADER = { alg: "HS256", typ: "JWT" };
 /** Mints an HS256 token for one document (or prefix) and role. */
 export async function createToken(secret: string, options: CreateTokenOptions): Promise<string> {
   if (!secret) throw new Error("createToken: secret is empty");
-  if (!ROLES.includes(options.role))
+  if (!isRole(options.role))
     throw new Error(`createToken: role must be one of ${ROLES.join(", ")}`);
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   const claims: TokenClaims = {

@@ -1,16 +1,10 @@
 // Who may do what: token checks and the origin allow-list, run in the Worker before any
 // Durable Object is touched. Fails closed when no secret is configured outside local dev.
 import type { Context } from "hono";
-import type { Handoff } from "../durable-objects/handoff";
+import { roleAllows, type Handoff, type Role } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
 import { ApiError } from "./errors";
-import {
-  roleAllows,
-  verifyToken,
-  verifyTokenForPrefix,
-  type Role,
-  type TokenResult,
-} from "./tokens";
+import { verifyToken, verifyTokenForPrefix, type TokenResult } from "./tokens";
 
 /** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
 export function tokenFrom(c: Context): string | null {

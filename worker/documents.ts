@@ -3,7 +3,7 @@
 // never a 500; and a read the object cannot serve is answered from D1's last intact generation.
 import type { Context } from "hono";
 import * as Y from "yjs";
-import { failure, type ApiFailure, type ApiResult } from "../durable-objects/document-api";
+import { failure, type DocumentRpc, type RpcResult } from "../durable-objects/contract";
 import { D1Record } from "../durable-objects/storage/d1-record";
 import { validateUpdate } from "../protocol/messages";
 import type { AppEnv } from "./app";
@@ -18,16 +18,16 @@ const UNAVAILABLE = failure(
   "the document could not be loaded; retry later",
 );
 
-type Stub = ReturnType<AppEnv["Bindings"]["DOCUMENTS"]["get"]>;
-
 /** Calls the document's Durable Object; a thrown call becomes a 503 failure value. */
-export async function callDocument<R>(
+export async function callDocument<T>(
   c: Context<AppEnv>,
   id: string,
-  call: (stub: Stub) => PromiseLike<R>,
-): Promise<R | ApiFailure> {
+  call: (stub: DocumentRpc) => PromiseLike<RpcResult<T>>,
+): Promise<RpcResult<T>> {
   try {
-    return await call(c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id)));
+    // Typed by the contract: the stub must offer every DocumentRpc method as RPC delivers it.
+    const stub: DocumentRpc = c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id));
+    return await call(stub);
   } catch (err) {
     console.error(`edgesync: the Durable Object of ${id} failed: ${(err as Error).message}`);
     return UNAVAILABLE;
@@ -35,12 +35,9 @@ export async function callDocument<R>(
 }
 
 /** Turns a Durable Object's failure value into the HTTP error, or returns the success value. */
-export function unwrap<R>(result: R | ApiFailure): Exclude<R, { ok: false }> {
-  if (!(result as { ok: boolean }).ok) {
-    const failed = result as ApiFailure;
-    throw new ApiError(failed.status, failed.code, failed.message);
-  }
-  return result as Exclude<R, { ok: false }>;
+export function unwrap<T>(result: RpcResult<T>): T {
+  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
+  return result;
 }
 
 /**
@@ -50,11 +47,11 @@ export function unwrap<R>(result: R | ApiFailure): Exclude<R, { ok: false }> {
 export async function readDocument<T>(
   c: Context<AppEnv>,
   id: string,
-  call: (stub: Stub) => PromiseLike<ApiResult<T>>,
+  call: (stub: DocumentRpc) => PromiseLike<RpcResult<T>>,
   fromD1: (doc: Y.Doc) => T,
 ): Promise<{ value: T; source: "live" | "d1" }> {
   const result = await callDocument(c, id, call);
-  if (result.ok || result.status !== 503) return { value: unwrap(result) as T, source: "live" };
+  if (result.ok || result.status !== 503) return { value: unwrap(result), source: "live" };
   const doc = await lastGeneration(c.env.DB, id).catch((err: Error) => {
     console.error(`edgesync: reading ${id} from D1 failed too: ${err.message}`);
     return null;

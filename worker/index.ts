@@ -7,7 +7,7 @@ import { notFound, onError } from "./errors";
 import { answerOtherMethods } from "./methods";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
-import { sync } from "./routes/sync";
+import { socketRoute } from "./routes/socket";
 
 export { DocumentObject } from "../durable-objects/document-object";
 
@@ -16,7 +16,7 @@ app.use(cancelUnreadBody);
 // Before the routes, so preflights are answered and every /v1 response (errors too) carries CORS.
 app.use("/v1/*", restCors());
 app.route("/", health);
-app.route("/", sync);
+app.route("/", socketRoute);
 app.route("/", docs);
 answerOtherMethods(app);
 app.notFound(notFound);

@@ -1,7 +1,8 @@
 // HS256 token verification in the Worker, before any Durable Object is touched. The algorithm
 // is pinned.
 import { verify } from "hono/jwt";
-import { ROLES, type Role, type TokenClaims } from "../tokens/mint";
+import { isRole, type Role } from "../protocol/roles";
+import type { TokenClaims } from "../tokens/mint";
 
 // Minting lives in tokens/mint.ts (published as `edgesync/tokens`, no dependencies).
 export {
@@ -74,7 +75,7 @@ async function verifyClaims(
   if (typeof doc !== "string" || doc === "") {
     return { ok: false, status: 401, code: "invalid_token", message: "token has no doc claim" };
   }
-  if (typeof role !== "string" || !ROLES.includes(role as Role)) {
+  if (!isRole(role)) {
     return {
       ok: false,
       status: 401,
@@ -90,7 +91,7 @@ async function verifyClaims(
       message: "token does not grant access to this document",
     };
   }
-  const claims: TokenClaims = { doc, role: role as Role, exp };
+  const claims: TokenClaims = { doc, role, exp };
   if (typeof nbf === "number") claims.nbf = nbf;
   if (typeof sub === "string") claims.sub = sub;
   return { ok: true, claims };
@@ -99,9 +100,4 @@ async function verifyClaims(
 /** `claim` is an exact id or a prefix ending in `*` (`*` alone matches every document). */
 export function docMatches(claim: string, docId: string): boolean {
   return claim.endsWith("*") ? docId.startsWith(claim.slice(0, -1)) : claim === docId;
-}
-
-/** Whether `role` includes the permissions of `needed`. */
-export function roleAllows(role: Role, needed: Role): boolean {
-  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }

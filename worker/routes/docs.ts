@@ -3,8 +3,12 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import * as Y from "yjs";
-import { renderJson } from "../../durable-objects/document-api";
-import { limitsFromEnv } from "../../durable-objects/config";
+import {
+  documentInfo,
+  DocumentInfoSchema,
+  limitsFromEnv,
+  renderJson,
+} from "../../durable-objects/contract";
 import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
@@ -150,50 +154,7 @@ docs.openapi(
         description: "metadata",
         content: {
           "application/json": {
-            schema: z.object({
-              id: z.string(),
-              epoch: z.string(),
-              encodedSize: z.number(),
-              updateCount: z.number(),
-              createdAt: z.number(),
-              updatedAt: z.number(),
-              generation: z.number(),
-              connections: z.number(),
-              quarantinedRows: z.number(),
-              written: z
-                .record(z.string(), z.number())
-                .describe("cumulative bytes and operations written to DO storage and D1"),
-              batches: z
-                .object({ count: z.number(), frames: z.number(), largest: z.number() })
-                .describe(
-                  "WebSocket frames handled since the Durable Object last started, in how many batches, and the largest",
-                ),
-              lastLoad: z
-                .object({
-                  source: z.enum(["storage", "d1", "new"]),
-                  ms: z.number(),
-                  deferred: z.boolean(),
-                  recovered: z
-                    .object({
-                      from: z.literal("d1"),
-                      generation: z.number(),
-                      lostSeqs: z.array(z.number()).nullable(),
-                    })
-                    .nullable()
-                    .describe(
-                      "the stored snapshot was damaged and the document was rebuilt from this D1 generation plus the intact log",
-                    ),
-                })
-                .nullable()
-                .describe(
-                  "how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed",
-                ),
-              snapshotPending: z
-                .boolean()
-                .describe(
-                  "the loaded snapshot was still waiting to be applied (this request applied it)",
-                ),
-            }),
+            schema: DocumentInfoSchema,
           },
         },
       },
@@ -204,29 +165,7 @@ docs.openapi(
     const id = docIdOf(c);
     await authorize(c, id, "read");
     const { stats } = unwrap(await callDocument(c, id, async (stub) => await stub.info(id)));
-    return c.json(
-      {
-        id,
-        epoch: stats.epoch,
-        encodedSize: stats.encodedBytes,
-        updateCount: stats.updateCount,
-        createdAt: stats.createdAt,
-        updatedAt: stats.updatedAt,
-        generation: stats.d1.generation,
-        connections: stats.connections,
-        quarantinedRows: stats.quarantined.length,
-        written: stats.written,
-        batches: stats.batches,
-        lastLoad: stats.lastLoad && {
-          source: stats.lastLoad.source,
-          ms: stats.lastLoad.ms,
-          deferred: stats.lastLoad.deferred,
-          recovered: stats.lastLoad.recovered,
-        },
-        snapshotPending: stats.snapshotPending,
-      },
-      200,
-    );
+    return c.json(documentInfo(id, stats), 200);
   },
 );
 

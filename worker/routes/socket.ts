@@ -1,23 +1,24 @@
-// GET /sync/:docId — the WebSocket endpoint. Validates, authenticates and checks the origin,
-// then forwards the upgrade to the document's Durable Object (which hibernates; Hono's
+// GET /sync/:docId — the socket route, where WebSockets connect (HTTP sync is a REST route; see
+// the names in durable-objects/contract). Validates, authenticates and checks the origin, then
+// forwards the upgrade to the document's Durable Object (which hibernates; Hono's
 // upgradeWebSocket helper cannot).
-import { writeHandoff } from "../../durable-objects/handoff";
+import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { ApiError } from "../errors";
 import { CloseCode } from "../../protocol/close-codes";
 
-export const sync = createApp();
+export const socketRoute = createApp();
 
-sync.all("/sync", () => {
+socketRoute.all("/sync", () => {
   throw new ApiError(400, "invalid_doc_id", "document id is empty");
 });
-sync.all("/sync/", () => {
+socketRoute.all("/sync/", () => {
   throw new ApiError(400, "invalid_doc_id", "document id is empty");
 });
 
-sync.get("/sync/:docId", async (c) => {
+socketRoute.get("/sync/:docId", async (c) => {
   const docId = c.req.param("docId");
   const problem = docIdProblem(docId);
   if (problem) throw new ApiError(400, "invalid_doc_id", problem);

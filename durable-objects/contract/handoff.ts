@@ -1,6 +1,6 @@
 // What the Worker tells a document's Durable Object about an authenticated request. The DO
 // is reachable only through the Worker, which strips these headers from client requests.
-import type { Role } from "./connection";
+import { isRole, type Role } from "../../protocol/roles";
 
 export const HANDOFF_HEADERS = {
   docId: "x-edgesync-doc",
@@ -20,7 +20,7 @@ export interface Handoff {
 export function readHandoff(headers: Headers): Handoff {
   const docId = headers.get(HANDOFF_HEADERS.docId);
   const role = headers.get(HANDOFF_HEADERS.role);
-  if (!docId || (role !== "read" && role !== "write" && role !== "admin")) {
+  if (!docId || !isRole(role)) {
     throw new Error("request did not come through the edgesync Worker");
   }
   const exp = headers.get(HANDOFF_HEADERS.exp);

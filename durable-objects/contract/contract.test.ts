@@ -1,0 +1,118 @@
+// The contract's own rules: the role lattice, the handoff round trip, the public document info
+// (exactly the schema's fields, nothing internal), and the error table as the README lists it.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  canWrite,
+  documentInfo,
+  DocumentInfoSchema,
+  isRole,
+  readHandoff,
+  roleAllows,
+  ROLES,
+  RpcError,
+  writeHandoff,
+  type DocumentStats,
+} from ".";
+
+describe("the role lattice", () => {
+  it("orders read < write < admin, and only write and admin may change a document", () => {
+    const allowed = ROLES.flatMap((role) =>
+      ROLES.filter((needed) => roleAllows(role, needed)).map((needed) => `${role}>=${needed}`),
+    );
+    expect(allowed).toEqual([
+      "read>=read",
+      "write>=read",
+      "write>=write",
+      "admin>=read",
+      "admin>=write",
+      "admin>=admin",
+    ]);
+    expect(ROLES.filter(canWrite)).toEqual(["write", "admin"]);
+  });
+
+  it("recognises only the three role names", () => {
+    expect(ROLES.every(isRole)).toBe(true);
+    for (const value of ["Read", "owner", "", null, 1, undefined, "admin "])
+      expect(isRole(value)).toBe(false);
+  });
+});
+
+describe("the handoff", () => {
+  it("carries doc, role, expiry and subject from the Worker to the Durable Object", () => {
+    const headers = new Headers();
+    writeHandoff(headers, { docId: "team:notes", role: "write", exp: 1_900_000_000, sub: "ada" });
+    expect(readHandoff(headers)).toEqual({
+      docId: "team:notes",
+      role: "write",
+      exp: 1_900_000_000,
+      sub: "ada",
+    });
+    const open = new Headers();
+    writeHandoff(open, { docId: "d", role: "admin", exp: null });
+    expect(readHandoff(open)).toEqual({ docId: "d", role: "admin", exp: null });
+  });
+
+  it("refuses a request that did not come through the Worker", () => {
+    expect(() => readHandoff(new Headers())).toThrow(/edgesync Worker/);
+    const forged = new Headers();
+    writeHandoff(forged, { docId: "d", role: "read", exp: null });
+    forged.set("x-edgesync-role", "owner");
+    expect(() => readHandoff(forged)).toThrow(/edgesync Worker/);
+  });
+});
+
+const stats: DocumentStats = {
+  docId: "d",
+  epoch: "e1",
+  connections: 2,
+  logRows: 7,
+  updateCount: 9,
+  snapshotBytes: 100,
+  encodedBytes: 120,
+  createdAt: 1,
+  updatedAt: 2,
+  d1: { generation: 3, flushedSeq: 8, failures: 0, lastError: null },
+  written: { compactions: 1 },
+  quarantined: [{ id: 1, source: "log", reason: "crc", bytes: 5, at: 3 }],
+  lastLoad: {
+    source: "storage",
+    quarantined: [],
+    recovered: { from: "d1", generation: 2, lostSeqs: [4, 6] },
+    provisional: false,
+    ms: 12,
+    deferred: true,
+  },
+  snapshotPending: false,
+  batches: { count: 4, frames: 10, largest: 5 },
+};
+
+describe("the public document info", () => {
+  it("is computed from the stats with exactly the schema's fields", () => {
+    const info = documentInfo("d", stats);
+    expect(DocumentInfoSchema.strict().parse(info)).toEqual(info);
+    expect(info).toMatchObject({
+      id: "d",
+      encodedSize: 120,
+      generation: 3,
+      quarantinedRows: 1,
+      lastLoad: { source: "storage", ms: 12, deferred: true },
+    });
+    // Internal load details stay inside the Durable Object.
+    expect(Object.keys(info.lastLoad!).sort()).toEqual(["deferred", "ms", "recovered", "source"]);
+    expect(documentInfo("d", { ...stats, lastLoad: null }).lastLoad).toBeNull();
+  });
+});
+
+describe("the RPC error table", () => {
+  it("is what README's error table lists, each code under its status", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const rows = new Map(
+      [...readme.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].map((m) => [Number(m[1]), m[2]!]),
+    );
+    for (const [code, { status, doc }] of Object.entries(RpcError)) {
+      expect(rows.get(status), `${code} (${status})`).toContain(`\`${code}\``);
+      expect(doc.length, code).toBeGreaterThan(10);
+    }
+  });
+});

@@ -1,0 +1,37 @@
+// The contract between the Worker and a document's Durable Object: everything the two halves
+// agree on, and the only part of durable-objects/ the Worker imports besides the D1 index
+// (storage/d1-record.ts) and the class it re-exports for wrangler (worker/imports.test.ts holds
+// the rule). Each side imports this and nothing else of the other.
+//
+// "Sync" names four things; internally each has its own name:
+// - the socket route: GET /sync/:docId, the WebSocket upgrade (worker/routes/socket.ts);
+// - HTTP sync: POST /v1/docs/:id/sync, one round trip (the `sync` RPC, `HttpSyncReply`);
+// - sync messages: y-protocols message type 0, step 1 / step 2 / update (protocol/messages.ts);
+// - synced: a client's state once the server's step 2 arrived (the provider's `synced` event).
+
+export { canWrite, isRole, roleAllows, ROLES, type Role } from "../../protocol/roles";
+export { HANDOFF_HEADERS, readHandoff, writeHandoff, type Handoff } from "./handoff";
+export {
+  failure,
+  RpcError,
+  type DeleteReply,
+  type DocumentRpc,
+  type HttpSyncReply,
+  type InfoReply,
+  type JsonReply,
+  type RpcErrorCode,
+  type RpcFailure,
+  type RpcResult,
+  type UpdateReply,
+  type WriteReply,
+} from "./results";
+export {
+  documentInfo,
+  DocumentInfoSchema,
+  type DocumentInfo,
+  type DocumentStats,
+} from "./document-info";
+export { renderJson } from "./render-json";
+// The Worker caps request bodies with the same limits the Durable Object applies to frames, read
+// from the same environment variables: one table of limits (config.ts), re-exported here.
+export { limitsFromEnv, type RoomLimits } from "../config";
