@@ -33,3 +33,26 @@ export function isPermanentClose(code: number): boolean {
 export function isTransientClose(code: number): boolean {
   return code >= 4500 && code <= 4599;
 }
+
+/** The longest close reason, in UTF-8 bytes, the WebSocket protocol allows (RFC 6455, 5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+const ELLIPSIS = "…";
+
+/**
+ * `reason` cut to fit a close frame (`close()` throws on a longer one), ending in "…" when cut.
+ * Cuts between code points, never inside a surrogate pair.
+ */
+export function truncateReason(reason: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(reason).length <= MAX_CLOSE_REASON_BYTES) return reason;
+  const budget = MAX_CLOSE_REASON_BYTES - encoder.encode(ELLIPSIS).length;
+  let cut = "";
+  let bytes = 0;
+  for (const char of reason) {
+    bytes += encoder.encode(char).length;
+    if (bytes > budget) break;
+    cut += char;
+  }
+  return cut + ELLIPSIS;
+}
