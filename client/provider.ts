@@ -3,7 +3,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { CloseCode, isPermanentClose } from "../protocol/close-codes";
-import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/messages";
+import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/envelope";
 import { decodeServerMessage, type ServerMessage } from "../protocol/server-messages";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { Emitter } from "./emitter";

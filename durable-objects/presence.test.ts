@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
-import { parseAwarenessUpdate, type AwarenessEntry } from "../protocol/messages";
+import { parseAwarenessUpdate, type AwarenessEntry } from "../protocol/validation";
 import { decodeServerMessage } from "../protocol/server-messages";
 import type { Connection, ConnectionState } from "./connection";
 import { MAX_ATTACHMENT_AWARENESS_BYTES, Presence, type OwnedAwareness } from "./presence";
