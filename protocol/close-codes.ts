@@ -6,9 +6,15 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** Malformed frame: bad varint, unknown message type, bytes that are not a Yjs update, stray text. */
   ProtocolError: 4400,
-  /** The token is missing, invalid or has expired: fetch a new token, then reconnect. */
+  /**
+   * The token expired while the socket was open, or (to clients that connect with `?ext=1`) the
+   * upgrade was refused for a missing or invalid token: reconnect only with a new token.
+   */
   Unauthenticated: 4401,
-  /** The socket tried something its role or ownership does not allow (e.g. another socket's awareness). */
+  /**
+   * The socket tried something its ownership does not allow (another socket's awareness, too
+   * many awareness ids), or (with `?ext=1`) the upgrade was refused with 403.
+   */
   Forbidden: 4403,
   /** The document was deleted while the socket was open. */
   DocumentDeleted: 4404,
