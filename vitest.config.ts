@@ -56,6 +56,7 @@ export default defineConfig({
             "worker/**/*.test.ts",
             "tokens/**/*.test.ts",
             "test/server/**/*.test.ts",
+            "test/client/**/*.test.ts",
             "test/browser/**/*.test.ts",
             "test/package/**/*.test.ts",
           ],

@@ -2,11 +2,11 @@
 // protocol constants. Importing it touches no browser globals (safe in React Native and Node).
 export {
   SyncProvider,
-  CONNECT_TIMEOUT_MS,
   type SyncProviderOptions,
   type ProviderStatus,
   type ProviderEvents,
 } from "./provider";
+export { CONNECT_TIMEOUT_MS } from "./link";
 export { COALESCE_WINDOW_MS, SAVED_ACK_DELAY_MS } from "./outbox";
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";
 export { SyncError, type SyncErrorCode } from "./errors";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeepAlive } from "./keep-alive";
-import { manualClock } from "./manual-clock";
+import { manualClock } from "../test/helpers/manual-clock";
 
 describe("KeepAlive", () => {
   it("pings after a quiet interval and declares the socket dead if nothing answers", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { decodeServerMessage } from "../protocol/server-messages";
-import { manualClock } from "./manual-clock";
+import { manualClock } from "../test/helpers/manual-clock";
 import { Outbox } from "./outbox";
 import type { WebSocketLike } from "./types";
 

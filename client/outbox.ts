@@ -1,7 +1,7 @@
 // What the provider sends on its own initiative over one connection: local updates merged
 // within a short window, and "saved" requests (one in flight, sent a little after the updates).
 import * as Y from "yjs";
-import { encodeSaved, encodeSyncUpdate } from "../protocol/messages";
+import { encodeSaved, encodeSyncUpdate } from "../protocol/envelope";
 import { SavedTracker } from "./saved";
 import type { Clock, WebSocketLike } from "./types";
 

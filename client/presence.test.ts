@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
-import { parseAwarenessUpdate } from "../protocol/messages";
+import { parseAwarenessUpdate } from "../protocol/validation";
 import { decodeServerMessage } from "../protocol/server-messages";
 import { PresenceSync } from "./presence";
 

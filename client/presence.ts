@@ -2,7 +2,7 @@
 // states dropped on disconnect, ours removed on destroy. Only our client id is ever sent:
 // the server lets a socket set only the ids it owns (stock y-websocket echoes everyone's).
 import * as awarenessProtocol from "y-protocols/awareness";
-import { encodeAwareness } from "../protocol/messages";
+import { encodeAwareness } from "../protocol/envelope";
 
 type Change = { added: number[]; updated: number[]; removed: number[] };
 

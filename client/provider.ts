@@ -3,27 +3,18 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { CloseCode, isPermanentClose } from "../protocol/close-codes";
-import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/messages";
-import { decodeServerMessage, type ServerMessage } from "../protocol/server-messages";
+import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/envelope";
+import type { ServerMessage } from "../protocol/server-messages";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { Emitter } from "./emitter";
 import { SyncError } from "./errors";
-import { KeepAlive } from "./keep-alive";
+import { Link, type LinkEvents } from "./link";
 import { Network } from "./network";
 import { PresenceSync } from "./presence";
 import { Outbox } from "./outbox";
 import { LocalCopy } from "./local-copy";
 import { connectionUrl, Tokens, type TokenSource } from "./url";
-import {
-  systemClock,
-  type Clock,
-  type OfflineStore,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from "./types";
-
-/** Give up on a connection attempt that has not opened after this long. */
-export const CONNECT_TIMEOUT_MS = 10_000;
+import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor } from "./types";
 
 /** `connected`: the server accepted us (its first message came), not just that the socket opened. */
 export type ProviderStatus = "connecting" | "connected" | "disconnected" | "offline";
@@ -75,15 +66,14 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   /** Stopped for good: destroyed, a permanent close, or the document was deleted. */
   private stopped = false;
   private wanted: boolean;
-  private ws: WebSocketLike | null = null;
+  private link: Link | null = null;
   private attempt = 0;
   private epoch: string | undefined;
   /** Destroyed or reset: doc updates are neither stored nor sent any more. */
   private detached = false;
   /** Rejecters of whenSynced/whenSaved promises, called when the provider stops. */
   private readonly waiters = new Set<(error: SyncError) => void>();
-  private keepAlive: KeepAlive | null = null;
-  private readonly timers: Record<"retry" | "connect", unknown> = { retry: null, connect: null };
+  private retryTimer: unknown = null;
   private readonly outbox: Outbox;
   private readonly clock: Clock;
   private readonly local: LocalCopy | null;
@@ -132,8 +122,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   /** Connects (or reconnects now) unless stopped. */
   async connect(): Promise<void> {
     this.wanted = true;
-    if (this.stopped || this.ws) return;
-    this.clearTimer("retry");
+    if (this.stopped || this.link) return;
+    this.clearRetry();
     if (this.network.offline) return this.setStatus("offline");
     this.setStatus("connecting");
     let token: string | undefined;
@@ -146,7 +136,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       return this.scheduleReconnect();
     }
     // State may have changed while we awaited the token.
-    if (this.stopped || !this.wanted || this.ws || this.status !== "connecting") return;
+    if (this.stopped || !this.wanted || this.link || this.status !== "connecting") return;
     const Ctor =
       this.options.WebSocket ??
       (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -154,63 +144,36 @@ export class SyncProvider extends Emitter<ProviderEvents> {
       this.stop(new SyncError("closed", "no WebSocket implementation: pass options.WebSocket"));
       return;
     }
-    const ws = new Ctor(
-      connectionUrl(this.options.url, this.docId, token, this.epoch, this.options.params),
-    );
-    ws.binaryType = "arraybuffer";
-    this.ws = ws;
-    this.timers.connect = this.clock.setTimeout(
-      () => this.drop(ws, "connection attempt timed out"),
-      CONNECT_TIMEOUT_MS,
-    );
-    let opened = false;
-    ws.onopen = () => ((opened = true), this.onOpen(ws));
-    ws.onmessage = (event) => this.onMessage(ws, event.data);
-    ws.onclose = (event) => this.onClose(ws, event.code, event.reason);
-    // A failed attempt fires error, and browsers follow with close(1006) — Node's WebSocket
-    // does not. After open, wait for close (it carries the code); keep-alive backs that up.
-    ws.onerror = () => opened || this.drop(ws, "connection failed");
+    const url = connectionUrl(this.options.url, this.docId, token, this.epoch, this.options.params);
+    this.link = new Link(new Ctor(url), this.clock, this.linkEvents, this.options);
   }
 
   /** Closes the connection and stays disconnected until `connect()`. */
   disconnect(): void {
     this.wanted = false;
-    this.clearTimer("retry");
-    if (this.ws) this.drop(this.ws, "disconnect requested", 1000);
+    this.clearRetry();
+    if (this.link) this.drop(this.link, "disconnect requested", 1000);
     else if (!this.stopped) this.setStatus("disconnected");
   }
 
-  private onOpen(ws: WebSocketLike): void {
-    if (ws !== this.ws) return;
-    this.clearTimer("connect");
-    this.keepAlive = new KeepAlive(
-      this.clock,
-      () => ws.send("ping"),
-      () => this.drop(ws, "no answer to ping"),
-      this.options.pingIntervalMs,
-      this.options.pongTimeoutMs,
-    );
-    this.outbox.attach(ws);
-    ws.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
-    this.presence?.announce();
-  }
+  /** What the current link reports; a detached link reports nothing. */
+  private readonly linkEvents: LinkEvents = {
+    open: ({ ws }) => {
+      this.outbox.attach(ws);
+      ws.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
+      this.presence?.announce();
+    },
+    // The server accepted us: it refuses by closing at once.
+    frame: () => this.setStatus("connected"),
+    message: (link, message) => this.dispatch(link, message),
+    closed: (link, code, reason) => this.onClose(link, code, reason),
+    failed: (link, reason, error) => {
+      if (error) this.fail(error);
+      this.drop(link, reason);
+    },
+  };
 
-  private onMessage(ws: WebSocketLike, data: unknown): void {
-    if (ws !== this.ws) return;
-    this.keepAlive?.noteMessage();
-    this.setStatus("connected"); // the server accepted us: it refuses by closing at once
-    if (typeof data === "string") return; // "pong", the keep-alive's auto-response
-    let message: ServerMessage;
-    try {
-      message = decodeServerMessage(new Uint8Array(data as ArrayBuffer));
-    } catch (err) {
-      this.fail(new SyncError("protocol", (err as Error).message));
-      return this.drop(ws, "undecodable frame from server");
-    }
-    this.dispatch(ws, message);
-  }
-
-  private dispatch(ws: WebSocketLike, message: ServerMessage): void {
+  private dispatch({ ws }: Link, message: ServerMessage): void {
     switch (message.kind) {
       case "sync-step1":
         // Send only what the server lacks; this covers every local change so far.
@@ -260,12 +223,12 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   };
 
   private sendIfConnected(frame: Uint8Array): void {
-    if (this.ws?.readyState === 1) this.ws.send(frame); // OPEN, though maybe not yet accepted
+    const ws = this.link?.ws;
+    if (ws?.readyState === 1) ws.send(frame); // OPEN, though maybe not yet accepted
   }
 
-  private onClose(ws: WebSocketLike, code: number, reason: string): void {
-    if (ws !== this.ws) return;
-    this.detach(ws);
+  private onClose(link: Link, code: number, reason: string): void {
+    this.detach(link);
     if (code === CloseCode.DocumentDeleted) return this.reset(reason);
     if (code === CloseCode.Unauthenticated) {
       // Only a token function can fix this: the next attempt asks it (and backs off, with a
@@ -284,13 +247,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   }
 
   /** Forgets the socket and everything tied to it. */
-  private detach(ws: WebSocketLike): void {
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-    this.ws = null;
+  private detach(link: Link): void {
+    link.detach();
+    this.link = null;
     this.outbox.detach();
-    this.clearTimer("connect");
-    this.keepAlive?.stop();
-    this.keepAlive = null;
     this.presence?.forgetOthers();
     if (this.synced) {
       this.synced = false;
@@ -299,11 +259,11 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   }
 
   /** Closes a socket from our side and handles it as a transient failure. */
-  private drop(ws: WebSocketLike, reason: string, code = 4000): void {
-    if (ws !== this.ws) return;
-    this.detach(ws);
+  private drop(link: Link, reason: string, code = 4000): void {
+    if (link !== this.link) return;
+    this.detach(link);
     try {
-      ws.close(code === 1000 ? 1000 : 4000, reason);
+      link.ws.close(code === 1000 ? 1000 : 4000, reason);
     } catch {
       // already closing
     }
@@ -318,9 +278,9 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     const delayMs = backoffDelay(attempt, this.clock.random(), this.options.backoff);
     this.setStatus("disconnected");
     this.emit("reconnect", { attempt, delayMs });
-    this.clearTimer("retry");
-    this.timers.retry = this.clock.setTimeout(() => {
-      this.timers.retry = null;
+    this.clearRetry();
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
       void this.connect();
     }, delayMs);
   }
@@ -329,8 +289,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     if (this.stopped || !this.wanted) return;
     if (this.network.offline) {
       // Sockets to a dead network can linger for minutes before erroring: close now.
-      if (this.ws) this.drop(this.ws, "network went offline", 1000);
-      this.clearTimer("retry");
+      if (this.link) this.drop(this.link, "network went offline", 1000);
+      this.clearRetry();
       this.setStatus("offline");
     } else {
       this.attempt = 0;
@@ -355,8 +315,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
 
   private stop(error: SyncError | null): void {
     this.stopped = true;
-    for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[])
-      this.clearTimer(name);
+    this.clearRetry();
     this.outbox.clearTimers();
     this.network.close();
     this.setStatus("disconnected");
@@ -375,9 +334,9 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.emit("status", status);
   }
 
-  private clearTimer(name: keyof typeof this.timers): void {
-    if (this.timers[name] !== null) this.clock.clearTimeout(this.timers[name]);
-    this.timers[name] = null;
+  private clearRetry(): void {
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** Resolves once the offline store's copy has been applied to the doc (at once without a store). */
@@ -418,10 +377,10 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.presence?.destroy();
     this.outbox.flush();
     this.doc.off("update", this.onDocUpdate);
-    const ws = this.ws;
-    if (ws) {
-      this.detach(ws);
-      ws.close(1000, "provider destroyed");
+    const link = this.link;
+    if (link) {
+      this.detach(link);
+      link.ws.close(1000, "provider destroyed");
     }
     this.detached = true;
     this.stop(null);

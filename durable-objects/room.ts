@@ -2,7 +2,7 @@
 // room's admission (admission.ts); every change is appended to the DO's SQLite log before it is
 // broadcast; compaction and D1 replication are scheduled by the owner through `onChange`.
 import * as Y from "yjs";
-import { CloseCode } from "../protocol/close-codes";
+import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
   encodePermissionDenied,
   encodeSaved,
@@ -267,14 +267,6 @@ export class Room extends LoadedDoc {
     }
     return next;
   }
-}
-
-function truncateReason(reason: string): string {
-  const encoder = new TextEncoder();
-  if (encoder.encode(reason).length <= 123) return reason;
-  let cut = reason.slice(0, 120);
-  while (encoder.encode(cut + "…").length > 123) cut = cut.slice(0, -1);
-  return cut + "…";
 }
 
 /** True for the encoding of an update that holds no structs and no deletions. */

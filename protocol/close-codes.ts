@@ -6,9 +6,15 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** Malformed frame: bad varint, unknown message type, bytes that are not a Yjs update, stray text. */
   ProtocolError: 4400,
-  /** The token is missing, invalid or has expired: fetch a new token, then reconnect. */
+  /**
+   * The token expired while the socket was open, or (to clients that connect with `?ext=1`) the
+   * upgrade was refused for a missing or invalid token: reconnect only with a new token.
+   */
   Unauthenticated: 4401,
-  /** The socket tried something its role or ownership does not allow (e.g. another socket's awareness). */
+  /**
+   * The socket tried something its ownership does not allow (another socket's awareness, too
+   * many awareness ids), or (with `?ext=1`) the upgrade was refused with 403.
+   */
   Forbidden: 4403,
   /** The document was deleted while the socket was open. */
   DocumentDeleted: 4404,
@@ -32,4 +38,27 @@ export function isPermanentClose(code: number): boolean {
 /** Whether a close code is in the transient band (reconnect with backoff). */
 export function isTransientClose(code: number): boolean {
   return code >= 4500 && code <= 4599;
+}
+
+/** The longest close reason, in UTF-8 bytes, the WebSocket protocol allows (RFC 6455, 5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+const ELLIPSIS = "…";
+
+/**
+ * `reason` cut to fit a close frame (`close()` throws on a longer one), ending in "…" when cut.
+ * Cuts between code points, never inside a surrogate pair.
+ */
+export function truncateReason(reason: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(reason).length <= MAX_CLOSE_REASON_BYTES) return reason;
+  const budget = MAX_CLOSE_REASON_BYTES - encoder.encode(ELLIPSIS).length;
+  let cut = "";
+  let bytes = 0;
+  for (const char of reason) {
+    bytes += encoder.encode(char).length;
+    if (bytes > budget) break;
+    cut += char;
+  }
+  return cut + ELLIPSIS;
 }

@@ -1,18 +1,16 @@
 import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import { encodeQueryAwareness } from "./client-messages";
 import {
   encodeAwareness,
-  encodeEpoch,
-  encodePermissionDenied,
-  encodeQueryAwareness,
   encodeSaved,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
   ProtocolError,
-} from "./messages";
-import { decodeServerMessage } from "./server-messages";
+} from "./envelope";
+import { decodeServerMessage, encodeEpoch, encodePermissionDenied } from "./server-messages";
 
 describe("decodeServerMessage", () => {
   it("decodes everything the server sends", () => {

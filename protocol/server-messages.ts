@@ -1,8 +1,10 @@
-// Decoding of frames a client receives from the server (the client side of messages.ts).
-// Pure: checks structure only; update bytes are validated when Yjs applies them.
+// What servers send: the client's decoder for the server's frames, and the frames only the
+// server sends (permission denied, epoch). Pure: the decoder checks structure only; update
+// bytes are validated when Yjs applies them.
 import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import * as authProtocol from "y-protocols/auth";
-import { MessageType, ProtocolError, SyncType } from "./messages";
+import { decodeFrame, encodeBytes, MessageType, ProtocolError, SyncType } from "./envelope";
 
 /** A structurally valid message from the server. */
 export type ServerMessage =
@@ -20,16 +22,7 @@ export type ServerMessage =
  * @throws ProtocolError for truncated frames, unknown types or trailing bytes.
  */
 export function decodeServerMessage(frame: Uint8Array): ServerMessage {
-  const decoder = decoding.createDecoder(frame);
-  let message: ServerMessage;
-  try {
-    message = readMessage(decoder);
-  } catch (err) {
-    if (err instanceof ProtocolError) throw err;
-    throw new ProtocolError(`malformed frame: ${(err as Error).message}`);
-  }
-  if (decoding.hasContent(decoder)) throw new ProtocolError("trailing bytes after message");
-  return message;
+  return decodeFrame(frame, readMessage);
 }
 
 function readMessage(decoder: decoding.Decoder): ServerMessage {
@@ -60,4 +53,20 @@ function readMessage(decoder: decoding.Decoder): ServerMessage {
     default:
       throw new ProtocolError(`unknown message type ${type}`);
   }
+}
+
+/** The y-protocols auth message "permission denied" with a reason. */
+export function encodePermissionDenied(reason: string): Uint8Array {
+  return encodeBytes((e) => {
+    encoding.writeVarUint(e, MessageType.Auth);
+    authProtocol.writePermissionDenied(e, reason);
+  });
+}
+
+/** The epoch extension `[101, varString epoch]`, sent to clients that opt in with `?ext=1`. */
+export function encodeEpoch(epoch: string): Uint8Array {
+  return encodeBytes((e) => {
+    encoding.writeVarUint(e, MessageType.Epoch);
+    encoding.writeVarString(e, epoch);
+  });
 }

@@ -4,7 +4,8 @@ import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { applyTxn, loadTrace } from "../test/helpers/trace";
-import { ProtocolError, validateUpdate } from "./messages";
+import { ProtocolError } from "./envelope";
+import { validateUpdate } from "./validation";
 import { countUpdateStructs, scanUpdate, STRUCTS_PER_DELETED_RANGE } from "./update-scan";
 
 type Verdict = "ok" | "bad" | "defer";

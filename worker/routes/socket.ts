@@ -7,7 +7,7 @@ import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { ApiError } from "../errors";
-import { CloseCode } from "../../protocol/close-codes";
+import { CloseCode, truncateReason } from "../../protocol/close-codes";
 
 export const socketRoute = createApp();
 
@@ -74,7 +74,7 @@ const CLOSE_FOR_STATUS: Record<number, number> = {
 function refuseAsClose(err: ApiError): Response {
   return closeWith(
     CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError,
-    `${err.code}: ${err.message}`.slice(0, 120),
+    truncateReason(`${err.code}: ${err.message}`),
   );
 }
 

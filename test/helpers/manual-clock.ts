@@ -1,6 +1,6 @@
-// A Clock for unit tests: timers fire only when the test advances time, in order.
-// Not exported from the package; tests import it directly.
-import type { Clock } from "./types";
+// A Clock for the client's unit tests: timers fire only when the test advances time, in order.
+// Kept out of client/, the folder the package is built from.
+import type { Clock } from "../../client/types";
 
 /** A manual clock: timers fire only when the test advances time. */
 export function manualClock() {

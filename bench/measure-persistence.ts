@@ -1,6 +1,7 @@
 // Measures the persistence figures reported for the durability work: what the automerge-paper
 // replay writes to DO storage and D1, snapshot sizes, and cold-load times from DO storage and
-// from D1. Run: node scripts/measure-persistence.ts (needs the server deps; takes minutes).
+// from D1. Run: node bench/measure-persistence.ts (Node 22, takes minutes). Not part of
+// `npm run bench`: it starts the server through test/helpers, as the real-server tests do.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
