@@ -7,7 +7,7 @@ import { exportSPKI } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { createApp } from "../../worker/app";
-import { createAuth, type AuthorizeResult } from "../../worker/auth/create-auth";
+import { authFromEnv, createAuth, type AuthorizeResult } from "../../worker/auth/create-auth";
 import { notFound, onError } from "../../worker/errors";
 import { docs } from "../../worker/routes/docs";
 import { sync } from "../../worker/routes/sync";
@@ -176,5 +176,30 @@ describe("createAuth with inline JWKs and no secret", () => {
     expect(() => createAuth({ jwt: { ...base, audience: [] } })).toThrow(/audience/);
     expect(() => createAuth({ jwt: { ...base, clockSkewSeconds: 3600 } })).toThrow(/skew/);
     expect(() => createAuth({ secret: "s", openAccess: true })).toThrow(/openAccess/);
+  });
+});
+
+describe("an identity provider that cannot be reached or configured", () => {
+  const request = (token: string) =>
+    new Request("http://embedder.test/sync/d", { headers: { Authorization: `Bearer ${token}` } });
+
+  it("answers 503 jwks_unavailable while the JWKS cannot be fetched", async () => {
+    // The test IdP answers 404 here.
+    const jwksUrl = new URL("/missing/jwks.json", env.JWKS_URL as string).href;
+    const auth = createAuth({ jwt: { jwksUrl, issuer: JWT_TEST_ISSUER, audience: "a" } });
+    const token = await idpToken(key, { doc: "d", role: "write" }, { audience: "a" });
+    for (let i = 0; i < 2; i++)
+      await expect(auth.authenticate(request(token), { docId: "d" })).rejects.toMatchObject({
+        status: 503,
+        code: "jwks_unavailable",
+      });
+  });
+
+  it("refuses every request with 503 auth_not_configured when the environment's JWT settings are unsafe", async () => {
+    const auth = authFromEnv({ JWKS_URL: "https://idp.example/jwks.json" } as unknown as Env);
+    const token = await idpToken(key, { doc: "d", role: "write" });
+    const refusal = auth.authenticate(request(token), { docId: "d" });
+    await expect(refusal).rejects.toMatchObject({ status: 503, code: "auth_not_configured" });
+    await expect(refusal).rejects.toThrow(/issuer/);
   });
 });
