@@ -3,14 +3,9 @@
 import type { Context } from "hono";
 import type { Handoff } from "../durable-objects/handoff";
 import type { AppEnv } from "./app";
-import { authFromEnv, tokenOf, type Auth, type Scope } from "./auth/create-auth";
+import { authFromEnv, type Auth, type Scope } from "./auth/create-auth";
 import { ApiError } from "./errors";
 import { roleAllows, type Role } from "./tokens";
-
-/** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
-export function tokenFrom(c: Context): string | null {
-  return tokenOf(c.req.raw);
-}
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
 export function authorize(c: Context<AppEnv>, docId: string, needed: Role): Promise<Handoff> {
