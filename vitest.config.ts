@@ -1,10 +1,15 @@
-// Four projects: workerd tests with token auth off (local dev mode), with small budgets, and on, and Node tests
+// Five projects: workerd tests with token auth off (local dev mode), with small budgets, with HS256
+// tokens, with an identity provider's tokens too, and Node tests
 // (pure unit tests beside modules, plus tests against the real server and real Chromium).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/helpers/auth-secret";
+import { JWT_TEST_AUDIENCE, JWT_TEST_ISSUER } from "./test/helpers/idp";
+import { startJwksServer } from "./test/helpers/jwks-server";
 
 const migrations = await readD1Migrations("./migrations");
+// The identity provider of the workerd-idp project: its URL goes into the Worker's environment.
+const jwks = await startJwksServer();
 
 const workerd = (name: string, include: string[], bindings: Record<string, unknown>) => ({
   plugins: [
@@ -45,6 +50,18 @@ export default defineConfig({
       workerd("workerd-auth", ["test/workerd-auth/**/*.test.ts"], {
         AUTH_SECRET: TEST_AUTH_SECRET,
         ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
+      }),
+      // Tokens of an identity provider (RS256/ES256 against a JWKS on 127.0.0.1) beside HS256 ones;
+      // a short refetch interval, so rotation is seen within a test.
+      workerd("workerd-idp", ["test/workerd-idp/**/*.test.ts"], {
+        AUTH_SECRET: TEST_AUTH_SECRET,
+        JWKS_URL: `${jwks.url}/jwks.json`,
+        JWT_ISSUER: JWT_TEST_ISSUER,
+        JWT_AUDIENCE: JWT_TEST_AUDIENCE,
+        JWT_DOC_CLAIM: "edgesync/docs",
+        JWT_ROLE_CLAIM: "edgesync/role",
+        JWT_DEFAULT_ROLE: "read",
+        JWKS_MIN_REFRESH_MS: "2000",
       }),
       {
         test: {

@@ -1,23 +1,14 @@
-// Who may do what: token checks and the origin allow-list, run in the Worker before any
-// Durable Object is touched. Fails closed when no secret is configured outside local dev.
+// Who may do what: token checks (worker/auth/create-auth.ts) and the origin allow-list, run in the
+// Worker before any Durable Object is touched. Fails closed when nothing is configured outside local dev.
 import type { Context } from "hono";
 import { roleAllows, type Handoff, type Role } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
+import { authFromEnv, type Auth, type Scope } from "./auth/create-auth";
 import { ApiError } from "./errors";
-import { verifyToken, verifyTokenForPrefix, type TokenResult } from "./tokens";
-
-/** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
-export function tokenFrom(c: Context): string | null {
-  const query = c.req.query("token");
-  if (query) return query;
-  const header = c.req.header("Authorization");
-  const match = header?.match(/^Bearer\s+(.+)$/i);
-  return match ? match[1]!.trim() : null;
-}
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
 export function authorize(c: Context<AppEnv>, docId: string, needed: Role): Promise<Handoff> {
-  return check(c, docId, needed, (token, secret) => verifyToken(token, secret, docId));
+  return check(c, docId, { docId }, needed);
 }
 
 /** Authenticates a listing of documents under `prefix` (the token's claim must cover it). */
@@ -26,34 +17,21 @@ export function authorizePrefix(
   prefix: string,
   needed: Role,
 ): Promise<Handoff> {
-  return check(c, prefix, needed, (token, secret) => verifyTokenForPrefix(token, secret, prefix));
+  return check(c, prefix, { prefix }, needed);
+}
+
+/** The Auth a `createAuth(…).middleware` installed, else the one the environment configures. */
+function authOf(c: Context<AppEnv>): Auth {
+  return c.get("auth") ?? authFromEnv(c.env);
 }
 
 async function check(
   c: Context<AppEnv>,
   docId: string,
+  scope: Scope,
   needed: Role,
-  verify: (token: string, secret: string) => Promise<TokenResult>,
 ): Promise<Handoff> {
-  const secret = c.env.AUTH_SECRET;
-  if (!secret) {
-    if (c.env.DEV_OPEN_ACCESS === "true") return { docId, role: "admin", exp: null };
-    throw new ApiError(
-      503,
-      "auth_not_configured",
-      "AUTH_SECRET is not set: set it with `wrangler secret put AUTH_SECRET` (or run locally with `npm start`)",
-    );
-  }
-  const token = tokenFrom(c);
-  if (!token)
-    throw new ApiError(
-      401,
-      "missing_token",
-      "a token is required (?token= or Authorization: Bearer)",
-    );
-  const result = await verify(token, secret);
-  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
-  const { role, exp, sub } = result.claims;
+  const { role, exp, sub } = await authOf(c).authenticate(c.req.raw, scope);
   if (!roleAllows(role, needed))
     throw new ApiError(403, "forbidden", `this needs the ${needed} role; the token has ${role}`);
   return { docId, role, exp, ...(sub ? { sub } : {}) };

@@ -27,11 +27,7 @@ export function verifyTokenForPrefix(
   secret: string,
   prefix: string,
 ): Promise<TokenResult> {
-  return verifyClaims(
-    token,
-    secret,
-    (claim) => claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1)),
-  );
+  return verifyClaims(token, secret, (claim) => coversPrefix(claim, prefix));
 }
 
 /**
@@ -42,13 +38,18 @@ export function verifyTokenForPrefix(
 const CANONICAL_SEGMENT =
   /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
 
+/** Whether `token` is exactly three canonical unpadded base64url segments (any algorithm). */
+export function isCanonicalJwt(token: string): boolean {
+  const segments = token.split(".");
+  return segments.length === 3 && segments.every((segment) => CANONICAL_SEGMENT.test(segment));
+}
+
 async function verifyClaims(
   token: string,
   secret: string,
   covers: (claim: string) => boolean,
 ): Promise<TokenResult> {
-  const segments = token.split(".");
-  if (segments.length !== 3 || !segments.every((segment) => CANONICAL_SEGMENT.test(segment))) {
+  if (!isCanonicalJwt(token)) {
     return {
       ok: false,
       status: 401,
@@ -100,4 +101,9 @@ async function verifyClaims(
 /** `claim` is an exact id or a prefix ending in `*` (`*` alone matches every document). */
 export function docMatches(claim: string, docId: string): boolean {
   return claim.endsWith("*") ? docId.startsWith(claim.slice(0, -1)) : claim === docId;
+}
+
+/** `claim` is a prefix ending in `*` under which every id starting with `prefix` falls. */
+export function coversPrefix(claim: string, prefix: string): boolean {
+  return claim.endsWith("*") && prefix.startsWith(claim.slice(0, -1));
 }

@@ -5,6 +5,11 @@ export const health = createApp().get("/health", (c) =>
   c.json({
     ok: true,
     service: "edgesync",
-    auth: c.env.AUTH_SECRET ? "token" : c.env.DEV_OPEN_ACCESS === "true" ? "open" : "unconfigured",
+    auth:
+      c.env.AUTH_SECRET || c.env.JWKS_URL || c.env.JWT_JWKS
+        ? "token"
+        : c.env.DEV_OPEN_ACCESS === "true"
+          ? "open"
+          : "unconfigured",
   }),
 );
