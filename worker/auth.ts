@@ -35,21 +35,20 @@ export function authorizePrefix(
   return check(c, prefix, needed, (token, secret) => verifyTokenForPrefix(token, secret, prefix));
 }
 
-async function check(
-  c: Context<AppEnv>,
-  docId: string,
-  needed: Role,
-  verify: (token: string, secret: string) => Promise<TokenResult>,
-): Promise<Handoff> {
+/** The token secret, or null under local open access; fails closed when neither is configured. */
+export function authSecret(c: Context<AppEnv>): string | null {
   const secret = c.env.AUTH_SECRET;
-  if (!secret) {
-    if (c.env.DEV_OPEN_ACCESS === "true") return { docId, role: "admin", exp: null };
-    throw new ApiError(
-      503,
-      "auth_not_configured",
-      "AUTH_SECRET is not set: set it with `wrangler secret put AUTH_SECRET` (or run locally with `npm start`)",
-    );
-  }
+  if (secret) return secret;
+  if (c.env.DEV_OPEN_ACCESS === "true") return null;
+  throw new ApiError(
+    503,
+    "auth_not_configured",
+    "AUTH_SECRET is not set: set it with `wrangler secret put AUTH_SECRET` (or run locally with `npm start`)",
+  );
+}
+
+/** The request's token; 401 when it carries none. */
+export function requestToken(c: Context): string {
   const token = tokenFrom(c);
   if (!token)
     throw new ApiError(
@@ -57,6 +56,18 @@ async function check(
       "missing_token",
       "a token is required (?token= or Authorization: Bearer)",
     );
+  return token;
+}
+
+async function check(
+  c: Context<AppEnv>,
+  docId: string,
+  needed: Role,
+  verify: (token: string, secret: string) => Promise<TokenResult>,
+): Promise<Handoff> {
+  const secret = authSecret(c);
+  if (secret === null) return { docId, role: "admin", exp: null };
+  const token = requestToken(c);
   const result = await verify(token, secret);
   if (!result.ok) throw new ApiError(result.status, result.code, result.message);
   const { role, exp, sub } = result.claims;
