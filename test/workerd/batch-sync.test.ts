@@ -119,6 +119,43 @@ describe("POST /v1/sync", () => {
     expect(results[3]).toMatchObject({ status: 400, error: { code: "closed" } });
   });
 
+  it("splits syncManyOverHttp into requests within its limits, and reports a refused request per document", async () => {
+    const sent: number[] = [];
+    const counting = (async (input: string, init?: RequestInit) => {
+      sent.push((JSON.parse(init!.body as string) as { documents: unknown[] }).documents.length);
+      return workerFetch(input, init);
+    }) as typeof fetch;
+    const docs = Array.from({ length: 5 }, (_, i) => ({
+      id: uniqueDocId("split"),
+      doc: textDoc(`split ${i}`),
+    }));
+    const split = await syncManyOverHttp({
+      url: "http://edgesync.test",
+      docs,
+      maxDocsPerRequest: 2,
+      fetch: counting,
+    });
+    expect(sent).toEqual([2, 2, 1]);
+    expect(split.every((r) => r.ok)).toBe(true);
+    for (const { id } of docs) expect((await jsonOf(id)).status).toBe(200);
+    const many = Array.from({ length: DEFAULT_BATCH_MAX_DOCS + 1 }, () => ({
+      id: uniqueDocId("over"),
+      doc: textDoc("x"),
+    }));
+    const refused = await syncManyOverHttp({
+      url: "http://edgesync.test",
+      docs: many,
+      maxDocsPerRequest: DEFAULT_BATCH_MAX_DOCS + 1,
+      fetch: workerFetch,
+    });
+    expect(new Set(refused.map((r) => (r.ok ? "ok" : `${r.status} ${r.error.message}`)))).toEqual(
+      new Set([
+        `413 HTTP 413 too_many_documents: ${DEFAULT_BATCH_MAX_DOCS + 1} documents in one request; at most ${DEFAULT_BATCH_MAX_DOCS} (BATCH_SYNC_MAX_DOCS)`,
+      ]),
+    );
+    expect((await jsonOf(many[0]!.id)).status).toBe(404);
+  });
+
   it(`refuses more than ${DEFAULT_BATCH_MAX_DOCS} documents with 413 too_many_documents, storing nothing`, async () => {
     const ids = Array.from({ length: DEFAULT_BATCH_MAX_DOCS + 1 }, () => uniqueDocId("count"));
     const res = await batch({ documents: ids.map((id) => entry(id, textDoc("x"))) });
