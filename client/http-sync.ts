@@ -1,14 +1,18 @@
 // One-round-trip HTTP sync for background tasks (mobile apps woken by the OS, servers):
 // POST /v1/docs/:id/sync with our state vector and pending update; apply what we lack.
+// syncManyOverHttp does the same for many documents per request (POST /v1/sync).
 import * as Y from "yjs";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
 import { SyncError } from "./errors";
+
+/** A token, or a function that returns one (called once per sync). */
+export type TokenSource = string | (() => string | Promise<string>);
 
 export interface HttpSyncOptions {
   /** Base HTTP(S) URL of the server, e.g. "https://sync.example.com". */
   url: string;
   docId: string;
-  token?: string | (() => string | Promise<string>);
+  token?: TokenSource;
   /** The server state vector returned by the previous sync: only what it lacks is sent. */
   serverStateVector?: Uint8Array;
   /** The epoch returned by the previous sync; a deleted-and-recreated document is refused. */
@@ -29,50 +33,84 @@ export interface HttpSyncResult {
 /** Origin used for updates applied from an HTTP sync. */
 export const HTTP_SYNC_ORIGIN = Symbol("edgesync-http-sync");
 
+/** What the server answers for one synced document. */
+export interface SyncAnswer {
+  update: string;
+  stateVector: string;
+  epoch: string;
+}
+type ErrorAnswer = { error?: { code: string; message: string } };
+
+/** The request body for one document: its state vector, what the server lacks, its epoch. */
+export function syncRequest(
+  doc: Y.Doc,
+  serverStateVector: Uint8Array | undefined,
+  epoch: string | undefined,
+): { body: Record<string, string>; sentBytes: number } {
+  const update = Y.encodeStateAsUpdate(doc, serverStateVector);
+  const body: Record<string, string> = {
+    stateVector: encodeBase64url(Y.encodeStateVector(doc)),
+    update: encodeBase64url(update),
+  };
+  if (epoch) body.epoch = epoch;
+  return { body, sentBytes: update.length };
+}
+
+/** Applies the server's answer to `doc`. */
+export function applyAnswer(doc: Y.Doc, answer: SyncAnswer, sentBytes: number): HttpSyncResult {
+  const received = decodeBase64url(answer.update);
+  Y.applyUpdate(doc, received, HTTP_SYNC_ORIGIN);
+  return {
+    serverStateVector: decodeBase64url(answer.stateVector),
+    epoch: answer.epoch,
+    sentBytes,
+    receivedBytes: received.length,
+  };
+}
+
+/** A refusal as the SDK's error: 409 → "deleted", anything else → "closed". */
+export function refusal(status: number, error: ErrorAnswer["error"]): SyncError {
+  if (status === 409)
+    return new SyncError("deleted", error?.message ?? "document was deleted and recreated");
+  const message = `HTTP ${status} ${error?.code ?? ""}: ${error?.message ?? "sync failed"}`;
+  return new SyncError("closed", message);
+}
+
+export const resolveToken = async (token: TokenSource | undefined) =>
+  typeof token === "function" ? await token() : token;
+
+/** POSTs `body` as JSON; resolves to the status and the parsed answer (null if not JSON). */
+export async function postJson(
+  doFetch: typeof fetch | undefined,
+  url: string,
+  token: string | undefined,
+  body: unknown,
+): Promise<{ status: number; ok: boolean; json: unknown }> {
+  if (!doFetch) throw new SyncError("closed", "no fetch implementation: pass options.fetch");
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+  return { status: res.status, ok: res.ok, json: await res.json().catch(() => null) };
+}
+
+export const baseUrl = (url: string) => url.replace(/\/$/, "");
+
 /**
  * Syncs `doc` with the server in one request. Throws SyncError("deleted") when the document
  * was deleted since `epoch` (drop local state, then sync again without it), and
  * SyncError("closed") for other refusals (the HTTP status and server code in the message).
  */
 export async function syncOverHttp(doc: Y.Doc, options: HttpSyncOptions): Promise<HttpSyncResult> {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  if (!doFetch) throw new SyncError("closed", "no fetch implementation: pass options.fetch");
-  const token = typeof options.token === "function" ? await options.token() : options.token;
-  const update = Y.encodeStateAsUpdate(doc, options.serverStateVector);
-  const body: Record<string, string> = {
-    stateVector: encodeBase64url(Y.encodeStateVector(doc)),
-    update: encodeBase64url(update),
-  };
-  if (options.epoch) body.epoch = options.epoch;
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await doFetch(
-    `${options.url.replace(/\/$/, "")}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
-    {
-      method: "POST",
-      headers,
-      body: JSON.stringify(body),
-    },
+  const token = await resolveToken(options.token);
+  const { body, sentBytes } = syncRequest(doc, options.serverStateVector, options.epoch);
+  const res = await postJson(
+    options.fetch ?? globalThis.fetch,
+    `${baseUrl(options.url)}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
+    token,
+    body,
   );
-  const json = (await res.json().catch(() => null)) as
-    | { update: string; stateVector: string; epoch: string }
-    | { error?: { code: string; message: string } }
-    | null;
-  if (!res.ok || !json || !("update" in json)) {
-    const error = json && "error" in json ? json.error : undefined;
-    if (res.status === 409)
-      throw new SyncError("deleted", error?.message ?? "document was deleted and recreated");
-    throw new SyncError(
-      "closed",
-      `HTTP ${res.status} ${error?.code ?? ""}: ${error?.message ?? "sync failed"}`,
-    );
-  }
-  const received = decodeBase64url(json.update);
-  Y.applyUpdate(doc, received, HTTP_SYNC_ORIGIN);
-  return {
-    serverStateVector: decodeBase64url(json.stateVector),
-    epoch: json.epoch,
-    sentBytes: update.length,
-    receivedBytes: received.length,
-  };
+  const json = res.json as SyncAnswer | ErrorAnswer | null;
+  if (!res.ok || !json || !("update" in json))
+    throw refusal(res.status, json && "error" in json ? json.error : undefined);
+  return applyAnswer(doc, json, sentBytes);
 }

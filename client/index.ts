@@ -15,7 +15,16 @@ export {
   HTTP_SYNC_ORIGIN,
   type HttpSyncOptions,
   type HttpSyncResult,
+  type TokenSource,
 } from "./http-sync";
+export {
+  syncManyOverHttp,
+  BATCH_MAX_DOCS,
+  BATCH_MAX_BYTES,
+  type HttpSyncDoc,
+  type HttpSyncManyOptions,
+  type HttpSyncManyResult,
+} from "./http-sync-many";
 export {
   BACKOFF_BASE_MS,
   BACKOFF_CAP_MS,

@@ -85,4 +85,3 @@ function refused(refusal: Refusal): RpcFailure {
   const code = HTTP_REFUSAL[refusal.kind];
   return { ok: false, status: RpcError[code].status, code, message: refusal.message };
 }
-

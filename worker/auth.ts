@@ -21,7 +21,7 @@ export function authorizePrefix(
 }
 
 /** The Auth a `createAuth(…).middleware` installed, else the one the environment configures. */
-function authOf(c: Context<AppEnv>): Auth {
+export function authOf(c: Context<AppEnv>): Auth {
   return c.get("auth") ?? authFromEnv(c.env);
 }
 

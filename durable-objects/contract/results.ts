@@ -11,7 +11,10 @@ export const RpcError = {
     doc: "a state vector (?sv= or HTTP sync's) does not decode",
   },
   invalid_update: { status: 400, doc: "the bytes are not a Yjs update; nothing was applied" },
-  payload_too_large: { status: 413, doc: "an update is over MAX_MESSAGE_BYTES; nothing was applied" },
+  payload_too_large: {
+    status: 413,
+    doc: "an update is over MAX_MESSAGE_BYTES; nothing was applied",
+  },
   forbidden: { status: 403, doc: "a read role sent an update the document does not hold yet" },
   document_not_found: { status: 404, doc: "no such document (reads never create one)" },
   epoch_mismatch: { status: 409, doc: "HTTP sync with the epoch of a deleted incarnation" },

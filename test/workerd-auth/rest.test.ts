@@ -344,6 +344,7 @@ describe("REST API", () => {
         "/v1/docs/{id}/json",
         "/v1/docs/{id}/sync",
         "/v1/docs/{id}/update",
+        "/v1/sync",
       ].sort(),
     );
   });

@@ -13,6 +13,7 @@ const ROUTES: [path: string, allow: string][] = [
   [`/v1/docs/${doc}/update`, "GET, HEAD, POST"],
   [`/v1/docs/${doc}/json`, "GET, HEAD"],
   [`/v1/docs/${doc}/sync`, "POST"],
+  ["/v1/sync", "POST"],
   ["/v1/openapi.json", "GET, HEAD"],
 ];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"];

@@ -3,7 +3,11 @@
 import { ROLES, coversPrefix, docMatches, type Role, type TokenFailure } from "../tokens";
 
 /** What a request asks for: one document, or a listing of the ids under a prefix. */
-export type Scope = { docId: string } | { prefix: string };
+/**
+ * What a request asks for: one document, every document under a prefix, or (`anyDocument`) only
+ * that its token is genuine — a batch checks that before reading its body, then each document.
+ */
+export type Scope = { docId: string } | { prefix: string } | { anyDocument: true };
 
 /** What an authenticated request may do. `exp`: Unix seconds after which a socket is closed. */
 export interface Grant {
@@ -36,6 +40,7 @@ function strings(value: unknown): string[] | null {
 
 /** Whether any of the granted ids or prefixes covers `scope`. */
 export function covers(granted: string[], scope: Scope): boolean {
+  if ("anyDocument" in scope) return granted.length > 0;
   return granted.some((claim) =>
     "docId" in scope ? docMatches(claim, scope.docId) : coversPrefix(claim, scope.prefix),
   );

@@ -6,7 +6,7 @@ import { decodeProtectedHeader } from "jose";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
 import { ApiError } from "../errors";
-import { ROLES, verifyToken, verifyTokenForPrefix, type Role } from "../tokens";
+import { ROLES, verifyToken, verifyTokenClaims, verifyTokenForPrefix, type Role } from "../tokens";
 import type { Grant, GrantResult, Scope } from "./claims";
 import { jwtOptionsFromEnv, resolveJwtOptions, type JwtConfig, type JwtOptions } from "./config";
 import { JwksUnavailable, checkInlineKeys, verifyIdpToken } from "./jwks";
@@ -88,7 +88,9 @@ async function hs256(token: string, secret: string, scope: Scope): Promise<Grant
   const result =
     "docId" in scope
       ? await verifyToken(token, secret, scope.docId)
-      : await verifyTokenForPrefix(token, secret, scope.prefix);
+      : "prefix" in scope
+        ? await verifyTokenForPrefix(token, secret, scope.prefix)
+        : await verifyTokenClaims(token, secret);
   if (!result.ok) throw new ApiError(result.status, result.code, result.message);
   const { role, exp, sub } = result.claims;
   return { role, exp, ...(sub ? { sub } : {}) };
@@ -129,10 +131,14 @@ export function createAuth(options: AuthOptions): Auth {
       }
     }
     if (token && secret && (!authorize || alg === "HS256")) return hs256(token, secret, scope);
-    if (authorize)
+    if (authorize) {
+      // The hook decides per document; a request that names none yet (a batch before its body
+      // is read) is let through to be asked about each of its documents.
+      if ("anyDocument" in scope) return { role: "read", exp: null };
       return fromHook(
         await authorize(request, "docId" in scope ? scope.docId : `${scope.prefix}*`),
       );
+    }
     if (!token)
       throw new ApiError(
         401,

@@ -95,6 +95,7 @@ describe("GET /v1/openapi.json", () => {
     expect(withBody.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
       "post /v1/docs/{id}/sync",
       "post /v1/docs/{id}/update",
+      "post /v1/sync",
     ]);
     for (const { op } of withBody) {
       expect(op.requestBody!.required).toBe(true);

@@ -17,6 +17,7 @@ import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
 import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
+import { batchSync } from "./batch-sync";
 
 /** Default and maximum page size of GET /v1/docs. */
 const LIST_DEFAULT_LIMIT = 50;
@@ -367,6 +368,8 @@ docs.openapi(
     return c.json({ deleted: true as const, id }, 200);
   },
 );
+
+docs.route("/", batchSync); // POST /v1/sync, in this router so /v1/openapi.json describes it
 
 docs.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   type: "http",

@@ -1,0 +1,251 @@
+// Batch HTTP sync (POST /v1/sync): many documents' state vectors and updates in one request, each
+// document authorised and checked in the Worker before any Durable Object is touched, then synced
+// through the same Durable Object call as POST /v1/docs/:id/sync, a bounded number at a time,
+// and each result streamed out as soon as its update is stored.
+import type { Context } from "hono";
+import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
+import { validateStateVector, validateUpdate } from "../protocol/messages";
+import type { AppEnv } from "./app";
+import { authOf } from "./auth";
+import { tokenOf } from "./auth/create-auth";
+import { docIdProblem } from "./doc-id";
+import { callDocument } from "./documents";
+import { ApiError } from "./errors";
+import type { Role } from "./tokens";
+
+/**
+ * Most documents one request may name (BATCH_SYNC_MAX_DOCS). Each costs the Worker one Durable
+ * Object call, a subrequest: Cloudflare allows 1,000 subrequests to its own services (Durable
+ * Objects, KV, D1) per invocation on every plan, so 200 stays well inside with room to spare.
+ */
+export const DEFAULT_BATCH_MAX_DOCS = 200;
+/**
+ * Largest request body in bytes (BATCH_SYNC_MAX_BYTES). The Worker holds the body, its parsed
+ * JSON and the decoded updates at once (~3× this) in an isolate of 128 MB.
+ */
+export const DEFAULT_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Durable Object calls a batch has in flight at once. Each finished result is held until the
+ * client reads it (the response streams with backpressure), so this bounds the Worker's memory
+ * to about this many documents' diffs.
+ */
+export const BATCH_CONCURRENCY = 8;
+
+export interface BatchLimits {
+  maxDocs: number;
+  maxBytes: number;
+}
+
+/** The batch limits from the Worker's environment, falling back to the defaults. */
+export function batchLimitsFromEnv(env: Record<string, unknown>): BatchLimits {
+  const read = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  return {
+    maxDocs: read("BATCH_SYNC_MAX_DOCS", DEFAULT_BATCH_MAX_DOCS),
+    maxBytes: read("BATCH_SYNC_MAX_BYTES", DEFAULT_BATCH_MAX_BYTES),
+  };
+}
+
+/** One document of a batch request, as the JSON body names it (already shape-checked). */
+export interface BatchDocumentInput {
+  id: string;
+  stateVector: string;
+  update?: string | undefined;
+  epoch?: string | undefined;
+  token?: string | undefined;
+}
+
+/** A document that passed every check in the Worker and is ready for its Durable Object. */
+interface Ready {
+  id: string;
+  stateVector: Uint8Array;
+  update: Uint8Array | null;
+  epoch: string | null;
+  role: Role;
+}
+
+/** A document's own refusal; the rest of the batch carries on. */
+export interface DocFailure {
+  id: string;
+  status: number;
+  error: { code: string; message: string };
+}
+
+const refuse = (id: string, status: number, code: string, message: string): DocFailure => ({
+  id,
+  status,
+  error: { code, message },
+});
+
+/** Decides each document's role: its own token if it has one, else the request's token. */
+type DocAuthoriser = (id: string, ownToken: string | undefined) => Promise<Role | DocFailure>;
+
+/**
+ * Authenticates the request itself before its body is read: with auth on, it must carry a valid
+ * token (any document's), so an unauthenticated client cannot make the Worker read a body.
+ */
+export async function batchAuthoriser(c: Context<AppEnv>): Promise<DocAuthoriser> {
+  const auth = authOf(c);
+  const request = c.req.raw;
+  const requestToken = tokenOf(request);
+  await auth.authenticate(request, { anyDocument: true }); // throws 401/503 before the body
+  if (requestToken === null) return async () => "admin"; // local open access (npm start)
+  // A document with a token of its own is asked about as if that token came with the request.
+  const url = new URL(request.url);
+  url.searchParams.delete("token");
+  const withToken = (token: string) =>
+    new Request(url, { headers: { Authorization: `Bearer ${token}` } });
+  return async (id, ownToken) => {
+    try {
+      const grant = await auth.authenticate(ownToken ? withToken(ownToken) : request, {
+        docId: id,
+      });
+      return grant.role;
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return refuse(id, err.status, err.code, err.message);
+    }
+  };
+}
+
+/** Refuses a batch naming more documents than allowed, before its shape is even checked. */
+export function checkCount(count: number, limits: BatchLimits): void {
+  if (count > limits.maxDocs)
+    throw new ApiError(
+      413,
+      "too_many_documents",
+      `${count} documents in one request; at most ${limits.maxDocs} (BATCH_SYNC_MAX_DOCS)`,
+    );
+}
+
+/** Refuses a batch naming a document twice (its results could not be told apart). */
+export function checkDistinct(documents: BatchDocumentInput[]): void {
+  const seen = new Set<string>();
+  for (const { id } of documents) {
+    if (seen.has(id))
+      throw new ApiError(400, "invalid_request", `document ${id} appears more than once`);
+    seen.add(id);
+  }
+}
+
+/** Every check a document gets in the Worker: id, authorisation, then its bytes. */
+async function prepare(
+  input: BatchDocumentInput,
+  authorise: DocAuthoriser,
+  maxUpdateBytes: number,
+): Promise<Ready | DocFailure> {
+  const { id } = input;
+  const problem = docIdProblem(id);
+  if (problem) return refuse(id, 400, "invalid_doc_id", problem);
+  const role = await authorise(id, input.token);
+  if (typeof role !== "string") return role;
+  let stateVector: Uint8Array;
+  try {
+    stateVector = decodeBase64url(input.stateVector);
+    validateStateVector(stateVector);
+  } catch (err) {
+    return refuse(id, 400, "invalid_state_vector", (err as Error).message);
+  }
+  let update: Uint8Array | null = null;
+  if (input.update !== undefined) {
+    try {
+      update = decodeBase64url(input.update);
+    } catch (err) {
+      return refuse(
+        id,
+        400,
+        "invalid_update",
+        `update is not base64url: ${(err as Error).message}`,
+      );
+    }
+    if (update.length > maxUpdateBytes)
+      return refuse(
+        id,
+        413,
+        "payload_too_large",
+        `update of ${update.length} bytes exceeds ${maxUpdateBytes}`,
+      );
+    // Checked here, not only in the Durable Object, so a refused write creates no document.
+    try {
+      validateUpdate(update);
+    } catch (err) {
+      return refuse(id, 400, "invalid_update", (err as Error).message);
+    }
+  }
+  return { id, stateVector, update, epoch: input.epoch ?? null, role };
+}
+
+/**
+ * Checks every document, then syncs those that passed, BATCH_CONCURRENCY at a time, streaming
+ * `{"results":[…]}` in the order documents finish. A success is written only after its Durable
+ * Object answered, and its answer is held by the object's output gate until the update is stored.
+ */
+export async function runBatch(
+  c: Context<AppEnv>,
+  documents: BatchDocumentInput[],
+  authorise: DocAuthoriser,
+  maxUpdateBytes: number,
+): Promise<Response> {
+  const prepared = await Promise.all(documents.map((d) => prepare(d, authorise, maxUpdateBytes)));
+  const stream = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = stream.writable.getWriter();
+  const encoder = new TextEncoder();
+  let separator = "";
+  const emit = (entry: object) => {
+    const chunk = separator + JSON.stringify(entry);
+    separator = ",";
+    return writer.write(encoder.encode(chunk));
+  };
+  const ready = prepared.filter((p): p is Ready => !("error" in p));
+  const produce = async () => {
+    await writer.write(encoder.encode('{"results":['));
+    for (const p of prepared) if ("error" in p) await emit(p);
+    let next = 0;
+    const lane = async () => {
+      while (next < ready.length) {
+        const doc = ready[next++]!;
+        await emit(await syncOne(c, doc));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, ready.length) }, lane));
+    await writer.write(encoder.encode("]}"));
+    await writer.close();
+  };
+  produce().catch((err: Error) => {
+    // The client went away (its results stop here) or a write failed: end the stream.
+    console.error(`edgesync: batch sync response ended early: ${err.message}`);
+    writer.abort(err).catch(() => {});
+  });
+  return new Response(stream.readable, {
+    status: 200,
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
+async function syncOne(c: Context<AppEnv>, doc: Ready): Promise<object> {
+  const { id } = doc;
+  try {
+    const result = await callDocument(
+      c,
+      id,
+      async (stub) => await stub.sync(id, doc.stateVector, doc.update, doc.role, doc.epoch),
+    );
+    if (!result.ok) return refuse(id, result.status, result.code, result.message);
+    return {
+      id,
+      status: 200,
+      update: encodeBase64url(result.update),
+      stateVector: encodeBase64url(result.stateVector),
+      epoch: result.epoch,
+    };
+  } catch (err) {
+    console.error(`edgesync: batch sync of ${id} failed: ${(err as Error).stack ?? err}`);
+    return refuse(id, 500, "internal_error", "internal server error");
+  }
+}
