@@ -57,6 +57,7 @@ export default defineConfig({
             "tokens/**/*.test.ts",
             "test/server/**/*.test.ts",
             "test/browser/**/*.test.ts",
+            "test/hocuspocus/**/*.test.ts",
             "test/package/**/*.test.ts",
           ],
           environment: "node",
