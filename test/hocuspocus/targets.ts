@@ -5,7 +5,7 @@ import { Server } from "@hocuspocus/server";
 import { createToken, type Role } from "../../tokens/mint";
 import { verifyToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
-import { freePort, startServer } from "../helpers/server";
+import { startServer } from "../helpers/server";
 
 export interface RunningTarget {
   /** The WebSocket URL a provider is given (no document name in it). */
@@ -37,7 +37,9 @@ export const hocuspocusServer: Target = {
   async start() {
     const server = new Server({
       address: "127.0.0.1",
-      port: await freePort(),
+      // A port of the kernel's choosing, not one from helpers/server.ts's slices: other test
+      // processes reconnect to their SIGKILLed servers' slice ports, and must not reach this one.
+      port: 0,
       quiet: true,
       stopOnSignals: false,
       async onAuthenticate({ token, documentName, connectionConfig }) {
