@@ -75,6 +75,7 @@ export default defineConfig({
             "test/server/**/*.test.ts",
             "test/client/**/*.test.ts",
             "test/browser/**/*.test.ts",
+            "test/hocuspocus/**/*.test.ts",
             "test/package/**/*.test.ts",
           ],
           environment: "node",
