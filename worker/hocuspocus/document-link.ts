@@ -168,6 +168,7 @@ export class DocumentLink {
     if (this.state === "closed") return;
     this.state = "closed";
     this.host.forget(this);
+    console.error(`edgesync: relayed socket of ${this.documentName} closed: ${code} ${reason}`);
     // Refusals that are about this document alone (bad frame, too large, deleted, expired,
     // unavailable) detach it; the other documents on the socket carry on.
     if (isPermanentClose(code) || code === CloseCode.DocumentUnavailable) {
