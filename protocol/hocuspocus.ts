@@ -128,9 +128,14 @@ const TO_Y_WEBSOCKET: Record<number, number> = {
   [HocuspocusType.QueryAwareness]: YMessageType.QueryAwareness,
 };
 
-/** The y-websocket frame for a client's sync/awareness/query frame, or null for other types. */
-export function toYWebsocket(message: HocuspocusFrame): Uint8Array | null {
-  const yType = TO_Y_WEBSOCKET[message.type];
+/**
+ * The y-websocket frame for a client's sync/awareness/query frame (or, given `yType`, any frame
+ * whose payload is the same bytes), or null for other types.
+ */
+export function toYWebsocket(
+  message: HocuspocusFrame,
+  yType = TO_Y_WEBSOCKET[message.type],
+): Uint8Array | null {
   if (yType === undefined) return null;
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, yType);
@@ -154,7 +159,7 @@ export function splitYWebsocket(data: Uint8Array): { type: number; payload: Uint
   return { type, payload: data.subarray(decoder.pos) };
 }
 
-/** A y-websocket sync/awareness frame (its type is the same number) under an address. */
+/** A y-websocket frame's payload under an address, as Hocuspocus message `type`. */
 export function fromYWebsocket(address: string, type: number, payload: Uint8Array): Uint8Array {
   return frame(address, type, (e) => encoding.writeUint8Array(e, payload));
 }

@@ -17,6 +17,8 @@ export const MessageType = {
   Saved: 100,
   /** edgesync extension, server to client only: the document's epoch (see PROTOCOL.md). */
   Epoch: 101,
+  /** edgesync extension: `varString payload` relayed to the document's other sockets (Hocuspocus stateless). */
+  Stateless: 102,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */
@@ -40,7 +42,8 @@ export type ClientMessage =
   | { kind: "sync-update"; update: Uint8Array }
   | { kind: "awareness"; update: Uint8Array; entries: AwarenessEntry[] }
   | { kind: "query-awareness" }
-  | { kind: "saved"; counter: number };
+  | { kind: "saved"; counter: number }
+  | { kind: "stateless"; payload: string };
 
 /** Raised for any frame that does not decode as a complete, valid message. */
 export class ProtocolError extends Error {
@@ -129,6 +132,9 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
       case MessageType.Saved:
         message = { kind: "saved", counter: decoding.readVarUint(decoder) };
         break;
+      case MessageType.Stateless:
+        message = { kind: "stateless", payload: decoding.readVarString(decoder) };
+        break;
       default:
         throw new ProtocolError(`unknown message type ${type}`);
     }
@@ -204,6 +210,14 @@ export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
       encoding.writeVarUint(e, entry.clock);
       encoding.writeVarString(e, JSON.stringify(entry.state));
     }
+  });
+}
+
+/** The stateless extension `[102, varString payload]`, as sent by a client and relayed. */
+export function encodeStateless(payload: string): Uint8Array {
+  return encode((e) => {
+    encoding.writeVarUint(e, MessageType.Stateless);
+    encoding.writeVarString(e, payload);
   });
 }
 

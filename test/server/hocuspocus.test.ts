@@ -115,4 +115,53 @@ describe("the Hocuspocus endpoint", () => {
     fine.provider.destroy();
     socket.destroy();
   });
+
+  it("CLOSE detaches one document; the others on the socket carry on", async () => {
+    const [x, y] = [uniqueDocId("closex"), uniqueDocId("closey")];
+    const socket = hocuspocusSocket(server.url);
+    const ax = attach(socket, x, await token(x));
+    const ay = attach(socket, y, await token(y));
+    await allSynced([ax, ay]);
+    ax.provider.detach(); // sends CLOSE for x
+    await new Promise((r) => setTimeout(r, 500));
+    const writers = [x, y].map(async (name) => {
+      const w = provider(server.wsUrl, name, undefined, { token: await token(name) });
+      await whenSynced(w, 60_000);
+      w.doc.getText("t").insert(0, "later");
+      return w;
+    });
+    const [wx, wy] = await Promise.all(writers);
+    await eventually(
+      () => text(ay) === "later",
+      () => `y=${text(ay)}`,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(text(ax)).toBe("");
+    [wx!, wy!].forEach((w) => w.destroy());
+    ax.provider.destroy();
+    ay.provider.destroy();
+    socket.destroy();
+  });
+
+  it("relays a stateless message to the document's other connections, not back to the sender", async () => {
+    const name = uniqueDocId("stateless");
+    const [socketA, socketB] = [hocuspocusSocket(server.url), hocuspocusSocket(server.url)];
+    const a = attach(socketA, name, await token(name));
+    const b = attach(socketB, name, await token(name, "read"));
+    await allSynced([a, b]);
+    const got = { a: [] as string[], b: [] as string[] };
+    a.provider.on("stateless", ({ payload }: { payload: string }) => got.a.push(payload));
+    b.provider.on("stateless", ({ payload }: { payload: string }) => got.b.push(payload));
+    a.provider.sendStateless("hello from a");
+    b.provider.sendStateless("hello from a reader");
+    await eventually(
+      () => got.b.length === 1 && got.a.length === 1,
+      () => JSON.stringify(got),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual({ a: ["hello from a reader"], b: ["hello from a"] });
+    [a, b].forEach((p) => p.provider.destroy());
+    socketA.destroy();
+    socketB.destroy();
+  });
 });

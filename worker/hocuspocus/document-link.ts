@@ -115,6 +115,10 @@ export class DocumentLink {
       case HocuspocusType.QueryAwareness:
         this.toDocument(toYWebsocket(message)!);
         return;
+      case HocuspocusType.Stateless:
+        // The same `varString payload`; the document relays it to its other sockets.
+        this.toDocument(toYWebsocket(message, MessageType.Stateless)!);
+        return;
       case HocuspocusType.Auth:
         return; // a token sent again on an authenticated document: nothing to change
       case HocuspocusType.Close:
@@ -144,6 +148,9 @@ export class DocumentLink {
       case MessageType.Sync:
       case MessageType.Awareness:
         this.host.sendToClient(fromYWebsocket(this.address, type, payload));
+        return;
+      case MessageType.Stateless:
+        this.host.sendToClient(fromYWebsocket(this.address, HocuspocusType.Stateless, payload));
         return;
       case MessageType.Auth:
         // Permission denied for a read-only socket's step 2 that held changes: not stored,
