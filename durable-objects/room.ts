@@ -6,6 +6,7 @@ import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
   encodePermissionDenied,
   encodeSaved,
+  encodeStateless,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
@@ -189,6 +190,11 @@ export class Room extends LoadedDoc {
         if (states) this.reply(conn, states, true);
         return;
       }
+      case "stateless":
+        // Relayed as received to every other socket (Hocuspocus clients' stateless messages).
+        for (const other of this.opts.connections())
+          if (other !== conn && !other.closed) other.send(encodeStateless(message.payload));
+        return;
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).

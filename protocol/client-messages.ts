@@ -17,7 +17,8 @@ export type ClientMessage =
   | { kind: "sync-update"; update: Uint8Array }
   | { kind: "awareness"; update: Uint8Array; entries: AwarenessEntry[] }
   | { kind: "query-awareness" }
-  | { kind: "saved"; counter: number };
+  | { kind: "saved"; counter: number }
+  | { kind: "stateless"; payload: string };
 
 /**
  * Decodes and fully validates one binary frame from a client. Never applies anything.
@@ -55,6 +56,8 @@ function readMessage(decoder: decoding.Decoder): ClientMessage {
       return { kind: "query-awareness" };
     case MessageType.Saved:
       return { kind: "saved", counter: decoding.readVarUint(decoder) };
+    case MessageType.Stateless:
+      return { kind: "stateless", payload: decoding.readVarString(decoder) };
     default:
       throw new ProtocolError(`unknown message type ${type}`);
   }

@@ -14,6 +14,8 @@ export const MessageType = {
   Saved: 100,
   /** edgesync extension, server to client only: the document's epoch (see PROTOCOL.md). */
   Epoch: 101,
+  /** edgesync extension: `varString payload`, relayed to the document's other sockets (Hocuspocus stateless). */
+  Stateless: 102,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */
@@ -77,6 +79,14 @@ export function encodeAwareness(update: Uint8Array): Uint8Array {
   return encodeBytes((e) => {
     encoding.writeVarUint(e, MessageType.Awareness);
     encoding.writeVarUint8Array(e, update);
+  });
+}
+
+/** The stateless extension `[102, varString payload]`, as sent by a client and relayed. */
+export function encodeStateless(payload: string): Uint8Array {
+  return encodeBytes((e) => {
+    encoding.writeVarUint(e, MessageType.Stateless);
+    encoding.writeVarString(e, payload);
   });
 }
 

@@ -7,6 +7,7 @@ import { notFound, onError } from "./errors";
 import { answerOtherMethods } from "./methods";
 import { health } from "./routes/health";
 import { docs } from "./routes/docs";
+import { hocuspocus } from "./hocuspocus/route";
 import { socketRoute } from "./routes/socket";
 
 export { DocumentObject } from "../durable-objects/document-object";
@@ -18,6 +19,7 @@ app.use("/v1/*", restCors());
 app.route("/", health);
 app.route("/", socketRoute);
 app.route("/", docs);
+app.route("/", hocuspocus);
 answerOtherMethods(app);
 app.notFound(notFound);
 app.onError(onError);

@@ -1,0 +1,102 @@
+// Stock @hocuspocus/provider clients (from npm, over `ws`) pointed at a running server's
+// /hocuspocus endpoint: one shared socket, many providers.
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
+import { createServer } from "node:net";
+import WebSocket from "ws";
+import * as Y from "yjs";
+import { createToken } from "../../worker/tokens";
+import { TEST_AUTH_SECRET } from "./auth-secret";
+import { eventually } from "./providers";
+import { startServer, type RunningServer } from "./server";
+
+/** One client socket that providers attach to; `serverUrl` is the server's http(s) URL. */
+export function hocuspocusSocket(serverUrl: string): HocuspocusProviderWebsocket {
+  return new HocuspocusProviderWebsocket({
+    url: `${serverUrl.replace(/^http/, "ws")}/hocuspocus`,
+    WebSocketPolyfill: WebSocket,
+  });
+}
+
+export interface Attached {
+  provider: HocuspocusProvider;
+  doc: Y.Doc;
+  /** Why authentication failed, once it has. */
+  denied: string | null;
+  scope: string | null;
+}
+
+/** A provider for `name` on `socket`, attached (4.x does not attach a shared socket itself). */
+export function attach(
+  socket: HocuspocusProviderWebsocket,
+  name: string,
+  token: string,
+  doc = new Y.Doc(),
+): Attached {
+  const attached: Attached = { doc, denied: null, scope: null } as Attached;
+  attached.provider = new HocuspocusProvider({
+    websocketProvider: socket,
+    name,
+    document: doc,
+    token,
+    onAuthenticationFailed: ({ reason }) => (attached.denied = reason),
+    onAuthenticated: ({ scope }) => (attached.scope = scope),
+  });
+  attached.provider.attach();
+  return attached;
+}
+
+/** Resolves once every provider is synced (and throws with the laggards named). */
+export function allSynced(list: Attached[], ms = 60_000): Promise<void> {
+  return eventually(
+    () => list.every((a) => a.provider.isSynced),
+    () =>
+      `not synced: ${list
+        .filter((a) => !a.provider.isSynced)
+        .map((a) => `${a.provider.configuration.name} (denied: ${a.denied})`)
+        .join(", ")}`,
+    ms,
+  );
+}
+
+/** Resolves once no provider has changes the server has not confirmed stored. */
+export function allSaved(list: Attached[], ms = 60_000): Promise<void> {
+  return eventually(
+    () => list.every((a) => !a.provider.hasUnsyncedChanges),
+    () =>
+      `unsaved: ${list
+        .filter((a) => a.provider.hasUnsyncedChanges)
+        .map((a) => `${a.provider.configuration.name}=${a.provider.unsyncedChanges}`)
+        .join(", ")}`,
+    ms,
+  );
+}
+
+/**
+ * A port for a test server outside test/helpers/server.ts's per-worker slices. Those slices are
+ * shared by every checkout's test runs on one machine; we saw a /hocuspocus server's sockets
+ * answered by another checkout's server on the same port (every upgrade 1006, no frame).
+ */
+export async function privatePort(): Promise<number> {
+  for (;;) {
+    const port = PRIVATE_PORTS_FROM + Math.floor(Math.random() * PRIVATE_PORTS);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+/** First port of the private range (below the shared slices, which start at 20,000). */
+const PRIVATE_PORTS_FROM = 15_000;
+/** Size of the private range. */
+const PRIVATE_PORTS = 5_000;
+
+/** A token for `doc` signed with the test secret (see startAuthServer). */
+export const token = (doc: string, role: "read" | "write" = "write") =>
+  createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 3600 });
+
+/** The real server with AUTH_SECRET set, on a private port (see privatePort). */
+export async function startAuthServer(): Promise<RunningServer> {
+  return startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET }, port: await privatePort() });
+}

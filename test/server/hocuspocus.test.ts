@@ -1,0 +1,167 @@
+// Stock @hocuspocus/provider 4.x against the real server's /hocuspocus endpoint: many documents
+// over one socket, each with its own token, next to y-websocket clients on the same documents.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  allSaved,
+  allSynced,
+  attach,
+  hocuspocusSocket,
+  startAuthServer,
+  token,
+  type Attached,
+} from "../helpers/hocuspocus";
+import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
+import type { RunningServer } from "../helpers/server";
+
+let server: RunningServer;
+const text = (a: { doc: { getText(n: string): { toString(): string } } }) =>
+  a.doc.getText("t").toString();
+
+beforeAll(async () => {
+  server = await startAuthServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe("the Hocuspocus endpoint", () => {
+  it("syncs 24 documents over one shared socket; edits converge with a second socket and with y-websocket", async () => {
+    const names = Array.from({ length: 24 }, (_, i) => uniqueDocId(`mux${i}`));
+    const socketA = hocuspocusSocket(server.url);
+    const socketB = hocuspocusSocket(server.url);
+    const a: Attached[] = [];
+    const b: Attached[] = [];
+    for (const name of names) {
+      a.push(attach(socketA, name, await token(name)));
+      b.push(attach(socketB, name, await token(name)));
+    }
+    await allSynced([...a, ...b]);
+    expect(a.every((x) => x.scope === "read-write")).toBe(true);
+    names.forEach((name, i) => {
+      a[i]!.doc.getText("t").insert(0, `a${i} `);
+      b[i]!.doc.getText("t").insert(0, `b${i} `);
+    });
+    for (let i = 0; i < names.length; i++) {
+      await eventually(
+        () => text(a[i]!) === text(b[i]!) && text(a[i]!).length === `a${i} b${i} `.length,
+        () => `${names[i]}: a=${text(a[i]!)} b=${text(b[i]!)}`,
+      );
+    }
+    // SyncStatus came back for every update: hasUnsyncedChanges is false everywhere.
+    await allSaved([...a, ...b]);
+    // A y-websocket client on one of the documents sees the Hocuspocus edits and is seen.
+    const y = provider(server.wsUrl, names[3]!, undefined, { token: await token(names[3]!) });
+    await whenSynced(y, 60_000);
+    expect(y.doc.getText("t").toString()).toBe(text(a[3]!));
+    y.doc.getText("t").insert(0, "y ");
+    await eventually(
+      () => text(a[3]!).startsWith("y ") && text(b[3]!).startsWith("y "),
+      () => `a=${text(a[3]!)} b=${text(b[3]!)}`,
+    );
+    y.destroy();
+    [...a, ...b].forEach((x) => x.provider.destroy());
+    socketA.destroy();
+    socketB.destroy();
+  });
+
+  it("a read-only token gets the readonly scope; its edits are refused and change nothing", async () => {
+    const name = uniqueDocId("ro");
+    const socket = hocuspocusSocket(server.url);
+    const writer = attach(socket, name, await token(name));
+    await allSynced([writer]);
+    writer.doc.getText("t").insert(0, "kept");
+    await allSaved([writer]);
+    const readerSocket = hocuspocusSocket(server.url);
+    const reader = attach(readerSocket, name, await token(name, "read"));
+    await allSynced([reader]);
+    expect(reader.scope).toBe("readonly");
+    expect(text(reader)).toBe("kept");
+    reader.doc.getText("t").insert(0, "refused ");
+    // The refusal is a SyncStatus(false): the change stays unconfirmed.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(reader.provider.hasUnsyncedChanges).toBe(true);
+    const check = provider(server.wsUrl, name, undefined, { token: await token(name) });
+    await whenSynced(check, 60_000);
+    expect(check.doc.getText("t").toString()).toBe("kept");
+    expect(text(writer)).toBe("kept");
+    check.destroy();
+    writer.provider.destroy();
+    reader.provider.destroy();
+    socket.destroy();
+    readerSocket.destroy();
+  });
+
+  it("a token for another document fails that document only; the others on the socket carry on", async () => {
+    const good = uniqueDocId("good");
+    const bad = uniqueDocId("bad");
+    const socket = hocuspocusSocket(server.url);
+    const refused = attach(socket, bad, await token(`${bad}-other`));
+    const fine = attach(socket, good, await token(good));
+    await allSynced([fine]);
+    await eventually(
+      () => refused.denied !== null,
+      () => "no PermissionDenied",
+    );
+    expect(refused.denied).toMatch(/forbidden/);
+    expect(refused.provider.isSynced).toBe(false);
+    refused.doc.getText("t").insert(0, "never");
+    fine.doc.getText("t").insert(0, "fine");
+    await allSaved([fine]);
+    const check = provider(server.wsUrl, bad, undefined, { token: await token(bad) });
+    await whenSynced(check, 60_000);
+    expect(check.doc.getText("t").toString()).toBe("");
+    check.destroy();
+    refused.provider.destroy();
+    fine.provider.destroy();
+    socket.destroy();
+  });
+
+  it("CLOSE detaches one document; the others on the socket carry on", async () => {
+    const [x, y] = [uniqueDocId("closex"), uniqueDocId("closey")];
+    const socket = hocuspocusSocket(server.url);
+    const ax = attach(socket, x, await token(x));
+    const ay = attach(socket, y, await token(y));
+    await allSynced([ax, ay]);
+    ax.provider.detach(); // sends CLOSE for x
+    await new Promise((r) => setTimeout(r, 500));
+    const writers = [x, y].map(async (name) => {
+      const w = provider(server.wsUrl, name, undefined, { token: await token(name) });
+      await whenSynced(w, 60_000);
+      w.doc.getText("t").insert(0, "later");
+      return w;
+    });
+    const [wx, wy] = await Promise.all(writers);
+    await eventually(
+      () => text(ay) === "later",
+      () => `y=${text(ay)}`,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(text(ax)).toBe("");
+    [wx!, wy!].forEach((w) => w.destroy());
+    ax.provider.destroy();
+    ay.provider.destroy();
+    socket.destroy();
+  });
+
+  it("relays a stateless message to the document's other connections, not back to the sender", async () => {
+    const name = uniqueDocId("stateless");
+    const [socketA, socketB] = [hocuspocusSocket(server.url), hocuspocusSocket(server.url)];
+    const a = attach(socketA, name, await token(name));
+    const b = attach(socketB, name, await token(name, "read"));
+    await allSynced([a, b]);
+    const got = { a: [] as string[], b: [] as string[] };
+    a.provider.on("stateless", ({ payload }: { payload: string }) => got.a.push(payload));
+    b.provider.on("stateless", ({ payload }: { payload: string }) => got.b.push(payload));
+    a.provider.sendStateless("hello from a");
+    b.provider.sendStateless("hello from a reader");
+    await eventually(
+      () => got.b.length === 1 && got.a.length === 1,
+      () => JSON.stringify(got),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual({ a: ["hello from a reader"], b: ["hello from a"] });
+    [a, b].forEach((p) => p.provider.destroy());
+    socketA.destroy();
+    socketB.destroy();
+  });
+});

@@ -1,0 +1,202 @@
+// One document of a Hocuspocus socket: a WebSocket from the Worker to the document's Durable
+// Object, which accepts it like any y-websocket client (hibernation API, `?ext=1`). Frames are
+// translated both ways; SyncStatus is sent only when the saved echo says the update is stored.
+import * as decoding from "lib0/decoding";
+import { writeHandoff, type Handoff } from "../../durable-objects/contract";
+import { CloseCode, isPermanentClose } from "../../protocol/close-codes";
+import {
+  HocuspocusType,
+  encodeClose,
+  encodeSyncStatus,
+  fromYWebsocket,
+  splitYWebsocket,
+  syncTypeOf,
+  toYWebsocket,
+  type HocuspocusFrame,
+} from "../../protocol/hocuspocus";
+import { MessageType, SyncType, encodeSaved } from "../../protocol/messages";
+
+/** What a link needs from its socket. */
+export interface LinkHost {
+  sendToClient(frame: Uint8Array): void;
+  /** The link ended (detached, refused or failed): forget it. */
+  forget(link: DocumentLink): void;
+  /** The document's socket failed transiently: the client must reconnect and sync again. */
+  failSocket(code: number, reason: string): void;
+}
+
+type LinkState = "waiting-auth" | "authenticating" | "refused" | "connecting" | "open" | "closed";
+
+export class DocumentLink {
+  state: LinkState = "waiting-auth";
+  readonly = false;
+  /** Client frames held until the document's socket is open (auth first, as Hocuspocus does). */
+  private queue: HocuspocusFrame[] = [];
+  queuedBytes = 0;
+  private ws: WebSocket | null = null;
+  /** Saved-ack counter sent after each update; `pending` holds those not yet echoed, in order. */
+  private counter = 0;
+  private pending: number[] = [];
+
+  constructor(
+    readonly address: string,
+    readonly documentName: string,
+    private readonly host: LinkHost,
+  ) {}
+
+  hold(message: HocuspocusFrame): void {
+    this.queue.push(message);
+    this.queuedBytes += message.payload.byteLength;
+  }
+
+  /** Auth failed: drop what was held, as Hocuspocus does; a new Auth message starts over. */
+  refuse(): void {
+    this.state = "refused";
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
+  /** Opens the document's socket through its Durable Object, then relays what was held. */
+  async connect(stub: DurableObjectStub, handoff: Handoff, readonly: boolean): Promise<void> {
+    this.state = "connecting";
+    this.readonly = readonly;
+    const headers = new Headers({ Upgrade: "websocket" });
+    writeHandoff(headers, handoff);
+    const url = `https://document.internal/sync/${encodeURIComponent(handoff.docId)}?ext=1`;
+    let ws: WebSocket | null = null;
+    try {
+      ws = (await stub.fetch(new Request(url, { headers }))).webSocket;
+    } catch (err) {
+      console.error(`edgesync: the Durable Object of ${handoff.docId} failed: ${String(err)}`);
+    }
+    if (!ws) return this.documentClosed(CloseCode.DocumentUnavailable, "document unavailable");
+    ws.binaryType = "arraybuffer"; // not Blobs (see route.ts)
+    ws.accept();
+    if (this.state !== "connecting") {
+      ws.close(1000, "detached"); // the client detached or left while we connected
+      return;
+    }
+    ws.addEventListener("message", (event) => this.fromDocument(event.data));
+    ws.addEventListener("close", (event) => this.documentClosed(event.code, event.reason));
+    ws.addEventListener("error", () => this.documentClosed(1006, "document socket failed"));
+    this.ws = ws;
+    this.state = "open";
+    const held = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const message of held) this.fromClient(message);
+  }
+
+  /** A frame from the client for this document, once authenticated. */
+  fromClient(message: HocuspocusFrame): void {
+    if (this.state !== "open") {
+      if (this.state === "connecting") this.hold(message);
+      return;
+    }
+    switch (message.type) {
+      case HocuspocusType.Sync:
+      case HocuspocusType.SyncReply: {
+        const syncType = syncTypeOf(message.payload);
+        if (syncType === SyncType.Update && this.readonly) {
+          // Hocuspocus refuses a read-only update with SyncStatus(false) and applies nothing.
+          this.host.sendToClient(encodeSyncStatus(this.address, false));
+          return;
+        }
+        this.toDocument(toYWebsocket(message)!);
+        if (syncType === SyncType.Step2 || syncType === SyncType.Update) {
+          // The echo is held by the document's output gate until this update is stored.
+          this.pending.push(++this.counter);
+          this.toDocument(encodeSaved(this.counter));
+        }
+        return;
+      }
+      case HocuspocusType.Awareness:
+      case HocuspocusType.QueryAwareness:
+        this.toDocument(toYWebsocket(message)!);
+        return;
+      case HocuspocusType.Stateless:
+        // The same `varString payload`; the document relays it to its other sockets.
+        this.toDocument(toYWebsocket(message, MessageType.Stateless)!);
+        return;
+      case HocuspocusType.Auth:
+        return; // a token sent again on an authenticated document: nothing to change
+      case HocuspocusType.Close:
+        this.host.sendToClient(encodeClose(this.address, "provider_initiated"));
+        this.detach();
+        return;
+      default:
+        this.host.sendToClient(
+          encodeClose(this.address, `unexpected message type ${message.type}`),
+        );
+        this.detach();
+    }
+  }
+
+  private toDocument(frame: Uint8Array): void {
+    try {
+      this.ws!.send(frame);
+    } catch {
+      // The document's socket is closing; its close event ends the link.
+    }
+  }
+
+  private fromDocument(data: ArrayBuffer | string): void {
+    if (typeof data === "string" || this.state !== "open") return;
+    const { type, payload } = splitYWebsocket(new Uint8Array(data));
+    switch (type) {
+      case MessageType.Sync:
+      case MessageType.Awareness:
+        this.host.sendToClient(fromYWebsocket(this.address, type, payload));
+        return;
+      case MessageType.Stateless:
+        this.host.sendToClient(fromYWebsocket(this.address, HocuspocusType.Stateless, payload));
+        return;
+      case MessageType.Auth:
+        // Permission denied for a read-only socket's step 2 that held changes: not stored,
+        // and the document sends no echo for its counter.
+        if (this.pending.shift() !== undefined)
+          this.host.sendToClient(encodeSyncStatus(this.address, false));
+        return;
+      case MessageType.Saved: {
+        const saved = decoding.readVarUint(decoding.createDecoder(payload));
+        while (this.pending.length > 0 && this.pending[0]! <= saved) {
+          this.pending.shift();
+          this.host.sendToClient(encodeSyncStatus(this.address, true));
+        }
+        return;
+      }
+      default:
+        return; // the epoch extension, meaningless to Hocuspocus clients
+    }
+  }
+
+  private documentClosed(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.host.forget(this);
+    console.error(`edgesync: relayed socket of ${this.documentName} closed: ${code} ${reason}`);
+    // Refusals that are about this document alone (bad frame, too large, deleted, expired,
+    // unavailable) detach it; the other documents on the socket carry on.
+    if (isPermanentClose(code) || code === CloseCode.DocumentUnavailable) {
+      this.host.sendToClient(encodeClose(this.address, `${code}: ${reason}`));
+    } else {
+      // Anything else (a crash, an eviction, a rate limit): updates in flight may be lost, and
+      // only a new sync handshake recovers them, so the provider must reconnect.
+      this.host.failSocket(code >= 4500 && code <= 4599 ? code : CloseCode.InternalError, reason);
+    }
+  }
+
+  /** Ends this document's link (client CLOSE, client gone, or refusal). */
+  detach(): void {
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    this.host.forget(this);
+    if (wasOpen) {
+      try {
+        this.ws!.close(1000, "detached");
+      } catch {
+        // already closed
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// Bounds of one Hocuspocus socket in the Worker relay; each is overridable through the Worker's
+// environment (wrangler.toml [vars]) under the name in ENV.
+
+export interface RelayLimits {
+  /**
+   * Documents one socket may attach over its life. Each attach is one `stub.fetch` subrequest of
+   * the socket's invocation, and Workers cap subrequests per invocation (50 Free, 10,000 Paid as
+   * of 2026; the upgrade of a WebSocket counts once, its messages never). Past it the document
+   * is refused with PermissionDenied; a new socket starts a new budget.
+   */
+  maxAttaches: number;
+  /** Documents waiting for their Auth message at once (Hocuspocus: `maxPendingDocuments`, 100). */
+  maxPendingDocuments: number;
+  /** Bytes held for documents not authenticated yet (Hocuspocus: 5 MiB); past it, the socket closes. */
+  maxPendingBytes: number;
+}
+
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  maxAttaches: 1_000,
+  maxPendingDocuments: 100,
+  maxPendingBytes: 5 * 1024 * 1024,
+};
+
+const ENV: Record<keyof RelayLimits, string> = {
+  maxAttaches: "HOCUSPOCUS_MAX_ATTACHES",
+  maxPendingDocuments: "HOCUSPOCUS_MAX_PENDING_DOCUMENTS",
+  maxPendingBytes: "HOCUSPOCUS_MAX_PENDING_BYTES",
+};
+
+/** The defaults, with any positive integer set in the environment instead. */
+export function relayLimitsFromEnv(env: Record<string, unknown>): RelayLimits {
+  const limits = { ...DEFAULT_RELAY_LIMITS };
+  for (const key of Object.keys(ENV) as (keyof RelayLimits)[]) {
+    const raw = env[ENV[key]];
+    if (raw === undefined || raw === "") continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new Error(`${ENV[key]} must be a positive integer, got ${String(raw)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
