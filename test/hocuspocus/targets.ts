@@ -63,7 +63,6 @@ export const hocuspocusServer: Target = {
 /** The real server as `npm start` runs it, with token auth on. */
 export const edgesyncServer: Target = {
   name: "edgesync",
-  pending: "needs the /hocuspocus endpoint (issue 18, branch wt/mux)",
   async start() {
     const server = await startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } });
     return {
