@@ -4,9 +4,17 @@ import * as Y from "yjs";
 import { validateStateVector } from "../protocol/messages";
 import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "./admission";
 import type { RoomLimits } from "./config";
-import { failure, RpcError, type Role, type RpcFailure, type RpcResult } from "./contract";
+import {
+  failure,
+  RpcError,
+  type DocumentStats,
+  type Role,
+  type RpcFailure,
+  type RpcResult,
+} from "./contract";
 import { DocumentDamagedError, DocumentNotFoundError } from "./document-storage";
 import type { Room } from "./room";
+import type { DocumentStore } from "./storage/document-store";
 
 /** How a REST call is answered when its document could not be loaded. */
 export function loadFailure(err: unknown, docId: string): RpcFailure {
@@ -84,4 +92,29 @@ export function httpSync(
 function refused(refusal: Refusal): RpcFailure {
   const code = HTTP_REFUSAL[refusal.kind];
   return { ok: false, status: RpcError[code].status, code, message: refusal.message };
+}
+
+/** The stats of a loaded document: what its store holds, plus what only the host knows. */
+export function documentStats(
+  room: Room,
+  store: DocumentStore,
+  host: Pick<DocumentStats, "connections" | "d1" | "lastLoad" | "batches">,
+): DocumentStats {
+  const snapshotPending = room.snapshotPending; // read before encodedSize applies it
+  const id = store.identity();
+  const size = store.size();
+  return {
+    ...host,
+    snapshotPending,
+    docId: id.docId ?? "",
+    epoch: id.epoch,
+    logRows: size.logRows,
+    updateCount: size.lastSeq,
+    snapshotBytes: size.snapshotBytes,
+    encodedBytes: room.encodedSize(),
+    createdAt: id.createdAt,
+    updatedAt: id.updatedAt || id.createdAt,
+    written: { ...store.writeTotals() },
+    quarantined: store.quarantined(),
+  };
 }

@@ -18,6 +18,7 @@ import {
 } from "./contract";
 import {
   checkUpdate,
+  documentStats,
   httpSync,
   loadFailure,
   readUpdate,
@@ -381,26 +382,12 @@ export class DocumentHost implements FrameHost {
   }
 
   private statsOf(room: Room): DocumentStats {
-    const snapshotPending = room.snapshotPending; // read before encodedSize applies it
-    const id = this.store.identity();
-    const size = this.store.size();
-    return {
-      snapshotPending,
-      docId: id.docId ?? "",
-      epoch: id.epoch,
+    return documentStats(room, this.store, {
       connections: this.sockets.size,
-      logRows: size.logRows,
-      updateCount: size.lastSeq,
-      snapshotBytes: size.snapshotBytes,
-      encodedBytes: room.encodedSize(),
-      createdAt: id.createdAt,
-      updatedAt: id.updatedAt || id.createdAt,
       d1: this.persistence.flushState(),
-      written: { ...this.store.writeTotals() },
-      quarantined: this.store.quarantined(),
       lastLoad: this.lastLoad,
       batches: { ...this.batches },
-    };
+    });
   }
 }
 

@@ -13,11 +13,12 @@ import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
 import { authorize, authorizePrefix } from "../auth";
-import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
+import { MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
 import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
 import { batchSync } from "./batch-sync";
+import { Base64url, DocumentSchema, errors, IdParam } from "./schemas";
 
 /** Default and maximum page size of GET /v1/docs. */
 const LIST_DEFAULT_LIMIT = 50;
@@ -37,43 +38,6 @@ export const docs = new OpenAPIHono<AppEnv>({
     }
   },
 });
-
-const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("Error");
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: "error", content: { "application/json": { schema: ErrorSchema } } },
-    ]),
-  );
-// The rule itself is enforced by docIdOf (400 invalid_doc_id); here it is only described.
-const IdParam = z.object({
-  id: z.string().openapi({
-    param: { name: "id", in: "path" },
-    description: "document id: letters, digits and . _ ~ : @ -",
-    pattern: DOC_ID_PATTERN.source,
-    minLength: 1,
-    maxLength: MAX_DOC_ID_LENGTH,
-    example: "team-42:notes",
-  }),
-});
-const DocumentSchema = z
-  .object({
-    id: z.string(),
-    epoch: z.string(),
-    generation: z.number(),
-    encodedSize: z.number(),
-    updateCount: z.number(),
-    createdAt: z.number(),
-    updatedAt: z.number(),
-    flushedAt: z.number(),
-  })
-  .openapi("DocumentIndexEntry");
-const Base64url = z
-  .string()
-  .openapi({ description: "base64url, no padding", example: "AQKS7q6rCQA" });
 
 function docIdOf(c: Context): string {
   const id = c.req.param("id");

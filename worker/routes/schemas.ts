@@ -1,0 +1,41 @@
+// The OpenAPI schemas the REST routes share: errors, the document id parameter, the index entry
+// and base64url strings (the document-info schema comes from the contract).
+import { z } from "@hono/zod-openapi";
+import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH } from "../doc-id";
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error");
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: "error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+// The rule itself is enforced by docIdOf (400 invalid_doc_id); here it is only described.
+export const IdParam = z.object({
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    description: "document id: letters, digits and . _ ~ : @ -",
+    pattern: DOC_ID_PATTERN.source,
+    minLength: 1,
+    maxLength: MAX_DOC_ID_LENGTH,
+    example: "team-42:notes",
+  }),
+});
+export const DocumentSchema = z
+  .object({
+    id: z.string(),
+    epoch: z.string(),
+    generation: z.number(),
+    encodedSize: z.number(),
+    updateCount: z.number(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    flushedAt: z.number(),
+  })
+  .openapi("DocumentIndexEntry");
+export const Base64url = z
+  .string()
+  .openapi({ description: "base64url, no padding", example: "AQKS7q6rCQA" });
