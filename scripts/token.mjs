@@ -9,8 +9,20 @@ import { parseArgs } from "node:util";
 import { ensureNode22 } from "./node22.mjs";
 
 ensureNode22(import.meta.url);
-// Imported after the check: Node < 22 cannot load TypeScript.
-const { createToken } = await import("../tokens/mint.ts");
+// The minting module is TypeScript with extensionless relative imports (as the package's build
+// and the Worker resolve them): bundle it in memory with esbuild, then import the result.
+const { build } = await import("esbuild");
+const bundled = await build({
+  entryPoints: [fileURLToPath(new URL("../tokens/mint.ts", import.meta.url))],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  write: false,
+  logLevel: "error",
+});
+const { createToken } = await import(
+  `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].contents).toString("base64")}`
+);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
