@@ -317,7 +317,7 @@ export class DocumentHost implements FrameHost {
     return result; // output gates hold the response until the appended update is durable
   }
 
-  async sync(
+  async httpSync(
     docId: string,
     stateVector: Uint8Array,
     update: Uint8Array | null,

@@ -82,14 +82,14 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return this.inbox.run((host) => host.postUpdate(docId, update, role));
   }
 
-  sync(
+  httpSync(
     docId: string,
     stateVector: Uint8Array,
     update: Uint8Array | null,
     role: Role,
     epoch: string | null,
   ): Promise<RpcResult<HttpSyncReply>> {
-    return this.inbox.run((host) => host.sync(docId, stateVector, update, role, epoch));
+    return this.inbox.run((host) => host.httpSync(docId, stateVector, update, role, epoch));
   }
 
   info(docId: string): Promise<RpcResult<InfoReply>> {

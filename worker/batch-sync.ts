@@ -234,7 +234,7 @@ async function syncOne(c: Context<AppEnv>, doc: Ready): Promise<object> {
     const result = await callDocument(
       c,
       id,
-      async (stub) => await stub.sync(id, doc.stateVector, doc.update, doc.role, doc.epoch),
+      async (stub) => await stub.httpSync(id, doc.stateVector, doc.update, doc.role, doc.epoch),
     );
     if (!result.ok) return refuse(id, result.status, result.code, result.message);
     return {

@@ -5,7 +5,7 @@
 //
 // "Sync" names four things; internally each has its own name:
 // - the socket route: GET /sync/:docId, the WebSocket upgrade (worker/routes/socket.ts);
-// - HTTP sync: POST /v1/docs/:id/sync, one round trip (the `sync` RPC, `HttpSyncReply`);
+// - HTTP sync: POST /v1/docs/:id/sync, one round trip (the `httpSync` RPC, `HttpSyncReply`);
 // - sync messages: y-protocols message type 0, step 1 / step 2 / update (protocol/messages.ts);
 // - synced: a client's state once the server's step 2 arrived (the provider's `synced` event).
 

@@ -59,7 +59,7 @@ export type UpdateReply = { update: Uint8Array };
 export type JsonReply = { json: Record<string, unknown> };
 /** `postUpdate`: whether the update changed the document, and its state vector after. */
 export type WriteReply = { stateVector: Uint8Array; changed: boolean };
-/** `sync` (HTTP sync, POST /v1/docs/:id/sync): what the client lacks, the server's state. */
+/** `httpSync` (POST /v1/docs/:id/sync): what the client lacks, the server's state. */
 export type HttpSyncReply = { update: Uint8Array; stateVector: Uint8Array; epoch: string };
 /** `info`: the document's operational stats (the Worker answers `documentInfo` of them). */
 export type InfoReply = { stats: DocumentStats };
@@ -71,7 +71,7 @@ export interface DocumentRpc {
   getUpdate(docId: string, stateVector: Uint8Array | null): Promise<RpcResult<UpdateReply>>;
   getJson(docId: string): Promise<RpcResult<JsonReply>>;
   postUpdate(docId: string, update: Uint8Array, role: Role): Promise<RpcResult<WriteReply>>;
-  sync(
+  httpSync(
     docId: string,
     stateVector: Uint8Array,
     update: Uint8Array | null,

@@ -295,7 +295,7 @@ docs.openapi(
       await callDocument(
         c,
         id,
-        async (stub) => await stub.sync(id, stateVector, update, role, body.epoch ?? null),
+        async (stub) => await stub.httpSync(id, stateVector, update, role, body.epoch ?? null),
       ),
     );
     return c.json(
