@@ -55,6 +55,9 @@ const COVERAGE = {
   // edgesync only, on a server with its default limits (the others have no per-socket limit to stay under).
   fairness: ["edgesync"],
 };
+// The variants run with their scenario's targets, and can be named on their own.
+COVERAGE.replayBatch = COVERAGE.replay;
+COVERAGE.fanoutPlain = COVERAGE.fanout;
 const SERVER_ORDER = ["edgesync", "baseline", "y-partyserver", "reference", "hocuspocus"];
 
 function parseArgs(argv) {
@@ -64,8 +67,12 @@ function parseArgs(argv) {
     const value = () => inline ?? argv[++i];
     if (flag === "--repeats") opts.repeats = Number(value());
     else if (flag === "--only") opts.only = value().split(",");
-    else if (flag === "--scenarios") opts.scenarios = value().split(",");
-    else if (flag === "--replay-txns") opts.replayTxns = Number(value());
+    else if (flag === "--scenarios") {
+      // "replay" and "fanout" include their variants; a variant can also be named alone.
+      opts.scenarios = value().split(",");
+      if (opts.scenarios.includes("replay")) opts.scenarios.push("replayBatch");
+      if (opts.scenarios.includes("fanout")) opts.scenarios.push("fanoutPlain");
+    } else if (flag === "--replay-txns") opts.replayTxns = Number(value());
     else if (flag === "--fanout-seconds") opts.fanoutSeconds = Number(value());
     else if (flag === "--memory-docs") opts.memoryDocs = Number(value());
     else if (flag === "--idle-ms") opts.idleMs = Number(value());
@@ -173,7 +180,9 @@ async function main() {
     Object.keys(TARGETS).some(
       (t) =>
         TARGETS[t].server === name &&
-        ["replay", "fanout", "coldLoad", "durability"].some((s) => wants(s, t)),
+        ["replay", "replayBatch", "fanout", "fanoutPlain", "coldLoad", "durability"].some((s) =>
+          wants(s, t),
+        ),
     ),
   );
   const servers = {};
@@ -194,7 +203,7 @@ async function main() {
           on(t),
         );
       }
-      for (const t of targets("replay")) {
+      for (const t of targets("replayBatch")) {
         await measure(
           raw,
           "replayBatch",
@@ -211,7 +220,7 @@ async function main() {
       for (const t of targets("fanout")) {
         await measure(raw, "fanout", t, () => fanOut(on(t), t, fanoutParams), on(t));
       }
-      for (const t of targets("fanout")) {
+      for (const t of targets("fanoutPlain")) {
         await measure(
           raw,
           "fanoutPlain",
