@@ -190,11 +190,13 @@ export class Room extends LoadedDoc {
         if (states) this.reply(conn, states, true);
         return;
       }
-      case "stateless":
+      case "stateless": {
         // Relayed as received to every other socket (Hocuspocus clients' stateless messages).
+        const relayed = encodeStateless(message.payload);
         for (const other of this.opts.connections())
-          if (other !== conn && !other.closed) other.send(encodeStateless(message.payload));
+          if (other !== conn && !other.closed) other.send(relayed);
         return;
+      }
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).

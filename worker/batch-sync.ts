@@ -4,7 +4,6 @@
 // and each result streamed out as soon as its update is stored.
 import type { Context } from "hono";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
-import { validateStateVector, validateUpdate } from "../protocol/messages";
 import type { AppEnv } from "./app";
 import { authOf } from "./auth";
 import { tokenOf } from "./auth/create-auth";
@@ -134,7 +133,10 @@ export function checkDistinct(documents: BatchDocumentInput[]): void {
   }
 }
 
-/** Every check a document gets in the Worker: id, authorisation, then its bytes. */
+/**
+ * The Worker's cheap checks on a document: id, authorisation, base64url and the size cap. Whether
+ * its bytes decode is judged by the Durable Object, before it loads or creates anything.
+ */
 async function prepare(
   input: BatchDocumentInput,
   authorise: DocAuthoriser,
@@ -148,7 +150,6 @@ async function prepare(
   let stateVector: Uint8Array;
   try {
     stateVector = decodeBase64url(input.stateVector);
-    validateStateVector(stateVector);
   } catch (err) {
     return refuse(id, 400, "invalid_state_vector", (err as Error).message);
   }
@@ -171,12 +172,6 @@ async function prepare(
         "payload_too_large",
         `update of ${update.length} bytes exceeds ${maxUpdateBytes}`,
       );
-    // Checked here, not only in the Durable Object, so a refused write creates no document.
-    try {
-      validateUpdate(update);
-    } catch (err) {
-      return refuse(id, 400, "invalid_update", (err as Error).message);
-    }
   }
   return { id, stateVector, update, epoch: input.epoch ?? null, role };
 }
