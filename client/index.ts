@@ -6,6 +6,7 @@ export {
   type ProviderStatus,
   type ProviderEvents,
 } from "./provider";
+export { SyncClient, type SyncClientOptions, type SyncClientProviderOptions } from "./sync-client";
 export { CONNECT_TIMEOUT_MS } from "./link";
 export { COALESCE_WINDOW_MS, SAVED_ACK_DELAY_MS } from "./outbox";
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";

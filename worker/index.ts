@@ -9,6 +9,7 @@ import { health } from "./routes/health";
 import { docs } from "./routes/docs";
 import { hocuspocus } from "./hocuspocus/route";
 import { socketRoute } from "./routes/socket";
+import { muxRoute } from "./mux/route";
 
 export { DocumentObject } from "../durable-objects/document-object";
 
@@ -20,6 +21,7 @@ app.route("/", health);
 app.route("/", socketRoute);
 app.route("/", docs);
 app.route("/", hocuspocus);
+app.route("/", muxRoute(app));
 answerOtherMethods(app);
 app.notFound(notFound);
 app.onError(onError);

@@ -1,0 +1,53 @@
+// Bounds of one /mux socket in the Worker relay; each is overridable through the Worker's
+// environment (wrangler.toml [vars]) under the name in ENV.
+import { limitsFromEnv } from "../../durable-objects/config";
+
+export interface MuxLimits {
+  /**
+   * Channels one socket may open over its life. Each open is one subrequest of the socket's
+   * invocation (the app's `stub.fetch`), and Workers cap subrequests per invocation (50 Free,
+   * 10,000 Paid as of 2026). Past it a channel is refused with CLOSED 4529; the SDK's next
+   * shared socket starts a new budget.
+   */
+  maxChannels: number;
+  /** Bytes a channel may queue while its document's socket is still opening; past it, CLOSED 4529. */
+  maxQueuedBytes: number;
+  /**
+   * Largest frame on the shared socket; past it the socket closes with 1009. By default the
+   * document's own MAX_MESSAGE_BYTES plus MUX_FRAME_OVERHEAD_BYTES, so the relay never refuses
+   * what a direct socket would accept.
+   */
+  maxFrameBytes: number;
+}
+
+/** Room above MAX_MESSAGE_BYTES for the channel header and an OPEN frame's query (tokens). */
+export const MUX_FRAME_OVERHEAD_BYTES = 16 * 1024;
+
+export const DEFAULT_MUX_LIMITS: Omit<MuxLimits, "maxFrameBytes"> = {
+  maxChannels: 1_000,
+  maxQueuedBytes: 1024 * 1024,
+};
+
+const ENV: Record<keyof MuxLimits, string> = {
+  maxChannels: "MUX_MAX_CHANNELS",
+  maxQueuedBytes: "MUX_MAX_QUEUED_BYTES",
+  maxFrameBytes: "MUX_MAX_FRAME_BYTES",
+};
+
+/** The defaults, with any positive integer set in the environment instead. */
+export function muxLimitsFromEnv(env: Record<string, unknown>): MuxLimits {
+  const limits: MuxLimits = {
+    ...DEFAULT_MUX_LIMITS,
+    maxFrameBytes: limitsFromEnv(env).maxMessageBytes + MUX_FRAME_OVERHEAD_BYTES,
+  };
+  for (const key of Object.keys(ENV) as (keyof MuxLimits)[]) {
+    const raw = env[ENV[key]];
+    if (raw === undefined || raw === "") continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new Error(`${ENV[key]} must be a positive integer, got ${String(raw)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
