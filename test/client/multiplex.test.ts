@@ -20,6 +20,15 @@ const DOCS = 100;
 const OFFLINE_EDITED = 20;
 /** Small backoff so reconnects do not dominate the run time. */
 const BACKOFF = { baseMs: 50, capMs: 500 };
+/** Documents edited over the one socket when the server is SIGKILLed. */
+const KILLED_DOCS = 8;
+/** Pause between rounds of edits (one edit per document per round). */
+const EDIT_EVERY_MS = 15;
+/** Rounds per burst of edits; a pause follows each burst so saved acks catch up. */
+const BURST = 8;
+const PAUSE_MS = 400;
+/** How long the edits run before the SIGKILL. */
+const KILL_AFTER_MS = 4_000;
 /** Generous waits: the machine is shared. */
 const WAIT_MS = 90_000;
 
@@ -153,4 +162,47 @@ describe("SyncClient: many documents over one socket", () => {
       expect(await serverText(edited[i]!)).toBe(`offline-${i}`);
     expect(await serverText(ids[OFFLINE_EDITED]!)).toBe("");
   }, 240_000);
+
+  // Last: it SIGKILLs and restarts the server.
+  it("loses no update whose saved ack reached the client when SIGKILLed mid-edit", async () => {
+    const { client, counter } = countingClient();
+    const ids = Array.from({ length: KILLED_DOCS }, (_, i) => uniqueDocId(`muxkill${i}`));
+    const list: SyncProvider[] = [];
+    for (const docId of ids)
+      list.push(client.provider({ docId, doc: new Y.Doc(), token: await token(docId) }));
+    await all(list, "whenSynced");
+    // The state each provider had at its last saved ack: all of it was stored.
+    const confirmed = list.map(() => new Map<number, number>());
+    list.forEach((p, i) =>
+      p.on("saved", () => (confirmed[i] = Y.decodeStateVector(Y.encodeStateVector(p.doc)))),
+    );
+    let round = 0;
+    const edit = async (ms: number) => {
+      const started = Date.now();
+      while (Date.now() - started < ms) {
+        for (const p of list) p.doc.getText("t").insert(p.doc.getText("t").length, `${round} `);
+        round++;
+        await new Promise((r) => setTimeout(r, round % BURST === 0 ? PAUSE_MS : EDIT_EVERY_MS));
+      }
+    };
+    await edit(KILL_AFTER_MS / 2);
+    await all(list, "whenSaved"); // at least one saved ack per document before the kill
+    await edit(KILL_AFTER_MS / 2);
+    await server.kill();
+    const acked = confirmed.map((sv) => new Map(sv));
+    // Gone before the restart, so nothing unsaved is pushed again afterwards.
+    await client.destroy();
+    expect(counter.opened).toBe(1);
+    expect(acked.filter((sv) => sv.size > 0).length).toBe(KILLED_DOCS); // not vacuous
+    await server.restart();
+
+    for (let i = 0; i < KILLED_DOCS; i++) {
+      const direct = provider(server.wsUrl, ids[i]!, new Y.Doc(), { token: await token(ids[i]!) });
+      await whenSynced(direct, WAIT_MS);
+      const loaded = Y.decodeStateVector(Y.encodeStateVector(direct.doc));
+      for (const [id, clock] of acked[i]!)
+        expect(loaded.get(id) ?? 0, `${ids[i]} lost saved updates`).toBeGreaterThanOrEqual(clock);
+      direct.destroy();
+    }
+  }, 300_000);
 });

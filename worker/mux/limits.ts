@@ -1,6 +1,5 @@
 // Bounds of one /mux socket in the Worker relay; each is overridable through the Worker's
 // environment (wrangler.toml [vars]) under the name in ENV.
-import { limitsFromEnv } from "../../durable-objects/config";
 
 export interface MuxLimits {
   /**
@@ -14,8 +13,9 @@ export interface MuxLimits {
   maxQueuedBytes: number;
   /**
    * Largest frame on the shared socket; past it the socket closes with 1009. By default the
-   * document's own MAX_MESSAGE_BYTES plus MUX_FRAME_OVERHEAD_BYTES, so the relay never refuses
-   * what a direct socket would accept.
+   * default MAX_MESSAGE_BYTES (4 MiB) plus MUX_FRAME_OVERHEAD_BYTES, so the relay refuses
+   * nothing a direct socket would accept; raise it with MAX_MESSAGE_BYTES. (The Worker may not
+   * read the Durable Object's config: worker/imports.test.ts.)
    */
   maxFrameBytes: number;
 }
@@ -23,9 +23,10 @@ export interface MuxLimits {
 /** Room above MAX_MESSAGE_BYTES for the channel header and an OPEN frame's query (tokens). */
 export const MUX_FRAME_OVERHEAD_BYTES = 16 * 1024;
 
-export const DEFAULT_MUX_LIMITS: Omit<MuxLimits, "maxFrameBytes"> = {
+export const DEFAULT_MUX_LIMITS: MuxLimits = {
   maxChannels: 1_000,
   maxQueuedBytes: 1024 * 1024,
+  maxFrameBytes: 4 * 1024 * 1024 + MUX_FRAME_OVERHEAD_BYTES,
 };
 
 const ENV: Record<keyof MuxLimits, string> = {
@@ -36,10 +37,7 @@ const ENV: Record<keyof MuxLimits, string> = {
 
 /** The defaults, with any positive integer set in the environment instead. */
 export function muxLimitsFromEnv(env: Record<string, unknown>): MuxLimits {
-  const limits: MuxLimits = {
-    ...DEFAULT_MUX_LIMITS,
-    maxFrameBytes: limitsFromEnv(env).maxMessageBytes + MUX_FRAME_OVERHEAD_BYTES,
-  };
+  const limits = { ...DEFAULT_MUX_LIMITS };
   for (const key of Object.keys(ENV) as (keyof MuxLimits)[]) {
     const raw = env[ENV[key]];
     if (raw === undefined || raw === "") continue;
