@@ -2,6 +2,7 @@
 // (VirtualSocket), opens itself lazily when a channel wants it, keeps itself alive with its own
 // ping, and on a drop closes every channel with 1006 so each provider reconnects with its own
 // backoff (the first reconnect opens the next shared socket).
+import { CloseCode } from "../protocol/close-codes";
 import {
   MUX_PING,
   MuxClientKind,
@@ -41,6 +42,11 @@ export class MuxSocket implements ChannelCarrier {
   private nextChannel = 0;
   /** Real sockets constructed so far. */
   socketsOpened = 0;
+  /**
+   * The server refused an open for this socket's channel budget (CLOSED 4529 before OPENED;
+   * MUX_MAX_CHANNELS): new channels must go to a new socket, this one serves those it has.
+   */
+  spent = false;
 
   constructor(private readonly options: MuxSocketOptions) {}
 
@@ -126,6 +132,9 @@ export class MuxSocket implements ChannelCarrier {
           return channel.message(decodeText(frame.payload));
         case MuxServerKind.Closed: {
           const { code, reason } = decodeClose(frame.payload);
+          // Only the channel budget refuses our SDK's open with 4529 before it opened (a
+          // document's rate limit closes an open socket).
+          if (code === CloseCode.RateLimited && channel.readyState === 0) this.spent = true;
           this.channels.delete(frame.channel);
           channel.closed(code, reason);
           if (this.channels.size === 0) this.drop("no channels left", 1000);

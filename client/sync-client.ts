@@ -2,7 +2,7 @@
 // channel of the shared socket (a VirtualSocket), so stores, saved acks, epochs, backoff, token
 // refresh and close codes work exactly as over a direct socket, one document's failure alone.
 import { SyncError } from "./errors";
-import { CHANNEL_BASE, MuxSocket } from "./mux-socket";
+import { CHANNEL_BASE, MuxSocket, type MuxSocketOptions } from "./mux-socket";
 import { SyncProvider, type SyncProviderOptions } from "./provider";
 import { systemClock, type Clock, type WebSocketConstructor } from "./types";
 
@@ -22,7 +22,11 @@ export interface SyncClientOptions {
 export type SyncClientProviderOptions = Omit<SyncProviderOptions, "url" | "WebSocket">;
 
 export class SyncClient {
-  private readonly mux: MuxSocket;
+  /** The shared socket new channels go to; one whose budget is spent is left to its channels. */
+  private mux: MuxSocket;
+  private readonly muxOptions: MuxSocketOptions;
+  /** Real sockets of shared sockets replaced so far (see socketsOpened). */
+  private retiredSockets = 0;
   private readonly clock: Clock;
   private readonly providers = new Set<SyncProvider>();
   private destroyed = false;
@@ -33,28 +37,38 @@ export class SyncClient {
       (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new SyncError("closed", "no WebSocket implementation: pass options.WebSocket");
     this.clock = options.clock ?? systemClock;
-    this.mux = new MuxSocket({
+    this.muxOptions = {
       url: options.url,
       WebSocket: Ctor,
       clock: this.clock,
       pingIntervalMs: options.pingIntervalMs,
       pongTimeoutMs: options.pongTimeoutMs,
-    });
+    };
+    this.mux = new MuxSocket(this.muxOptions);
   }
 
-  /** Real WebSockets opened so far (one, unless the shared socket dropped or went idle). */
+  /** Real WebSockets opened so far (one, unless the shared socket dropped, idled or was spent). */
   get socketsOpened(): number {
-    return this.mux.socketsOpened;
+    return this.retiredSockets + this.mux.socketsOpened;
+  }
+
+  /** The shared socket for a new channel: a fresh one once the server said the budget is spent. */
+  private channel(url: string) {
+    if (this.mux.spent) {
+      this.retiredSockets += this.mux.socketsOpened;
+      this.mux = new MuxSocket(this.muxOptions);
+    }
+    return this.mux.channel(url);
   }
 
   /** A SyncProvider for one document over the shared socket. */
   provider(options: SyncClientProviderOptions): SyncProvider {
     if (this.destroyed) throw new SyncError("destroyed", "SyncClient destroyed");
-    const mux = this.mux;
     // `new Channel(url)` returns the channel: the provider builds its URL (token, epoch, params)
     // as for a direct socket, and the channel carries that query to the server.
+    const channel = (url: string) => this.channel(url);
     const Channel = function (url: string) {
-      return mux.channel(url);
+      return channel(url);
     } as unknown as WebSocketConstructor;
     const provider = new SyncProvider({
       clock: this.clock,

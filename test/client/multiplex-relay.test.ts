@@ -2,6 +2,8 @@
 // for the socket, or CLOSED for one channel, and never disturbs the other channels.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import * as Y from "yjs";
+import { SyncClient, type WebSocketConstructor } from "../../client/index";
 import { CloseCode } from "../../protocol/close-codes";
 import {
   MUX_PING,
@@ -17,12 +19,15 @@ import {
   type MuxFrame,
 } from "../../protocol/mux";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
+import { countingWebSocket } from "../helpers/client-server";
 import { privatePort, token } from "../helpers/hocuspocus";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** A small channel budget, so the test can spend it. */
 const MAX_CHANNELS = 12;
+/** Small backoff so the refused provider's reconnect comes soon. */
+const BACKOFF = { baseMs: 50, capMs: 500 };
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -130,5 +135,25 @@ describe("/mux relay", () => {
     const unopened = await rawMux();
     unopened.s.send(encodeMuxFrame(9, MuxClientKind.Frame, new Uint8Array([0, 0, 0])));
     expect((await unopened.waitClosed()).code).toBe(CloseCode.ProtocolError);
+  });
+
+  it("moves new documents to a fresh socket once the channel budget is spent", async () => {
+    const { WebSocket: Counting, counter } = countingWebSocket<WebSocketConstructor>();
+    const client = new SyncClient({
+      url: `${server.url.replace(/^http/, "ws")}/mux`,
+      WebSocket: Counting,
+    });
+    const open = async (docId: string) =>
+      client.provider({ docId, doc: new Y.Doc(), token: await token(docId), backoff: BACKOFF });
+    const first = await open(uniqueDocId("budget"));
+    await first.whenSynced();
+    // One more than the budget left: the last open is refused with 4529 and retried elsewhere.
+    const rest = [];
+    for (let i = 0; i < MAX_CHANNELS; i++) rest.push(await open(uniqueDocId("budget")));
+    await Promise.all(rest.map((p) => p.whenSynced()));
+    expect(first.synced).toBe(true);
+    expect(counter.opened).toBe(2);
+    expect(client.socketsOpened).toBe(2);
+    await client.destroy();
   });
 });
