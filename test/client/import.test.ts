@@ -49,6 +49,7 @@ describe("edgesync/client package entry", () => {
     expect(result.exports).toEqual(
       expect.arrayContaining([
         "SyncProvider",
+        "SyncClient",
         "IndexedDBStore",
         "KeyValueStore",
         "MemoryStore",
