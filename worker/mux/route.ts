@@ -3,7 +3,6 @@
 // check a direct /sync/:docId socket gets is the same code (see docs/multiplexing.md).
 import type { Context } from "hono";
 import { createApp, type AppEnv } from "../app";
-import { checkOrigin } from "../auth";
 import { ApiError } from "../errors";
 import { muxLimitsFromEnv } from "./limits";
 import { MuxSession } from "./session";
@@ -28,7 +27,9 @@ export function muxRoute(app: MuxApp) {
         "this endpoint speaks WebSocket: send Upgrade: websocket",
       );
     }
-    checkOrigin(c);
+    // No origin check here: each channel's dispatch makes it, so a refused origin reaches the
+    // SDK as CLOSED 4403 (a permanent stop), as on a direct ?ext=1 socket, not as a failed
+    // upgrade that the provider would retry forever.
     const limits = muxLimitsFromEnv(c.env);
     const { env, executionCtx } = c;
     const dispatch = async (request: Request) => app.fetch(request, env, executionCtx);
