@@ -2,7 +2,7 @@
 // N direct sockets; reports the time from creating the providers to all of them synced. Bundles
 // the SDK from source with esbuild (yjs inside the same bundle, so there is one copy of Yjs).
 // Run against a server started with `npm start -- --port P` (open access), with Node 22:
-//   node bench/mux/sdk-open.mjs http://127.0.0.1:P [docs] [rounds]
+//   node bench/mux/sdk-open.mjs http://127.0.0.1:P [docs] [rounds] [reopen]
 // `measureSdkOpen` is exported for a driver.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,12 +39,25 @@ async function loadSdk() {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Milliseconds from creating `docs` providers to all synced, over `/mux` and over direct sockets. */
-export async function measureSdkOpen({ base, docs = DEFAULT_DOCS, rounds = DEFAULT_ROUNDS }) {
+/**
+ * Milliseconds from creating `docs` providers to all synced, over `/mux` and over direct sockets.
+ * `reopen`: every round opens the same documents again (their objects exist and are warm), which
+ * leaves the transport's share; otherwise each round creates new documents.
+ */
+export async function measureSdkOpen({
+  base,
+  docs = DEFAULT_DOCS,
+  rounds = DEFAULT_ROUNDS,
+  reopen = false,
+}) {
   const { SyncClient, SyncProvider, Y } = await loadSdk();
   const ws = base.replace(/^http/, "ws");
+  const runId = Date.now();
   const ids = (tag, round) =>
-    Array.from({ length: docs }, (_, i) => `sdkopen-${tag}-${Date.now()}-${round}-${i}`);
+    Array.from(
+      { length: docs },
+      (_, i) => `sdkopen-${tag}-${runId}-${reopen ? "same" : round}-${i}`,
+    );
   const paths = {
     mux: async (round) => {
       const client = new SyncClient({ url: `${ws}/mux` });
@@ -67,7 +80,9 @@ export async function measureSdkOpen({ base, docs = DEFAULT_DOCS, rounds = DEFAU
     },
   };
   const times = { mux: [], direct: [] };
-  await paths.mux(-1); // warm-up: the runtime's first objects and the bundle's first run
+  // Warm-up: the runtime's first objects, the bundle's first run, and (reopen) the documents.
+  await paths.mux(-1);
+  if (reopen) await paths.direct(-1);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ["mux", "direct"] : ["direct", "mux"];
     for (const path of order) times[path].push(await paths[path](round));
@@ -75,6 +90,7 @@ export async function measureSdkOpen({ base, docs = DEFAULT_DOCS, rounds = DEFAU
   return {
     docs,
     rounds,
+    reopen,
     muxMedianMs: median(times.mux),
     directMedianMs: median(times.direct),
     muxMs: times.mux,
@@ -83,11 +99,12 @@ export async function measureSdkOpen({ base, docs = DEFAULT_DOCS, rounds = DEFAU
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [base = "http://127.0.0.1:8787", docs, rounds] = process.argv.slice(2);
+  const [base = "http://127.0.0.1:8787", docs, rounds, mode] = process.argv.slice(2);
   const result = await measureSdkOpen({
     base,
     docs: docs ? Number(docs) : undefined,
     rounds: rounds ? Number(rounds) : undefined,
+    reopen: mode === "reopen",
   });
   console.log(JSON.stringify(result, null, 2));
 }
