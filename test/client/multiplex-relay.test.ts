@@ -20,6 +20,7 @@ import {
 } from "../../protocol/mux";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { countingWebSocket } from "../helpers/client-server";
+import { createToken } from "../../worker/tokens";
 import { privatePort, token } from "../helpers/hocuspocus";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
@@ -154,6 +155,43 @@ describe("/mux relay", () => {
     expect(first.synced).toBe(true);
     expect(counter.opened).toBe(2);
     expect(client.socketsOpened).toBe(2);
+    await client.destroy();
+  });
+
+  it("renews a refused token and resets a deleted document, each on its own channel", async () => {
+    const client = new SyncClient({ url: `${server.url.replace(/^http/, "ws")}/mux` });
+    const renewedId = uniqueDocId("renew");
+    const deletedId = uniqueDocId("deleted");
+    const keptId = uniqueDocId("kept");
+    let asked = 0;
+    // The first answer is refused (4401); the provider asks the function again and reconnects.
+    const renewed = client.provider({
+      docId: renewedId,
+      doc: new Y.Doc(),
+      token: async () => (asked++ === 0 ? "not-a-token" : token(renewedId)),
+      backoff: BACKOFF,
+    });
+    const deleted = client.provider({
+      docId: deletedId,
+      doc: new Y.Doc(),
+      token: await token(deletedId),
+    });
+    const kept = client.provider({ docId: keptId, doc: new Y.Doc(), token: await token(keptId) });
+    await Promise.all([renewed, deleted, kept].map((p) => p.whenSynced()));
+    expect(asked).toBeGreaterThanOrEqual(2);
+    deleted.doc.getText("t").insert(0, "soon gone");
+    await deleted.whenSaved();
+    const reset = new Promise<void>((resolve) => deleted.on("reset", resolve));
+    const admin = createToken(TEST_AUTH_SECRET, { doc: deletedId, role: "admin", ttlSeconds: 60 });
+    const res = await fetch(`${server.url}/v1/docs/${deletedId}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${await admin}` },
+    });
+    expect(res.status).toBe(200);
+    await reset; // 4404 on its channel: the provider dropped its copy and stopped
+    kept.doc.getText("t").insert(0, "still here");
+    await kept.whenSaved();
+    expect(renewed.synced && kept.synced).toBe(true);
     await client.destroy();
   });
 });
