@@ -29,7 +29,8 @@ export interface Attached {
 export function attach(
   socket: HocuspocusProviderWebsocket,
   name: string,
-  token: string,
+  /** A function is called again whenever the server asks for a fresh token. */
+  token: string | (() => Promise<string>),
   doc = new Y.Doc(),
 ): Attached {
   const attached: Attached = { doc, denied: null, scope: null } as Attached;

@@ -1,6 +1,9 @@
 // Stock @hocuspocus/provider 4.x against the real server's /hocuspocus endpoint: many documents
-// over one socket, each with its own token, next to y-websocket clients on the same documents.
+// over one socket, each with its own token, next to y-websocket clients on the same documents;
+// and token refresh: when a document's token expires the server asks the provider for another.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createToken } from "../../worker/tokens";
+import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import {
   allSaved,
   allSynced,
@@ -163,5 +166,118 @@ describe("the Hocuspocus endpoint", () => {
     [a, b].forEach((p) => p.provider.destroy());
     socketA.destroy();
     socketB.destroy();
+  });
+});
+
+/** Life of the short tokens: long enough to sync on a loaded machine, short enough to expire twice. */
+const SHORT_TTL_SECONDS = 4;
+/** How long a refresh may take here (expiry alarm, token request, verify, re-attach). */
+const REFRESH_WAIT_MS = 60_000;
+
+/** A `token` function minting a short-lived token for `doc()` on each call, counting calls. */
+function shortTokens(doc: () => string) {
+  const minted = {
+    calls: 0,
+    fn: () => {
+      minted.calls++;
+      return createToken(TEST_AUTH_SECRET, {
+        doc: doc(),
+        role: "write",
+        ttlSeconds: SHORT_TTL_SECONDS,
+      });
+    },
+  };
+  return minted;
+}
+
+/** Counts the events that would show a document noticed anything. */
+function watch(a: Attached) {
+  const seen = { authenticated: 0, closed: 0, denied: 0 };
+  a.provider.on("authenticated", () => seen.authenticated++);
+  a.provider.on("close", () => seen.closed++);
+  a.provider.on("authenticationFailed", () => seen.denied++);
+  return seen;
+}
+
+describe("token refresh on /hocuspocus", () => {
+  it("keeps a document editing across two expiries; the other document on the socket never notices", async () => {
+    const [name, other] = [uniqueDocId("refresh"), uniqueDocId("bystander")];
+    const tokens = shortTokens(() => name);
+    const socket = hocuspocusSocket(server.url);
+    let opens = 0;
+    socket.on("open", () => opens++);
+    const a = attach(socket, name, tokens.fn);
+    const b = attach(socket, other, await token(other));
+    const [seenA, seenB] = [watch(a), watch(b)];
+    await allSynced([a, b]);
+    const y = provider(server.wsUrl, name, undefined, { token: await token(name) });
+    await whenSynced(y, 60_000);
+
+    const rounds = ["before ", "after-one ", "after-two "];
+    for (const [i, word] of rounds.entries()) {
+      if (i > 0) {
+        // Wait for expiry number i to have been refreshed (one token call per expiry).
+        await eventually(
+          () => tokens.calls > i,
+          () => `token function called ${tokens.calls} times`,
+          REFRESH_WAIT_MS,
+        );
+      }
+      a.doc.getText("t").insert(0, word);
+      y.doc.getText("t").insert(0, `y${i} `);
+      await eventually(
+        () => y.doc.getText("t").toString().includes(word) && text(a).includes(`y${i} `),
+        () => `round ${i}: hocuspocus=${text(a)} y-websocket=${y.doc.getText("t").toString()}`,
+        REFRESH_WAIT_MS,
+      );
+    }
+    // Every update's SyncStatus arrived, including those sent on an expired document socket.
+    await allSaved([a]);
+    expect(a.denied).toBeNull();
+    expect(seenA).toEqual({ authenticated: 1, closed: 0, denied: 0 });
+
+    b.doc.getText("t").insert(0, "still here");
+    await allSaved([b]);
+    const check = provider(server.wsUrl, other, undefined, { token: await token(other) });
+    await whenSynced(check, 60_000);
+    expect(check.doc.getText("t").toString()).toBe("still here");
+    expect(seenB).toEqual({ authenticated: 1, closed: 0, denied: 0 });
+    expect(opens).toBe(1);
+    [y, check].forEach((p) => p.destroy());
+    [a, b].forEach((p) => p.provider.destroy());
+    socket.destroy();
+  });
+
+  it("a refreshed token for another document gets PermissionDenied for that document only", async () => {
+    const [name, other] = [uniqueDocId("swapped"), uniqueDocId("stays")];
+    // The first token is right; every later one names another document.
+    const tokens = shortTokens(() => (tokens.calls === 1 ? name : `${name}-elsewhere`));
+    const socket = hocuspocusSocket(server.url);
+    const a = attach(socket, name, tokens.fn);
+    const b = attach(socket, other, await token(other));
+    await allSynced([a, b]);
+    a.doc.getText("t").insert(0, "kept");
+    await allSaved([a]);
+    await eventually(
+      () => a.denied !== null,
+      () => `no PermissionDenied (token calls: ${tokens.calls})`,
+      REFRESH_WAIT_MS,
+    );
+    expect(a.denied).toMatch(/forbidden/);
+    a.doc.getText("t").insert(0, "refused ");
+    b.doc.getText("t").insert(0, "b carries on");
+    await allSaved([b]);
+    const [checkA, checkB] = await Promise.all(
+      [name, other].map(async (doc) => {
+        const p = provider(server.wsUrl, doc, undefined, { token: await token(doc) });
+        await whenSynced(p, 60_000);
+        return p;
+      }),
+    );
+    expect(checkB!.doc.getText("t").toString()).toBe("b carries on");
+    expect(checkA!.doc.getText("t").toString()).toBe("kept");
+    [checkA!, checkB!].forEach((p) => p.destroy());
+    [a, b].forEach((p) => p.provider.destroy());
+    socket.destroy();
   });
 });
