@@ -51,6 +51,8 @@ export class DocumentLink {
    * lost with it, and all are in the client's step 2 answering the new socket's step 1.
    */
   private carried = 0;
+  /** Re-attached after a refresh; the client's step 2 answering the new step 1 is still to come. */
+  private resyncing = false;
 
   constructor(
     readonly address: string,
@@ -71,6 +73,7 @@ export class DocumentLink {
     this.refreshing = false;
     this.pending = [];
     this.carried = 0;
+    this.resyncing = false;
   }
 
   /** Opens the document's socket through its Durable Object, then relays what was held. */
@@ -132,12 +135,17 @@ export class DocumentLink {
         this.toDocument(frame);
         if (syncType === SyncType.Step1) this.lastStep1 = frame;
         if (syncType === SyncType.Step2 || syncType === SyncType.Update) {
-          // The echo is held by the document's output gate until this update is stored.
-          this.pending.push(++this.counter);
-          if (syncType === SyncType.Step2) {
-            // This step 2 holds whatever the expired socket lost: once stored, so are they.
-            for (; this.carried > 0; this.carried--) this.pending.push(this.counter);
+          // One SyncStatus per status the provider awaits. The step 2 answering a re-attach's
+          // step 1 is owed none of its own (the provider started no sync), but it holds what
+          // the expired socket lost: once it is stored, so are those updates.
+          let owed = 1;
+          if (syncType === SyncType.Step2 && this.resyncing) {
+            [owed, this.carried, this.resyncing] = [this.carried, 0, false];
           }
+          if (owed === 0) return;
+          this.counter++;
+          for (let i = 0; i < owed; i++) this.pending.push(this.counter);
+          // The echo is held by the document's output gate until this update is stored.
           this.toDocument(encodeSaved(this.counter));
         }
         return;
@@ -210,6 +218,7 @@ export class DocumentLink {
       this.ws = null;
       this.state = "waiting-auth";
       this.refreshing = true;
+      this.resyncing = true;
       this.carried += this.pending.length;
       this.pending = [];
       this.host.requestToken(this);
