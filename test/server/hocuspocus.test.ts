@@ -2,6 +2,8 @@
 // over one socket, each with its own token, next to y-websocket clients on the same documents;
 // and token refresh: when a document's token expires the server asks the provider for another.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as v4 from "@hocuspocus/provider";
+import * as v3 from "hocuspocus-provider-v3";
 import { HocuspocusType, decodeFrame } from "../../protocol/hocuspocus";
 import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
@@ -13,6 +15,7 @@ import {
   startAuthServer,
   token,
   type Attached,
+  type ProviderLibrary,
 } from "../helpers/hocuspocus";
 import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
 import type { RunningServer } from "../helpers/server";
@@ -172,6 +175,11 @@ describe("the Hocuspocus endpoint", () => {
 
 /** Life of the short tokens: long enough to sync on a loaded machine, short enough to expire twice. */
 const SHORT_TTL_SECONDS = 4;
+/** The newest 4.x and the last 3.x provider (the 3.x API is the subset of 4.x used here). */
+const PROVIDERS: [string, ProviderLibrary][] = [
+  ["@hocuspocus/provider 4.x", v4],
+  ["@hocuspocus/provider 3.x", v3 as unknown as ProviderLibrary],
+];
 /** Keystrokes on each side every this many ms in the typing test. */
 const TYPING_INTERVAL_MS = 40;
 /** How long typing goes on once the token was asked for again. */
@@ -253,50 +261,54 @@ describe("token refresh on /hocuspocus", () => {
     socket.destroy();
   });
 
-  it("loses nothing typed on both sides while a token expires and is refreshed", async () => {
-    const name = uniqueDocId("typing");
-    const tokens = shortTokens(() => name);
-    const socket = hocuspocusSocket(server.url);
-    const a = attach(socket, name, tokens.fn);
-    let statuses = 0;
-    a.provider.on("message", ({ event }: { event: MessageEvent }) => {
-      if (decodeFrame(new Uint8Array(event.data)).type === HocuspocusType.SyncStatus) statuses++;
-    });
-    await allSynced([a]);
-    const y = provider(server.wsUrl, name, undefined, { token: await token(name) });
-    await whenSynced(y, 60_000);
-    // Both type through the expiry: some of a's keystrokes meet the expired document socket or
-    // the refresh, and some of y's are broadcast while a is detached.
-    let typed = 0;
-    const typing = setInterval(() => {
-      a.doc.getText("t").insert(0, "a");
-      y.doc.getText("t").insert(0, "y");
-      typed++;
-    }, TYPING_INTERVAL_MS);
-    await eventually(
-      () => tokens.calls > 1,
-      () => `token function called ${tokens.calls} times`,
-      REFRESH_WAIT_MS,
-    );
-    await new Promise((r) => setTimeout(r, TYPING_AFTER_REFRESH_MS));
-    clearInterval(typing);
-    const yText = () => y.doc.getText("t").toString();
-    await eventually(
-      () => text(a).length === 2 * typed && yText().length === 2 * typed,
-      () => `typed ${typed} each: hocuspocus has ${text(a).length}, y-websocket ${yText().length}`,
-      REFRESH_WAIT_MS,
-    );
-    expect(text(a)).toBe(yText());
-    // Every keystroke's SyncStatus came, those lost with the expired socket included, and no
-    // more: one for the first sync's step 2, one per keystroke (a surplus would confirm a later
-    // update before it is stored).
-    await allSaved([a]);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(statuses).toBe(1 + typed);
-    y.destroy();
-    a.provider.destroy();
-    socket.destroy();
-  });
+  it.each(PROVIDERS)(
+    "%s loses nothing typed on both sides while a token expires and is refreshed",
+    async (_major, lib) => {
+      const name = uniqueDocId("typing");
+      const tokens = shortTokens(() => name);
+      const socket = hocuspocusSocket(server.url, lib);
+      const a = attach(socket, name, tokens.fn, undefined, lib);
+      let statuses = 0;
+      a.provider.on("message", ({ event }: { event: MessageEvent }) => {
+        if (decodeFrame(new Uint8Array(event.data)).type === HocuspocusType.SyncStatus) statuses++;
+      });
+      await allSynced([a]);
+      const y = provider(server.wsUrl, name, undefined, { token: await token(name) });
+      await whenSynced(y, 60_000);
+      // Both type through the expiry: some of a's keystrokes meet the expired document socket or
+      // the refresh, and some of y's are broadcast while a is detached.
+      let typed = 0;
+      const typing = setInterval(() => {
+        a.doc.getText("t").insert(0, "a");
+        y.doc.getText("t").insert(0, "y");
+        typed++;
+      }, TYPING_INTERVAL_MS);
+      await eventually(
+        () => tokens.calls > 1,
+        () => `token function called ${tokens.calls} times`,
+        REFRESH_WAIT_MS,
+      );
+      await new Promise((r) => setTimeout(r, TYPING_AFTER_REFRESH_MS));
+      clearInterval(typing);
+      const yText = () => y.doc.getText("t").toString();
+      await eventually(
+        () => text(a).length === 2 * typed && yText().length === 2 * typed,
+        () =>
+          `typed ${typed} each: hocuspocus has ${text(a).length}, y-websocket ${yText().length}`,
+        REFRESH_WAIT_MS,
+      );
+      expect(text(a)).toBe(yText());
+      // Every keystroke's SyncStatus came, those lost with the expired socket included, and no
+      // more: one for the first sync's step 2, one per keystroke (a surplus would confirm a later
+      // update before it is stored).
+      await allSaved([a]);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(statuses).toBe(1 + typed);
+      y.destroy();
+      a.provider.destroy();
+      socket.destroy();
+    },
+  );
 
   it("a refreshed token for another document gets PermissionDenied for that document only", async () => {
     const [name, other] = [uniqueDocId("swapped"), uniqueDocId("stays")];
