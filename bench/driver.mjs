@@ -16,6 +16,8 @@ import {
   fanOut,
   keystrokeReplay,
   memoryIdle,
+  MUX_OPEN_ROWS,
+  muxOpen,
 } from "./scenarios.mjs";
 import { writeReport } from "./report.mjs";
 
@@ -54,6 +56,10 @@ const COVERAGE = {
   ],
   // edgesync only, on a server with its default limits (the others have no per-socket limit to stay under).
   fairness: ["edgesync"],
+  // Many documents at once: rows of MUX_OPEN_ROWS, named by their targets.
+  muxOpen: [...new Set(MUX_OPEN_ROWS.map((row) => row.target))],
+  // Fan-out through edgesync's Hocuspocus relay, next to its /sync and Hocuspocus's own server.
+  muxFanout: ["edgesync", "edgesync-hocuspocus", "hocuspocus"],
 };
 // The variants run with their scenario's targets, and can be named on their own.
 COVERAGE.replayBatch = COVERAGE.replay;
@@ -76,6 +82,7 @@ function parseArgs(argv) {
     else if (flag === "--fanout-seconds") opts.fanoutSeconds = Number(value());
     else if (flag === "--memory-docs") opts.memoryDocs = Number(value());
     else if (flag === "--idle-ms") opts.idleMs = Number(value());
+    else if (flag === "--mux-docs") opts.muxDocs = Number(value());
     else throw new Error(`unknown option ${argv[i]} (see bench/README.md)`);
   }
   return opts;
@@ -180,9 +187,16 @@ async function main() {
     Object.keys(TARGETS).some(
       (t) =>
         TARGETS[t].server === name &&
-        ["replay", "replayBatch", "fanout", "fanoutPlain", "coldLoad", "durability"].some((s) =>
-          wants(s, t),
-        ),
+        [
+          "replay",
+          "replayBatch",
+          "fanout",
+          "fanoutPlain",
+          "coldLoad",
+          "durability",
+          "muxOpen",
+          "muxFanout",
+        ].some((s) => wants(s, t)),
     ),
   );
   const servers = {};
@@ -228,6 +242,15 @@ async function main() {
           () => fanOut(on(t), t, { ...fanoutParams, deflate: false }),
           on(t),
         );
+      }
+      for (const t of targets("muxFanout")) {
+        // Without deflate: with it the load process's inflating dominates (README, Caveats).
+        const plain = { ...fanoutParams, deflate: false };
+        await measure(raw, "muxFanout", t, () => fanOut(on(t), t, plain), on(t));
+      }
+      for (const row of MUX_OPEN_ROWS.filter((row) => wants("muxOpen", row.target))) {
+        const server = on(row.target);
+        await measure(raw, "muxOpen", row.name, () => muxOpen(server, row, opts), server);
       }
     }
     for (const t of targets("coldLoad")) {

@@ -138,6 +138,7 @@ export function markdown(r, jsonPath, svgPath) {
   for (const [scenario, clients] of [
     ["fanout", "stock clients: permessage-deflate offered, as `ws` and browsers do"],
     ["fanoutPlain", "clients do not offer permessage-deflate"],
+    ["muxFanout", "/sync, the /hocuspocus relay and @hocuspocus/server; no deflate offered"],
   ]) {
     if (!r.scenarios[scenario]) continue;
     const esP99 = metric(r, scenario, ES, "p99");
@@ -180,6 +181,32 @@ export function markdown(r, jsonPath, svgPath) {
                 : x.some(Boolean)
                   ? "some runs"
                   : "no",
+          ];
+        }),
+      ),
+    );
+  }
+  if (r.scenarios.muxOpen) {
+    out.push(
+      `\n### Opening ${r.params.muxDocs} documents at once — until all are synced (ms, lower is better)\n`,
+    );
+    out.push(
+      "Fresh: new documents. Warm: the same documents opened again right after; each holds a " +
+        "marker written by the fresh open, checked once synced.\n",
+    );
+    out.push(
+      table(
+        ["row", "fresh", "fresh spread", "warm", "warm spread", "marker found"],
+        targetsOf(r, "muxOpen").map((t) => {
+          const [fresh, warm] = ["freshMs", "warmMs"].map((k) => metric(r, "muxOpen", t, k));
+          const v = r.scenarios.muxOpen[t].verified;
+          return [
+            t,
+            cellOf(fresh),
+            pct(fresh?.spread),
+            cellOf(warm),
+            pct(warm?.spread),
+            v ? "yes" : "**no**",
           ];
         }),
       ),

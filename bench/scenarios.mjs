@@ -39,7 +39,50 @@ export const DEFAULTS = {
   idleMs: 15_000,
   /** Wait after opening (or closing) documents before reading memory. */
   settleMs: 2_000,
+  /** Documents opened at once in the multiplexed-open scenario. */
+  muxDocs: 100,
 };
+
+/**
+ * The rows of the multiplexed-open scenario: a target and how its client opens the documents
+ * (load/muxopen.mjs's `client`). A row may give `open(server, { docs, write, expect })` →
+ * `{ ms, verified }` instead of `client`: the SDK's SyncClient over /mux
+ * (bench/mux/sdk-open.mjs) is added that way, as `{ name: "edgesync-mux-sdk", target:
+ * "edgesync", open }`.
+ */
+export const MUX_OPEN_ROWS = [
+  // 100 y-websocket WebsocketProviders, one socket each, to /sync/:id.
+  { name: "edgesync-sync-sockets", target: "edgesync", client: "y-websocket" },
+  // 100 @hocuspocus/provider over one HocuspocusProviderWebsocket: edgesync's relay, then Hocuspocus.
+  {
+    name: "edgesync-hocuspocus-1-socket",
+    target: "edgesync-hocuspocus",
+    client: "hocuspocus-shared",
+  },
+  { name: "hocuspocus-1-socket", target: "hocuspocus", client: "hocuspocus-shared" },
+];
+
+/** The marker written into every document by the fresh open, which the warm open must find. */
+const MUX_MARKER = "opened once";
+
+/**
+ * Multiplexed open: time until `muxDocs` new documents are all synced (`freshMs`), each then
+ * given a marker; then the same documents opened again right after (`warmMs`, marker checked).
+ */
+export async function muxOpen(server, row, { muxDocs }) {
+  const docs = Array.from({ length: muxDocs }, () => freshDoc("muxopen"));
+  const open =
+    row.open ??
+    ((srv, params) =>
+      runLoad("muxopen", {
+        client: row.client,
+        url: TARGETS[row.target].provider(srv.base).url,
+        ...params,
+      }));
+  const fresh = await open(server, { docs, write: MUX_MARKER, expect: null });
+  const warm = await open(server, { docs, write: null, expect: MUX_MARKER });
+  return { freshMs: fresh.ms, warmMs: warm.ms, docs: muxDocs, verified: warm.verified };
+}
 
 /** Keystroke replay: messages/s until the reader sees the end marker; text checked afterwards. */
 export async function keystrokeReplay(server, targetName, { trace, batch, txns }) {

@@ -190,6 +190,16 @@ export const TARGETS = {
     socketUrl: (base, doc) => `${base}/${doc}`,
     provider: (base) => ({ kind: "y-websocket", url: base }),
   },
+  // edgesync's Hocuspocus endpoint (the Worker relays each document to its object), for the
+  // multiplexed scenarios; the bench server runs with open access, so any token is accepted.
+  "edgesync-hocuspocus": {
+    server: "edgesync",
+    protocol: "hocuspocus",
+    persistent: true,
+    endProbe: "marker",
+    socketUrl: (base) => `${base}/hocuspocus`,
+    provider: (base) => ({ kind: "hocuspocus", url: `${base}/hocuspocus` }),
+  },
   hocuspocus: {
     server: "hocuspocus",
     protocol: "hocuspocus",

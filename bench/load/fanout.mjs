@@ -45,7 +45,14 @@ class PlainWebSocket extends CountingWebSocket {
 
 function connect(doc) {
   if (cfg.provider.kind === "hocuspocus") {
-    const p = new HocuspocusProvider({ url: cfg.provider.url, name: cfg.doc, document: doc });
+    // Stock: Node's built-in WebSocket. Without deflate, `ws` not offering it, as y-websocket's.
+    const socket = cfg.deflate === false ? { WebSocketPolyfill: PlainWebSocket } : {};
+    const p = new HocuspocusProvider({
+      url: cfg.provider.url,
+      name: cfg.doc,
+      document: doc,
+      ...socket,
+    });
     return { synced: () => p.synced, destroy: () => p.destroy(), extensions: () => null };
   }
   const WebSocketPolyfill = cfg.deflate === false ? PlainWebSocket : CountingWebSocket;

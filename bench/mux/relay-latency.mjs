@@ -1,7 +1,8 @@
 // Phase-1 measurement of the Hocuspocus relay (docs/multiplexing.md): update→echo latency through
-// the Worker relay (/hocuspocus) against a direct y-websocket socket (/sync/:id), fan-out to 50
-// readers both ways, and the runtime's memory with 100 documents open over one socket vs 100
-// sockets. Run against a server started with `npm start -- --port P` (open access):
+// the Worker relay (/hocuspocus) against a direct y-websocket socket (/sync/:id), and the
+// runtime's memory with 100 documents open over one socket vs 100 sockets. Fan-out to 50 readers
+// and opening 100 documents are the driver's `muxFanout` and `muxOpen` scenarios (real providers,
+// next to Hocuspocus's own server). Run against a server started with `npm start -- --port P`:
 //   node bench/mux/relay-latency.mjs http://127.0.0.1:P [workerdPid]
 import { readFileSync } from "node:fs";
 import * as decoding from "lib0/decoding";
@@ -14,8 +15,6 @@ const pid = process.argv[3];
 const ws = base.replace(/^http/, "ws");
 /** Updates timed per scenario (sequential: the next is sent when the previous arrived). */
 const ROUNDS = Number(process.env.ROUNDS ?? 200);
-/** Readers in the fan-out scenario. */
-const READERS = 50;
 /** Documents in the memory scenario. */
 const DOCS = 100;
 
@@ -153,21 +152,6 @@ const tag = Date.now().toString(36);
   await echo("relay /hocuspocus", w, [r], saved);
   w.s.close();
   r.s.close();
-}
-{
-  const doc = `fan-direct-${tag}`;
-  const w = await directPeer(doc);
-  const rs = await Promise.all(Array.from({ length: READERS }, () => directPeer(doc)));
-  await new Promise((res) => setTimeout(res, 500));
-  await echo("direct /sync fan-out", w, rs);
-  [w, ...rs].forEach((p) => p.s.close());
-}
-{
-  const doc = `fan-relay-${tag}`;
-  const w = await relayPeer(doc);
-  const rs = await Promise.all(Array.from({ length: READERS }, () => relayPeer(doc)));
-  await echo("relay /hocuspocus fan-out", w, rs);
-  [w, ...rs].forEach((p) => p.s.close());
 }
 await new Promise((res) => setTimeout(res, 2000));
 {

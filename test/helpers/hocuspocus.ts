@@ -9,9 +9,16 @@ import { TEST_AUTH_SECRET } from "./auth-secret";
 import { eventually } from "./providers";
 import { startServer, type RunningServer } from "./server";
 
+/** A provider major: @hocuspocus/provider 4.x by default, or the 3.x alias (same API subset). */
+export interface ProviderLibrary {
+  HocuspocusProvider: typeof HocuspocusProvider;
+  HocuspocusProviderWebsocket: typeof HocuspocusProviderWebsocket;
+}
+const V4: ProviderLibrary = { HocuspocusProvider, HocuspocusProviderWebsocket };
+
 /** One client socket that providers attach to; `serverUrl` is the server's http(s) URL. */
-export function hocuspocusSocket(serverUrl: string): HocuspocusProviderWebsocket {
-  return new HocuspocusProviderWebsocket({
+export function hocuspocusSocket(serverUrl: string, lib = V4): HocuspocusProviderWebsocket {
+  return new lib.HocuspocusProviderWebsocket({
     url: `${serverUrl.replace(/^http/, "ws")}/hocuspocus`,
     WebSocketPolyfill: WebSocket,
   });
@@ -29,11 +36,13 @@ export interface Attached {
 export function attach(
   socket: HocuspocusProviderWebsocket,
   name: string,
-  token: string,
+  /** A function is called again whenever the server asks for a fresh token. */
+  token: string | (() => Promise<string>),
   doc = new Y.Doc(),
+  lib = V4,
 ): Attached {
   const attached: Attached = { doc, denied: null, scope: null } as Attached;
-  attached.provider = new HocuspocusProvider({
+  attached.provider = new lib.HocuspocusProvider({
     websocketProvider: socket,
     name,
     document: doc,

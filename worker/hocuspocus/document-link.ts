@@ -23,6 +23,8 @@ export interface LinkHost {
   forget(link: DocumentLink): void;
   /** The document's socket failed transiently: the client must reconnect and sync again. */
   failSocket(code: number, reason: string): void;
+  /** The document's token expired: ask the client for a fresh one (Auth·Token, no token). */
+  requestToken(link: DocumentLink): void;
 }
 
 type LinkState = "waiting-auth" | "authenticating" | "refused" | "connecting" | "open" | "closed";
@@ -37,6 +39,20 @@ export class DocumentLink {
   /** Saved-ack counter sent after each update; `pending` holds those not yet echoed, in order. */
   private counter = 0;
   private pending: number[] = [];
+  /**
+   * Set when the token expired and a fresh one was asked for: the next open re-attaches an
+   * authenticated document, so the client gets no second Authenticated.
+   */
+  refreshing = false;
+  /** The client's last sync step 1, as sent to the document; replayed on re-attach. */
+  private lastStep1: Uint8Array | null = null;
+  /**
+   * Updates sent over an expired document socket with no stored echo yet: each may have been
+   * lost with it, and all are in the client's step 2 answering the new socket's step 1.
+   */
+  private carried = 0;
+  /** Re-attached after a refresh; the client's step 2 answering the new step 1 is still to come. */
+  private resyncing = false;
 
   constructor(
     readonly address: string,
@@ -54,6 +70,10 @@ export class DocumentLink {
     this.state = "refused";
     this.queue = [];
     this.queuedBytes = 0;
+    this.refreshing = false;
+    this.pending = [];
+    this.carried = 0;
+    this.resyncing = false;
   }
 
   /** Opens the document's socket through its Durable Object, then relays what was held. */
@@ -69,18 +89,27 @@ export class DocumentLink {
     } catch (err) {
       console.error(`edgesync: the Durable Object of ${handoff.docId} failed: ${String(err)}`);
     }
-    if (!ws) return this.documentClosed(CloseCode.DocumentUnavailable, "document unavailable");
+    if (!ws) return this.documentClosed(null, CloseCode.DocumentUnavailable, "unavailable");
     ws.binaryType = "arraybuffer"; // not Blobs (see route.ts)
     ws.accept();
     if (this.state !== "connecting") {
       ws.close(1000, "detached"); // the client detached or left while we connected
       return;
     }
-    ws.addEventListener("message", (event) => this.fromDocument(event.data));
-    ws.addEventListener("close", (event) => this.documentClosed(event.code, event.reason));
-    ws.addEventListener("error", () => this.documentClosed(1006, "document socket failed"));
+    const socket = ws;
+    ws.addEventListener("message", (event) => {
+      if (socket === this.ws) this.fromDocument(event.data);
+    });
+    ws.addEventListener("close", (e) => this.documentClosed(socket, e.code, e.reason));
+    ws.addEventListener("error", () => this.documentClosed(socket, 1006, "socket failed"));
     this.ws = ws;
     this.state = "open";
+    if (this.refreshing && this.lastStep1) {
+      // The document's updates made while this client was detached: its step 1 (stale, so the
+      // answer may repeat some, which Yjs ignores) brings them as the document's step 2.
+      this.toDocument(this.lastStep1);
+    }
+    this.refreshing = false;
     const held = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
@@ -102,10 +131,21 @@ export class DocumentLink {
           this.host.sendToClient(encodeSyncStatus(this.address, false));
           return;
         }
-        this.toDocument(toYWebsocket(message)!);
+        const frame = toYWebsocket(message)!;
+        this.toDocument(frame);
+        if (syncType === SyncType.Step1) this.lastStep1 = frame;
         if (syncType === SyncType.Step2 || syncType === SyncType.Update) {
+          // One SyncStatus per status the provider awaits. The step 2 answering a re-attach's
+          // step 1 is owed none of its own (the provider started no sync), but it holds what
+          // the expired socket lost: once it is stored, so are those updates.
+          let owed = 1;
+          if (syncType === SyncType.Step2 && this.resyncing) {
+            [owed, this.carried, this.resyncing] = [this.carried, 0, false];
+          }
+          if (owed === 0) return;
+          this.counter++;
+          for (let i = 0; i < owed; i++) this.pending.push(this.counter);
           // The echo is held by the document's output gate until this update is stored.
-          this.pending.push(++this.counter);
           this.toDocument(encodeSaved(this.counter));
         }
         return;
@@ -170,8 +210,20 @@ export class DocumentLink {
     }
   }
 
-  private documentClosed(code: number, reason: string): void {
-    if (this.state === "closed") return;
+  private documentClosed(from: WebSocket | null, code: number, reason: string): void {
+    if (this.state === "closed" || from !== this.ws) return;
+    if (code === CloseCode.Unauthenticated && this.state === "open") {
+      // The token expired (the object closes its sockets at `exp`): like Hocuspocus, ask the
+      // provider for a fresh token and hold this document's frames until it is checked.
+      this.ws = null;
+      this.state = "waiting-auth";
+      this.refreshing = true;
+      this.resyncing = true;
+      this.carried += this.pending.length;
+      this.pending = [];
+      this.host.requestToken(this);
+      return;
+    }
     this.state = "closed";
     this.host.forget(this);
     console.error(`edgesync: relayed socket of ${this.documentName} closed: ${code} ${reason}`);

@@ -12,6 +12,7 @@ import {
   decodeFrame,
   encodeAuthenticated,
   encodePermissionDenied,
+  encodeTokenRequest,
   parseAddress,
   type HocuspocusFrame,
 } from "../../protocol/hocuspocus";
@@ -104,6 +105,8 @@ export class HocuspocusSession implements LinkHost {
 
   private async authenticate(link: DocumentLink, token: string): Promise<void> {
     link.state = "authenticating";
+    // A refresh answers our token request: Hocuspocus sends no Authenticated for it.
+    const refresh = link.refreshing;
     const result = await this.verify(link.documentName, token);
     if (link.state !== "authenticating" || this.closed) return; // detached meanwhile
     if (!result.ok) {
@@ -119,7 +122,9 @@ export class HocuspocusSession implements LinkHost {
     }
     this.attaches++;
     const readonly = result.handoff.role === "read";
-    this.sendToClient(encodeAuthenticated(link.address, readonly ? "readonly" : "read-write"));
+    if (!refresh) {
+      this.sendToClient(encodeAuthenticated(link.address, readonly ? "readonly" : "read-write"));
+    }
     const stub = this.env.DOCUMENTS.get(this.env.DOCUMENTS.idFromName(link.documentName));
     await link.connect(stub, result.handoff, readonly);
   }
@@ -150,6 +155,10 @@ export class HocuspocusSession implements LinkHost {
     } catch {
       this.onClose(); // the client is gone; its close event follows
     }
+  }
+
+  requestToken(link: DocumentLink): void {
+    this.sendToClient(encodeTokenRequest(link.address));
   }
 
   forget(link: DocumentLink): void {
