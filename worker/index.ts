@@ -11,6 +11,7 @@ import { hocuspocus } from "./hocuspocus/route";
 import { socketRoute } from "./routes/socket";
 
 export { DocumentObject } from "../durable-objects/document-object";
+export { EdgesyncRpc } from "./rpc/entrypoint";
 
 const app = createApp();
 app.use(cancelUnreadBody);
