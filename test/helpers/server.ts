@@ -128,7 +128,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
       return proc;
     };
+    // A killed server leaves its entry: companions must not bind to that address.
+    rmSync(registry, { recursive: true, force: true });
     child = spawnGroup(args);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    const logFrom = log.length;
+    await waitUntilUp([port], deadline, logFrom);
+    // Companions once the server runs, so they find its entry in the registry at once.
     companions = (options.companions ?? []).map((config, i) =>
       spawnGroup([
         WRANGLER,
@@ -145,10 +151,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         "warn",
       ]),
     );
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const logFrom = log.length;
+    // A companion answers /health once it runs (the example passes it on to the server).
+    await waitUntilUp(companionPorts, deadline, logFrom);
+  };
+
+  const waitUntilUp = async (ports: number[], deadline: number, logFrom: number) => {
+    const up = async (p: number) => {
+      try {
+        return (await fetch(`http://127.0.0.1:${p}/health`)).ok;
+      } catch {
+        return false; // not up yet
+      }
+    };
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      if (child!.exitCode !== null)
+        throw new Error(`server exited with ${child!.exitCode}:\n${log}`);
       const gone = companions.find((c) => c.exitCode !== null);
       if (gone) throw new Error(`a companion exited with ${gone.exitCode}:\n${log}`);
       // Another process on the port would answer /health for us: trust it only while ours runs
@@ -157,15 +174,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await signalGroup("SIGKILL");
         throw new Error(`server could not bind port ${port}: Address already in use\n${log}`);
       }
-      const up = async (p: number) => {
-        try {
-          return (await fetch(`http://127.0.0.1:${p}/health`)).ok;
-        } catch {
-          return false; // not up yet
-        }
-      };
-      // A companion answers /health once it runs (the example passes it on to the server).
-      if ((await up(port)) && (await Promise.all(companionPorts.map(up))).every(Boolean)) return;
+      if ((await Promise.all(ports.map(up))).every(Boolean)) return;
       if (Date.now() > deadline) {
         await signalGroup("SIGKILL"); // leave no server behind
         throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);

@@ -93,9 +93,9 @@ export class RemoteDoc {
     return { anchor: at, head: at };
   }
 
-  /** Flushes, then ends the session: the peer leaves presence. */
+  /** Flushes what is left, then ends the session: the peer leaves presence. */
   async commit(cursor: AgentCursor | null = null): Promise<void> {
-    await this.flush(cursor);
+    if (this.dirty) await this.flush(cursor);
     const done = await this.session.commit();
     if (!done.ok) throw new EdgesyncRpcError(done);
   }

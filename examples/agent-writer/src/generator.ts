@@ -17,9 +17,15 @@ export interface StreamOptions {
   delayMs: number;
   /** Throw at this chunk (a generator that fails mid-way). */
   failAt?: number;
-  /** Never yield this chunk (a generator that hangs; the caller is cancelled from outside). */
+  /** Hang before this chunk (a model that stops answering), for STALL_MS. */
   stallAt?: number;
 }
+
+/**
+ * How long a stalled generator waits before it fails. A pending timer, not a promise that never
+ * settles: the runtime cancels a request with nothing pending as hung.
+ */
+export const STALL_MS = 10 * 60_000;
 
 /** Yields the text in `chunks` nearly equal pieces. */
 export async function* generate(options: StreamOptions): AsyncGenerator<string> {
@@ -27,7 +33,10 @@ export async function* generate(options: StreamOptions): AsyncGenerator<string> 
   for (let i = 0; i < options.chunks; i++) {
     if (options.delayMs > 0) await new Promise((r) => setTimeout(r, options.delayMs));
     if (i === options.failAt) throw new Error(`the generator failed at chunk ${i}`);
-    if (i === options.stallAt) await new Promise(() => undefined);
+    if (i === options.stallAt) {
+      await new Promise((r) => setTimeout(r, STALL_MS));
+      throw new Error(`the generator stalled at chunk ${i}`);
+    }
     const from = Math.floor((text.length * i) / options.chunks);
     yield text.slice(from, Math.floor((text.length * (i + 1)) / options.chunks));
   }

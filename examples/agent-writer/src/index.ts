@@ -53,15 +53,17 @@ async function stream(env: Env, docId: string, url: URL): Promise<Response> {
   // Append after what is there now; Yjs keeps each chunk right after the one before it.
   let at = text.length;
   let sent = 0;
+  let bytes = 0;
   try {
     for await (const chunk of generate(options)) {
       text.insert(at, chunk);
       at += chunk.length;
       await remote.flush(remote.cursorAt(text, at)); // durable when it returns
       sent++;
+      bytes += chunk.length;
     }
     await remote.commit();
-    return json({ ok: true, chunks: sent, bytes: at });
+    return json({ ok: true, chunks: sent, bytes });
   } catch (err) {
     await remote.close().catch(() => undefined); // the peer leaves at once (else its lease ends)
     const code = err instanceof EdgesyncRpcError ? err.code : "generator_failed";
