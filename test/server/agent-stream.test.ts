@@ -11,7 +11,9 @@ import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/provid
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** Short, so a test sees a lease run out; the default is 15 s. */
-const LEASE_MS = 3_000;
+const LEASE_MS = 4_000;
+/** How soon a peer that ended is gone: well before its lease could have removed it. */
+const AT_ONCE_MS = LEASE_MS - 1_000;
 /** The stream of the issue: 10 KB in 200 chunks (paced so people type meanwhile). */
 const STREAM = { bytes: 10_240, chunks: 200, delayMs: 10 };
 
@@ -108,7 +110,7 @@ describe("an agent streaming into a live document", () => {
     await eventually(
       () => clients.every((p) => agentIn(p) === undefined),
       () => "the agent is still shown after its stream ended",
-      10_000,
+      AT_ONCE_MS, // its session ended: gone at once, not by its lease
     );
     clients.forEach((p) => p.destroy());
   });
@@ -122,7 +124,7 @@ describe("an agent streaming into a live document", () => {
     await eventually(
       () => clients.every((p) => agentIn(p) === undefined),
       () => "the failed agent is still shown",
-      LEASE_MS - 500, // sooner than its lease would have removed it
+      AT_ONCE_MS, // its session was closed: gone at once, not by its lease
     );
     // A stream that hangs (its Worker alive, its session open) is removed when its lease ends.
     const abort = new AbortController();

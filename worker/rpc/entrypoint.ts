@@ -22,8 +22,8 @@ import { docIdProblem } from "../doc-id";
 
 /** `read`: the document as one update, and its state vector. */
 export type ReadReply = { update: Uint8Array; stateVector: Uint8Array };
-/** `open`: an edit session, or why not. */
-export type OpenReply = RpcResult<{ session: EditSession }>;
+/** `open`: an edit session and its peer's awareness client id, or why not. */
+export type OpenReply = RpcResult<{ session: EditSession; clientId: number }>;
 /** Activity entries one `activity` call returns unless it asks for fewer. */
 export const DEFAULT_ACTIVITY_LIMIT = 100;
 
@@ -55,13 +55,15 @@ export class EdgesyncRpc extends WorkerEntrypoint<Env> {
   /**
    * Opens `docId` for a series of edits as `actor`, shown in presence as its own peer (name,
    * colour, cursor) until `commit` or `close`, or until its lease runs out (AGENT_LEASE_MS).
+   * `clientId` reopens a session of the same actor under the same peer (after a lost call).
    */
-  async open(docId: string, actor: Actor): Promise<OpenReply> {
-    const bad = idProblem(docId) ?? actorRefusal(actor);
+  async open(docId: string, actor: Actor, clientId?: number): Promise<OpenReply> {
+    const bad = idProblem(docId) ?? actorRefusal(actor) ?? clientIdProblem(clientId);
     if (bad) return bad;
-    const session = new EditSession(this.env, docId, actor, randomClientId());
+    const id = clientId ?? randomClientId();
+    const session = new EditSession(this.env, docId, actor, id);
     const shown = await session.presence(null);
-    return shown.ok ? { ok: true, session } : shown;
+    return shown.ok ? { ok: true, session, clientId: id } : shown;
   }
 
   /** The latest writes made over this surface, newest first, with their actors. */
@@ -161,6 +163,15 @@ function bytesProblem(
 ): RpcFailure | null {
   if (bytes instanceof Uint8Array) return null;
   return failure(400, code, "expected a Uint8Array");
+}
+
+function clientIdProblem(clientId: unknown): RpcFailure | null {
+  if (
+    clientId === undefined ||
+    (Number.isInteger(clientId) && (clientId as number) >= 0 && (clientId as number) < 2 ** 32)
+  )
+    return null;
+  return failure(400, "invalid_request", "clientId must be an unsigned 32-bit integer");
 }
 
 /** A random awareness client id (uint32, as Yjs picks its own). */

@@ -2,8 +2,19 @@
 // API, of which `flush` sends only what the server has not been sent (the diff against the last
 // state vector exchanged), through an edit session that shows the caller in presence.
 import * as Y from "yjs";
-import type { Actor, AgentCursor, RpcFailure, WriteReply } from "../../durable-objects/contract";
+import type {
+  Actor,
+  AgentCursor,
+  RpcFailure,
+  RpcResult,
+  WriteReply,
+} from "../../durable-objects/contract";
 import type { EdgesyncRpc } from "./entrypoint";
+
+/** Tries of one session call: a lost connection or a 503 is tried again on a fresh session. */
+export const REMOTE_DOC_ATTEMPTS = 3;
+/** Pause before trying again, doubled each time. */
+export const REMOTE_DOC_RETRY_MS = 100;
 
 /** A refusal from the RPC surface; `code` is the RpcError code (README's error table). */
 export class EdgesyncRpcError extends Error {
@@ -17,7 +28,8 @@ export class EdgesyncRpcError extends Error {
 }
 
 type Binding = Service<EdgesyncRpc>;
-type Session = Extract<Awaited<ReturnType<Binding["open"]>>, { ok: true }>["session"];
+type Opened = Extract<Awaited<ReturnType<Binding["open"]>>, { ok: true }>;
+type Session = Opened["session"];
 
 export class RemoteDoc {
   /** The local copy: edit it with the normal Yjs API, then `flush`. */
@@ -30,7 +42,8 @@ export class RemoteDoc {
   private constructor(
     private readonly rpc: Binding,
     readonly docId: string,
-    private readonly session: Session,
+    private readonly actor: Actor,
+    private opened: Opened,
     initial: Uint8Array | null,
   ) {
     if (initial) Y.applyUpdate(this.doc, initial, this);
@@ -46,7 +59,12 @@ export class RemoteDoc {
     if (!read.ok && read.code !== "document_not_found") throw new EdgesyncRpcError(read);
     const opened = await rpc.open(docId, options.actor);
     if (!opened.ok) throw new EdgesyncRpcError(opened);
-    return new RemoteDoc(rpc, docId, opened.session, read.ok ? read.update : null);
+    return new RemoteDoc(rpc, docId, options.actor, opened, read.ok ? read.update : null);
+  }
+
+  /** The awareness client id of this caller's peer. */
+  get clientId(): number {
+    return this.opened.clientId;
   }
 
   /**
@@ -55,23 +73,21 @@ export class RemoteDoc {
    */
   async flush(cursor: AgentCursor | null = null): Promise<WriteReply | null> {
     if (!this.dirty) {
-      const renewed = await this.session.presence(cursor);
-      if (!renewed.ok) throw new EdgesyncRpcError(renewed);
+      await this.call((s) => s.presence(cursor));
       return null;
     }
     const update = Y.encodeStateAsUpdate(this.doc, this.sent);
     const vector = Y.encodeStateVector(this.doc);
     this.dirty = false;
-    const written = await this.session.apply(update, cursor).catch((err: unknown) => {
-      this.dirty = true; // not sent: the next flush sends it again (a write is idempotent)
+    try {
+      // Sent again after a failure is harmless: applying an update twice changes nothing.
+      const written = await this.call<WriteReply>((s) => s.apply(update, cursor));
+      this.sent = vector;
+      return written;
+    } catch (err) {
+      this.dirty = true; // not sent: the next flush sends it
       throw err;
-    });
-    if (!written.ok) {
-      this.dirty = true;
-      throw new EdgesyncRpcError(written);
     }
-    this.sent = vector;
-    return written;
   }
 
   /** Applies what others wrote since (the server's diff against our state vector). */
@@ -96,13 +112,37 @@ export class RemoteDoc {
   /** Flushes what is left, then ends the session: the peer leaves presence. */
   async commit(cursor: AgentCursor | null = null): Promise<void> {
     if (this.dirty) await this.flush(cursor);
-    const done = await this.session.commit();
-    if (!done.ok) throw new EdgesyncRpcError(done);
+    await this.call((s) => s.commit());
   }
 
   /** Abandons the session (what was flushed stays): the peer leaves presence. */
   async close(): Promise<void> {
-    const done = await this.session.close();
-    if (!done.ok) throw new EdgesyncRpcError(done);
+    await this.call((s) => s.close());
+  }
+
+  /**
+   * One session call. A refusal throws at once; a lost connection (the call threw) or a 503 is
+   * tried again on a fresh session with the same peer id, so people see one peer throughout.
+   */
+  private async call<T>(op: (session: Session) => PromiseLike<unknown>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let result: RpcResult<T> | null = null;
+      let thrown: unknown = null;
+      try {
+        result = (await op(this.opened.session)) as RpcResult<T>; // what the method answers
+      } catch (err) {
+        thrown = err;
+      }
+      if (result?.ok) return result;
+      const transient = thrown !== null || result?.status === 503;
+      if (!transient || attempt >= REMOTE_DOC_ATTEMPTS) {
+        throw thrown ?? new EdgesyncRpcError(result as RpcFailure);
+      }
+      await new Promise((r) => setTimeout(r, REMOTE_DOC_RETRY_MS * 2 ** (attempt - 1)));
+      const reopened = await this.rpc
+        .open(this.docId, this.actor, this.opened.clientId)
+        .catch(() => null);
+      if (reopened?.ok) this.opened = reopened;
+    }
   }
 }
