@@ -102,7 +102,8 @@ export class RemoteDoc {
    * A cursor at `index` of `type` (both ends there), as clients' editors read it; tied to the
    * character before it, so it stays where this caller writes while others insert elsewhere.
    */
-  cursorAt(type: Y.AbstractType<unknown>, index: number): AgentCursor {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types its types this way
+  cursorAt(type: Y.AbstractType<any>, index: number): AgentCursor {
     const position = Y.createRelativePositionFromTypeIndex(type, index, -1);
     // Plain JSON: its ids are class instances, which RPC does not serialize.
     const at: unknown = JSON.parse(JSON.stringify(Y.relativePositionToJSON(position)));
