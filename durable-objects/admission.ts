@@ -14,7 +14,7 @@ import { byteLength, type Budgets } from "./budgets";
 import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
-import type { RpcErrorCode } from "./contract";
+import { WRITE_REFUSAL_ON_SOCKET, type RpcErrorCode } from "./contract";
 import type { LoadedDoc } from "./loaded-doc";
 
 /** Why a write is refused; each transport says so its own way (SOCKET_REFUSAL, HTTP_REFUSAL). */
@@ -26,9 +26,9 @@ export interface Refusal {
 
 /** A socket is closed for every refusal but the reader's, which it is told in a message. */
 export const SOCKET_REFUSAL: Record<Exclude<RefusalKind, "read-only">, number> = {
-  "too-big": CloseCode.MessageTooBig,
-  invalid: CloseCode.ProtocolError,
-  "document-too-large": CloseCode.DocumentTooLarge,
+  "too-big": WRITE_REFUSAL_ON_SOCKET.payload_too_large,
+  invalid: WRITE_REFUSAL_ON_SOCKET.invalid_update,
+  "document-too-large": WRITE_REFUSAL_ON_SOCKET.document_too_large,
 };
 
 /** The HTTP status and error code of each refusal. */

@@ -30,6 +30,20 @@ export function loadFailure(err: unknown, docId: string): RpcFailure {
   return failure(503, "document_unavailable", "the document could not be loaded; retry later");
 }
 
+/** The close reason for a document that could not be served. */
+export function unavailable(err: unknown): string {
+  return err instanceof DocumentDamagedError
+    ? "document damaged; no intact copy found, kept for an operator"
+    : "document unavailable, retry later";
+}
+
+/** HTTP sync with the epoch of a deleted incarnation. */
+export const EPOCH_MISMATCH = failure(
+  409,
+  "epoch_mismatch",
+  "the document was deleted and recreated: drop local state, then sync again without epoch",
+);
+
 /** Checks a state vector sent by a client. */
 export function stateVectorProblem(stateVector: Uint8Array): RpcFailure | null {
   try {

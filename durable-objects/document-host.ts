@@ -19,15 +19,17 @@ import {
 import {
   checkUpdate,
   documentStats,
+  EPOCH_MISMATCH,
   httpSync,
   loadFailure,
   readUpdate,
   stateVectorProblem,
+  unavailable,
   writeUpdate,
 } from "./document-api";
+import { openDesk, type AgentDesk } from "./agent-desk";
 import type { Frame, FrameHost } from "./inbox";
 import {
-  DocumentDamagedError,
   DocumentNotFoundError,
   DocumentStorage,
   type LoadMode,
@@ -57,6 +59,8 @@ export class DocumentHost implements FrameHost {
   private alarmAt: number | null = null;
   /** Batches handled since this instance started (memory only; see DocumentStats). */
   private readonly batches = { count: 0, frames: 0, largest: 0 };
+  /** Agents' peers in presence and who wrote over RPC (agent-desk.ts; never the socket path). */
+  readonly desk: AgentDesk;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -64,6 +68,7 @@ export class DocumentHost implements FrameHost {
     private readonly limits: RoomLimits,
   ) {
     this.sockets = new Sockets(() => ctx.getWebSockets());
+    this.desk = openDesk(ctx.storage.sql, env, (at) => this.scheduleAlarm(at));
     this.openStorage();
   }
 
@@ -163,6 +168,7 @@ export class DocumentHost implements FrameHost {
     }
     // Sockets that survived hibernation: rebuild their connections and awareness.
     for (const conn of this.sockets.restore()) room.presence.restore(conn.state.aw);
+    this.desk.peers.restore(room.presence);
     this.room = room;
     return room;
   }
@@ -256,6 +262,7 @@ export class DocumentHost implements FrameHost {
     if (this.storageError || this.knownDocId() === null) return; // deleted, or nothing to load
     const room = await this.ready(null, "view");
     this.scheduleAlarm(room.expireTokens());
+    this.scheduleAlarm(this.desk.peers.expire(room.presence));
     if (!this.exists()) return; // a view of a document not created yet: nothing stored
     try {
       await this.persistence.run(room);
@@ -279,8 +286,8 @@ export class DocumentHost implements FrameHost {
 
   // ---- what the REST API asks (results are plain values; see document-api.ts) ----
 
-  /** Loads an existing document for a REST call, or returns a 404/503 failure. */
-  private async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | RpcFailure> {
+  /** Loads an existing document for a REST or RPC call, or returns a 404/503 failure. */
+  async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | RpcFailure> {
     try {
       return await this.ready(docId, mode);
     } catch (err) {
@@ -332,11 +339,7 @@ export class DocumentHost implements FrameHost {
     const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
     if (!(room instanceof Room)) return room;
     if (epoch !== null && epoch !== this.epoch()) {
-      return failure(
-        409,
-        "epoch_mismatch",
-        "the document was deleted and recreated: drop local state, then sync again without epoch",
-      );
+      return EPOCH_MISMATCH;
     }
     const result = httpSync(room, stateVector, checked, role);
     this.scheduleAlarm(this.persistence.dueAt());
@@ -356,6 +359,7 @@ export class DocumentHost implements FrameHost {
       await this.persistence.idle();
       await this.storage.destroy(Y.encodeStateVector(room.doc));
       this.persistence.reset();
+      this.desk.clear();
     } catch (err) {
       console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
       return failure(
@@ -389,11 +393,4 @@ export class DocumentHost implements FrameHost {
       batches: { ...this.batches },
     });
   }
-}
-
-/** The close reason for a document that could not be served. */
-function unavailable(err: unknown): string {
-  return err instanceof DocumentDamagedError
-    ? "document damaged; no intact copy found, kept for an operator"
-    : "document unavailable, retry later";
 }

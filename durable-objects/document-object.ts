@@ -2,14 +2,21 @@
 // DocumentHost, reached only through the Inbox, so every event follows the frames before it.
 import { DurableObject } from "cloudflare:workers";
 import { limitsFromEnv } from "./config";
+import { activity, agentPresence, agentWrite } from "./agent-desk";
 import {
   readHandoff,
+  type ActivityEntry,
+  type ActivityReply,
+  type Actor,
+  type AgentPeer,
+  type AgentRpc,
   type DeleteReply,
   type DocumentRpc,
   type DocumentStats,
   type HttpSyncReply,
   type InfoReply,
   type JsonReply,
+  type PresenceReply,
   type Role,
   type RpcResult,
   type UpdateReply,
@@ -19,7 +26,7 @@ import { DocumentHost } from "./document-host";
 import { Inbox } from "./inbox";
 import { closeQuietly } from "./sockets";
 
-export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
+export class DocumentObject extends DurableObject<Env> implements DocumentRpc, AgentRpc {
   private readonly inbox: Inbox<DocumentHost>;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -99,6 +106,28 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** Closes every socket with 4404 and removes the document from DO storage and D1. */
   destroy(docId: string): Promise<RpcResult<DeleteReply>> {
     return this.inbox.run((host) => host.destroy(docId));
+  }
+
+  // ---- RPC for other Workers and agents (worker/rpc/; see agent-desk.ts) ----
+
+  agentWrite(
+    docId: string,
+    update: Uint8Array,
+    actor: Actor,
+    via: ActivityEntry["via"],
+    peer: AgentPeer | null,
+  ): Promise<RpcResult<WriteReply>> {
+    return this.inbox.run((host) => agentWrite(host, docId, update, actor, via, peer));
+  }
+
+  agentPresence(docId: string, actor: Actor, peer: AgentPeer, leave: boolean) {
+    return this.inbox.run((host): Promise<RpcResult<PresenceReply>> =>
+      agentPresence(host, docId, actor, peer, leave),
+    );
+  }
+
+  activity(docId: string, limit: number): Promise<RpcResult<ActivityReply>> {
+    return this.inbox.run((host) => activity(host, docId, limit));
   }
 
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */

@@ -334,4 +334,23 @@ describe("Presence: clocks and sockets coming and going", () => {
     expect(local.getLocalState()).toEqual({ v: 2 });
     expect(local.meta.get(local.clientID)!.clock).toBe(2);
   });
+
+  it("shows a server-owned peer (an agent's) to every socket, and no socket may set it", () => {
+    const room = makeRoom();
+    const a = room.open();
+    const state = { user: { name: "agent" } };
+    expect(room.presence.setServerState(9, state, 100)).toBe(100);
+    expect(room.presence.setServerState(9, state, 50)).toBe(101); // never below the last
+    expect(a.take().flat()).toEqual([
+      { clientId: 9, clock: 100, state },
+      { clientId: 9, clock: 101, state },
+    ]);
+    const b = room.open(); // greeted one clock up, as with every state
+    expect(b.take().flat()).toEqual([{ clientId: 9, clock: 102, state }]);
+    expect(room.send(a, [9, 102, state])).toEqual({ ok: true, changed: false }); // an echo
+    expect(room.send(a, [9, 200, { user: { name: "impostor" } }])).toMatchObject({ ok: false });
+    room.presence.setServerState(9, null, 0);
+    expect(b.take().flat()).toEqual([{ clientId: 9, clock: 103, state: null }]);
+    expect(room.stateOf(9)).toBeUndefined();
+  });
 });

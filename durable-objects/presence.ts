@@ -34,6 +34,8 @@ export class Presence {
   private serial = 0;
   /** Client ids whose state was removed, with the serial of the removal. */
   private readonly departed = new Map<number, number>();
+  /** Client ids the server itself shows (agents' peers, agent-peers.ts): no socket may set them. */
+  private readonly serverOwned = new Set<number>();
 
   constructor(
     doc: Y.Doc,
@@ -86,6 +88,11 @@ export class Presence {
         raised = true;
       }
       if (raised) other.saveState();
+    }
+    for (const id of this.serverOwned) {
+      const meta = this.awareness.meta.get(id);
+      if (meta)
+        this.awareness.meta.set(id, { clock: meta.clock + 1, lastUpdated: meta.lastUpdated });
     }
     const greeting = this.encodeAllFor(conn);
     if (greeting) this.send(conn, greeting);
@@ -191,6 +198,32 @@ export class Presence {
     }
   }
 
+  /**
+   * Shows a peer the server owns (an agent's), or removes it with a null state, at `clock` (at
+   * least one above the last) and tells every socket; `quiet` restores it without telling anyone
+   * (after a wake, the sockets still show it). Returns the clock used.
+   */
+  setServerState(clientId: number, state: unknown, clock: number, quiet = false): number {
+    const known = this.awareness.meta.get(clientId)?.clock ?? 0;
+    const next = Math.max(clock, known + 1);
+    if (state === null) {
+      this.serverOwned.delete(clientId);
+      if (!this.awareness.states.has(clientId)) return next;
+    } else this.serverOwned.add(clientId);
+    awarenessProtocol.applyAwarenessUpdate(
+      this.awareness,
+      encodeAwarenessEntries([{ clientId, clock: next, state }]),
+      "server",
+    );
+    if (state === null) this.noteDeparted([clientId]);
+    if (quiet) return next;
+    const message = encodeAwareness(
+      awarenessProtocol.encodeAwarenessUpdate(this.awareness, [clientId]),
+    );
+    for (const conn of this.connections()) if (!conn.closed) this.send(conn, message);
+    return next;
+  }
+
   /** Applies entries in room clocks; returns the ids whose state or clock changed. */
   private apply(entries: AwarenessEntry[], origin: Connection): Set<number> {
     let change: Change = { added: [], updated: [], removed: [] };
@@ -221,6 +254,7 @@ export class Presence {
   }
 
   private ownedElsewhere(clientId: number, except: Connection): boolean {
+    if (this.serverOwned.has(clientId)) return true;
     const key = String(clientId);
     for (const other of this.connections()) {
       if (other !== except && !other.closed && key in other.state.aw) return true;

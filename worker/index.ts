@@ -12,6 +12,7 @@ import { socketRoute } from "./routes/socket";
 import { muxRoute } from "./mux/route";
 
 export { DocumentObject } from "../durable-objects/document-object";
+export { EdgesyncRpc } from "./rpc/entrypoint";
 
 const app = createApp();
 app.use(cancelUnreadBody);

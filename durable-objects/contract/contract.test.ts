@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  actorProblem,
   canWrite,
   documentInfo,
   DocumentInfoSchema,
@@ -114,5 +115,24 @@ describe("the RPC error table", () => {
       expect(rows.get(status), `${code} (${status})`).toContain(`\`${code}\``);
       expect(doc.length, code).toBeGreaterThan(10);
     }
+  });
+});
+
+describe("an RPC actor", () => {
+  it("needs an id, and a name, colour and role of the right shape if given", () => {
+    expect(actorProblem({ id: "job" })).toBeNull();
+    expect(actorProblem({ id: "a", name: "Ada", color: "#fff", role: "read" })).toBeNull();
+    const refused = [
+      null,
+      "job",
+      {},
+      { id: "" },
+      { id: "x".repeat(129) },
+      { id: "a", name: 1 },
+      { id: "a", name: "n".repeat(65) },
+      { id: "a", color: {} },
+      { id: "a", role: "owner" },
+    ];
+    for (const actor of refused) expect(actorProblem(actor), JSON.stringify(actor)).toBeTruthy();
   });
 });

@@ -24,7 +24,19 @@ export {
   type RpcResult,
   type UpdateReply,
   type WriteReply,
+  WRITE_REFUSAL_ON_SOCKET,
 } from "./results";
+export {
+  ACTOR_LIMITS,
+  actorProblem,
+  type ActivityEntry,
+  type ActivityReply,
+  type Actor,
+  type AgentCursor,
+  type AgentPeer,
+  type AgentRpc,
+  type PresenceReply,
+} from "./agents";
 export {
   documentInfo,
   DocumentInfoSchema,

@@ -1,6 +1,7 @@
 // What the Durable Object's RPC methods answer: a success value or a failure whose code comes
 // from one table, each with its HTTP status. Results are plain objects (they cross the RPC
 // boundary); the Worker turns a failure into `{ error: { code, message } }` with that status.
+import { CloseCode } from "../../protocol/close-codes";
 import type { Role } from "../../protocol/roles";
 import type { DocumentStats } from "./document-info";
 
@@ -9,6 +10,10 @@ export const RpcError = {
   invalid_state_vector: {
     status: 400,
     doc: "a state vector (?sv= or HTTP sync's) does not decode",
+  },
+  invalid_request: {
+    status: 400,
+    doc: "an RPC call's document id or actor is not valid (see worker/rpc); nothing was done",
   },
   invalid_update: { status: 400, doc: "the bytes are not a Yjs update; nothing was applied" },
   payload_too_large: {
@@ -34,6 +39,18 @@ export const RpcError = {
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type RpcErrorCode = keyof typeof RpcError;
+
+/**
+ * How a socket is told of each write refusal that RPC and REST answer with a code: the socket is
+ * closed with this code, or (a reader's write) sent a permission-denied message and kept open.
+ * One table, so every transport refuses the same writes the same way (admission.ts uses it).
+ */
+export const WRITE_REFUSAL_ON_SOCKET = {
+  invalid_update: CloseCode.ProtocolError,
+  payload_too_large: CloseCode.MessageTooBig,
+  document_too_large: CloseCode.DocumentTooLarge,
+  forbidden: "permission-denied",
+} as const satisfies Partial<Record<RpcErrorCode, number | "permission-denied">>;
 type StatusOf<C extends RpcErrorCode> = (typeof RpcError)[C]["status"];
 
 export type RpcFailure = {

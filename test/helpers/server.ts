@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 /** How long a server may take to answer /health after start (wrangler + workerd boot). */
 const START_TIMEOUT_MS = 60_000;
 /** Starts tried when another process took a port first (see startServer). */
@@ -20,6 +21,12 @@ export interface ServerOptions {
   /** State directory (D1 and Durable Object storage); a fresh temp dir by default. */
   persistTo?: string;
   port?: number;
+  /**
+   * wrangler configs of Workers to run beside the server (each its own `wrangler dev`, from the
+   * repository root), whose service bindings to "edgesync" reach it through a dev registry of
+   * their own: e.g. examples/agent-writer/wrangler.toml. kill() and restart() take them along.
+   */
+  companions?: string[];
 }
 
 export interface RunningServer {
@@ -27,6 +34,8 @@ export interface RunningServer {
   wsUrl: string;
   port: number;
   persistTo: string;
+  /** Base URLs of the companion Workers, in the order given. */
+  companionUrls: string[];
   /** The process group leader (scripts/start.mjs); wrangler and workerd run under it. */
   pid(): number;
   /** Output so far (for failure messages). */
@@ -81,6 +90,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let port = options.port ?? (await freePort());
   let child: ChildProcess | null = null;
   let log = "";
+  // A dev registry of this server's own, so companions bind to it and not to another checkout's.
+  const registry = join(persistTo, "dev-registry");
+  const companionPorts: number[] = [];
+  for (const _ of options.companions ?? []) companionPorts.push(await freePort());
+  let companions: ChildProcess[] = [];
 
   const launch = async () => {
     const args = [
@@ -95,30 +109,72 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const [name, value] of Object.entries(options.vars ?? {}))
       args.push("--var", `${name}:${value}`);
     args.push("--log-level", "warn");
-    child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      detached: true, // its own process group, so kill() reaches workerd too
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+    const spawnGroup = (argv: string[]) => {
+      const proc = spawn(process.execPath, argv, {
+        cwd: ROOT,
+        detached: true, // its own process group, so kill() reaches workerd too
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          NO_COLOR: "1",
+          CI: "true",
+          X_LOCAL_OBSERVABILITY: "false", // as scripts/start.mjs sets for the server
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          ...(options.companions ? { WRANGLER_REGISTRY_PATH: registry } : {}),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+      proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+      return proc;
+    };
+    // A killed server leaves its entry: companions must not bind to that address.
+    rmSync(registry, { recursive: true, force: true });
+    child = spawnGroup(args);
     const deadline = Date.now() + START_TIMEOUT_MS;
     const logFrom = log.length;
+    await waitUntilUp([port], deadline, logFrom);
+    // Companions once the server runs, so they find its entry in the registry at once.
+    companions = (options.companions ?? []).map((config, i) =>
+      spawnGroup([
+        WRANGLER,
+        "dev",
+        "-c",
+        config,
+        "--port",
+        String(companionPorts[i]),
+        "--ip",
+        "127.0.0.1",
+        "--persist-to",
+        join(persistTo, `companion-${i}`),
+        "--log-level",
+        "warn",
+      ]),
+    );
+    // A companion answers /health once it runs (the example passes it on to the server).
+    await waitUntilUp(companionPorts, deadline, logFrom);
+  };
+
+  const waitUntilUp = async (ports: number[], deadline: number, logFrom: number) => {
+    const up = async (p: number) => {
+      try {
+        return (await fetch(`http://127.0.0.1:${p}/health`)).ok;
+      } catch {
+        return false; // not up yet
+      }
+    };
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      if (child!.exitCode !== null)
+        throw new Error(`server exited with ${child!.exitCode}:\n${log}`);
+      const gone = companions.find((c) => c.exitCode !== null);
+      if (gone) throw new Error(`a companion exited with ${gone.exitCode}:\n${log}`);
       // Another process on the port would answer /health for us: trust it only while ours runs
       // and has not failed to bind.
       if (/Address already in use/.test(log.slice(logFrom))) {
         await signalGroup("SIGKILL");
         throw new Error(`server could not bind port ${port}: Address already in use\n${log}`);
       }
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/health`);
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
+      if ((await Promise.all(ports.map(up))).every(Boolean)) return;
       if (Date.now() > deadline) {
         await signalGroup("SIGKILL"); // leave no server behind
         throw new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${log}`);
@@ -127,8 +183,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   };
 
-  const signalGroup = async (signal: NodeJS.Signals) => {
-    const proc = child;
+  const signalOne = async (proc: ChildProcess | null, signal: NodeJS.Signals, p: number) => {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     try {
@@ -138,7 +193,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     await exited;
     // Give workerd (a grandchild) a moment to release the port.
-    await waitForPortFree(port);
+    await waitForPortFree(p);
+  };
+  const signalGroup = async (signal: NodeJS.Signals) => {
+    await Promise.all([
+      signalOne(child, signal, port),
+      ...companions.map((c, i) => signalOne(c, signal, companionPorts[i]!)),
+    ]);
   };
 
   // A port found free can be taken by another test's server before wrangler binds it (several
@@ -158,6 +219,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     wsUrl: `ws://127.0.0.1:${port}/sync`,
     port,
     persistTo,
+    companionUrls: companionPorts.map((p) => `http://127.0.0.1:${p}`),
     pid: () => (child as ChildProcess | null)!.pid!,
     output: () => log,
     runtimeRss: () => {

@@ -1,0 +1,183 @@
+// An agent streaming into a live document over a real service binding (examples/agent-writer in
+// its own wrangler dev, bound to the real server) while stock y-websocket clients type: everyone
+// converges, the agent is a peer in every client's presence while it writes and gone after (it
+// finished, failed, or stopped renewing its lease), and a SIGKILL mid-stream loses nothing a
+// client had received.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WebsocketProvider } from "y-websocket";
+import * as Y from "yjs";
+import { generatedText } from "../../examples/agent-writer/src/generator";
+import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
+import { startServer, type RunningServer } from "../helpers/server";
+
+/** Short, so a test sees a lease run out; the default is 15 s. */
+const LEASE_MS = 4_000;
+/** How soon a peer that ended is gone: well before its lease could have removed it. */
+const AT_ONCE_MS = LEASE_MS - 1_000;
+/** The stream of the issue: 10 KB in 200 chunks (paced so people type meanwhile). */
+const STREAM = { bytes: 10_240, chunks: 200, delayMs: 10 };
+
+let server: RunningServer;
+let agent: string;
+
+beforeAll(async () => {
+  server = await startServer({
+    vars: { AGENT_LEASE_MS: String(LEASE_MS) },
+    companions: ["examples/agent-writer/wrangler.toml"],
+  });
+  agent = server.companionUrls[0]!;
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+type AgentState = {
+  agent?: string;
+  user?: { name?: string; color?: string };
+  cursor?: { anchor: unknown };
+};
+
+/** The agent's state as `p` sees it now, if it is shown. */
+function agentIn(p: WebsocketProvider): AgentState | undefined {
+  return [...p.awareness.getStates().values()].find((s) => (s as AgentState).agent) as AgentState;
+}
+
+/** Remembers every agent state each client was shown (the stream can be over before a poll). */
+function watchAgent(clients: WebsocketProvider[]): AgentState[][] {
+  return clients.map((p) => {
+    const seen: AgentState[] = [];
+    p.awareness.on("change", () => {
+      const state = agentIn(p);
+      if (state) seen.push(state);
+    });
+    return seen;
+  });
+}
+
+function startStream(docId: string, query: Record<string, string | number>, signal?: AbortSignal) {
+  const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  return fetch(`${agent}/agent/stream/${docId}?${params}`, { method: "POST", signal });
+}
+
+async function connect(docId: string, count: number): Promise<WebsocketProvider[]> {
+  const clients = Array.from({ length: count }, () => provider(server.wsUrl, docId));
+  await Promise.all(clients.map((p) => whenSynced(p)));
+  return clients;
+}
+
+describe("an agent streaming into a live document", () => {
+  it("merges with 5 typing clients, is shown while it writes and gone after", async () => {
+    const docId = uniqueDocId("agent-stream");
+    const clients = await connect(docId, 5);
+    const seen = watchAgent(clients);
+    const streaming = startStream(docId, { ...STREAM, name: "Ada Agent" });
+    let done = false;
+    void streaming.finally(() => (done = true));
+    // People type at the start of the document while the agent appends after its own text.
+    const typed: string[] = [];
+    for (let round = 0; !done || round < 3; round++) {
+      clients.forEach((p, i) => {
+        const token = `[c${i}.${round}]`;
+        p.doc.getText("text").insert(0, token);
+        typed.push(token);
+      });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const reply = await streaming;
+    expect(await reply.json()).toEqual({ ok: true, chunks: STREAM.chunks, bytes: STREAM.bytes });
+    const expected = generatedText(STREAM.bytes);
+    const length = expected.length + typed.join("").length;
+    await eventually(
+      () => clients.every((p) => p.doc.getText("text").length === length),
+      () => `lengths ${clients.map((p) => p.doc.getText("text").length)} of ${length}`,
+      60_000,
+    );
+    const text = clients[0]!.doc.getText("text").toString();
+    for (const p of clients) expect(p.doc.getText("text").toString()).toBe(text);
+    expect(text.indexOf(expected)).toBeGreaterThanOrEqual(0);
+    expect(text.indexOf(expected)).toBe(text.lastIndexOf(expected));
+    for (const token of typed) expect(text).toContain(token);
+    // Shown to every client as itself, with a cursor that resolves in the client's document.
+    for (const [i, states] of seen.entries()) {
+      const last = states.filter((s) => s.cursor).at(-1);
+      expect(last?.user, `client ${i}`).toEqual({ name: "Ada Agent", color: "#8a2be2" });
+      const at = Y.createAbsolutePositionFromRelativePosition(
+        Y.createRelativePositionFromJSON(last!.cursor!.anchor),
+        clients[i]!.doc,
+      );
+      expect(at?.index, `client ${i}'s cursor`).toBeGreaterThan(0);
+    }
+    await eventually(
+      () => clients.every((p) => agentIn(p) === undefined),
+      () => "the agent is still shown after its stream ended",
+      AT_ONCE_MS, // its session ended: gone at once, not by its lease
+    );
+    clients.forEach((p) => p.destroy());
+  });
+
+  it("leaves presence at once when its generator fails, and by its lease when it hangs", async () => {
+    const docId = uniqueDocId("agent-fail");
+    const clients = await connect(docId, 2);
+    const failed = await startStream(docId, { bytes: 2000, chunks: 40, delayMs: 5, failAt: 20 });
+    expect(failed.status).toBe(500);
+    expect(((await failed.json()) as { chunks: number }).chunks).toBe(20);
+    await eventually(
+      () => clients.every((p) => agentIn(p) === undefined),
+      () => "the failed agent is still shown",
+      AT_ONCE_MS, // its session was closed: gone at once, not by its lease
+    );
+    // A stream that hangs (its Worker alive, its session open) is removed when its lease ends.
+    const abort = new AbortController();
+    const hung = startStream(
+      docId,
+      { bytes: 2000, chunks: 40, delayMs: 5, stallAt: 20 },
+      abort.signal,
+    );
+    let settled = false;
+    void hung.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await eventually(
+      () => clients.every((p) => agentIn(p) !== undefined),
+      () => "the hanging agent was never shown",
+    );
+    const shownAt = Date.now();
+    await eventually(
+      () => clients.every((p) => agentIn(p) === undefined),
+      () => "the hanging agent is still shown",
+      LEASE_MS * 4,
+    );
+    expect(Date.now() - shownAt).toBeGreaterThanOrEqual(LEASE_MS / 2);
+    expect(settled).toBe(false); // still hanging: gone by its lease, not by its session ending
+    abort.abort();
+    clients.forEach((p) => p.destroy());
+  });
+});
+
+describe("a SIGKILL mid-stream", () => {
+  it("loses nothing a client had received", async () => {
+    const docId = uniqueDocId("agent-kill");
+    const clients = await connect(docId, 3);
+    const streaming = startStream(docId, { bytes: 10_240, chunks: 200, delayMs: 25 }).catch(
+      () => null, // the kill cuts it
+    );
+    await eventually(
+      () => clients.some((p) => p.doc.getText("text").length >= 3_000),
+      () => `received ${clients.map((p) => p.doc.getText("text").length)}`,
+      60_000,
+    );
+    const received = clients.map((p) => p.doc.getText("text").toString());
+    await server.kill();
+    // Gone before the restart, so none can send back what the server may have lost.
+    clients.forEach((p) => p.destroy());
+    await streaming;
+    expect(Math.max(...received.map((t) => t.length))).toBeLessThan(10_240); // mid-stream
+    await server.restart();
+    const [fresh] = await connect(docId, 1);
+    const text = fresh!.doc.getText("text").toString();
+    for (const r of received) expect(text.startsWith(r), `${r.length} chars received`).toBe(true);
+    expect(generatedText(10_240).startsWith(text)).toBe(true);
+    fresh!.destroy();
+  });
+});
