@@ -3,6 +3,7 @@
 import { TARGETS } from "./lib/servers.mjs";
 import { prepareFrames } from "./lib/frames.mjs";
 import { runLoad, tell } from "./lib/load.mjs";
+import { openSdkDirect, openSdkMux } from "./mux/sdk-open.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** In the durability scenario, a server whose reader gets nothing is killed after this many killAfterMs. */
@@ -45,10 +46,8 @@ export const DEFAULTS = {
 
 /**
  * The rows of the multiplexed-open scenario: a target and how its client opens the documents
- * (load/muxopen.mjs's `client`). A row may give `open(server, { docs, write, expect })` →
- * `{ ms, verified }` instead of `client`: the SDK's SyncClient over /mux
- * (bench/mux/sdk-open.mjs) is added that way, as `{ name: "edgesync-mux-sdk", target:
- * "edgesync", open }`.
+ * (load/muxopen.mjs's `client`), or `open(server, { docs, write, expect })` → `{ ms, verified }`
+ * run in the driver's process: our SDK's rows (mux/sdk-open.mjs, the SDK bundled from source).
  */
 export const MUX_OPEN_ROWS = [
   // 100 y-websocket WebsocketProviders, one socket each, to /sync/:id.
@@ -60,6 +59,10 @@ export const MUX_OPEN_ROWS = [
     client: "hocuspocus-shared",
   },
   { name: "hocuspocus-1-socket", target: "hocuspocus", client: "hocuspocus-shared" },
+  // Our SDK: one SyncClient, its providers sharing one socket to /mux.
+  { name: "edgesync-sdk-mux-1-socket", target: "edgesync", open: openSdkMux },
+  // Our SDK: 100 SyncProviders, one socket each, to /sync/:id.
+  { name: "edgesync-sdk-100-sockets", target: "edgesync", open: openSdkDirect },
 ];
 
 /** The marker written into every document by the fresh open, which the warm open must find. */
