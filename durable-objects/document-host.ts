@@ -60,7 +60,7 @@ export class DocumentHost implements FrameHost {
 
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly env: Env,
+    private readonly db: D1Database,
     private readonly limits: RoomLimits,
   ) {
     this.sockets = new Sockets(() => ctx.getWebSockets());
@@ -84,7 +84,7 @@ export class DocumentHost implements FrameHost {
       this.store = new SqliteLog(this.ctx.storage.sql, (fn) =>
         this.ctx.storage.transactionSync(fn),
       );
-      this.storage = new DocumentStorage(this.store, new D1Record(this.env.DB));
+      this.storage = new DocumentStorage(this.store, new D1Record(this.db));
       this.persistence = new Persistence(this.store, this.storage, this.limits);
       this.storageError = null;
       return true;
