@@ -20,7 +20,7 @@ const UNAVAILABLE = failure(
 );
 
 /** The stub of document `id`'s Durable Object, from the mount's namespace binding. */
-export function documentStub(c: Context<AppEnv>, id: string): DurableObjectStub {
+export function documentStub(c: Context<AppEnv>, id: string) {
   const namespace = settingsOf(c).documents(c.env);
   return namespace.get(namespace.idFromName(id));
 }
@@ -33,7 +33,7 @@ export async function callDocument<T>(
 ): Promise<RpcResult<T>> {
   // Typed by the contract: the stub must offer every DocumentRpc method as RPC delivers it. Looked
   // up outside the try: a missing binding is the Worker's misconfiguration (500), not the object's.
-  const stub = documentStub(c, id) as unknown as DocumentRpc;
+  const stub: DocumentRpc = documentStub(c, id);
   try {
     return await call(stub);
   } catch (err) {

@@ -2,7 +2,7 @@
 // at construction, with the Worker's environment filling whatever they leave out, read per request
 // (bindings and vars live on `env`, which a Worker only sees then). Routes ask `settingsOf(c)`.
 import type { Context } from "hono";
-import { limitsFromEnv } from "../durable-objects/contract";
+import { limitsFromEnv, type DocumentRpc } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
 import { authFromEnv, createAuth, type Auth, type AuthOptions } from "./auth/create-auth";
 import { batchLimitsFromEnv, type BatchLimits } from "./batch-sync";
@@ -35,6 +35,12 @@ export interface EdgesyncOptions {
   basePath?: string;
 }
 
+/**
+ * The document objects' namespace, typed by the contract: a stub must offer every DocumentRpc
+ * method as RPC delivers it (the class implements DocumentRpc), so no RPC result is cast.
+ */
+export type DocumentNamespace = DurableObjectNamespace<DocumentRpc & Rpc.DurableObjectBranded>;
+
 /** A mount's settings: fixed options, and the environment's values for the rest. */
 export interface Settings {
   auth(env: Record<string, unknown>): Auth;
@@ -44,7 +50,7 @@ export interface Settings {
   maxMessageBytes(env: Record<string, unknown>): number;
   batchLimits(env: Record<string, unknown>): BatchLimits;
   relayLimits(env: Record<string, unknown>): RelayLimits;
-  documents(env: Record<string, unknown>): DurableObjectNamespace;
+  documents(env: Record<string, unknown>): DocumentNamespace;
   db(env: Record<string, unknown>): D1Database;
 }
 

@@ -19,6 +19,7 @@ import { ProtocolError } from "../../protocol/messages";
 import type { Grant } from "../auth/create-auth";
 import { docIdProblem } from "../doc-id";
 import { ApiError } from "../errors";
+import type { DocumentNamespace } from "../settings";
 import { DocumentLink, type LinkHost } from "./document-link";
 import type { RelayLimits } from "./limits";
 
@@ -31,7 +32,7 @@ export class HocuspocusSession implements LinkHost {
   /** `checkToken` checks a document's token as the mount's Auth checks one for /sync. */
   constructor(
     private readonly socket: WebSocket,
-    private readonly documents: DurableObjectNamespace,
+    private readonly documents: DocumentNamespace,
     private readonly checkToken: (docId: string, token: string) => Promise<Grant>,
     private readonly limits: RelayLimits,
   ) {}
