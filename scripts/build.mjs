@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// `npm run build`: the client SDK and the token helper as ESM (dist/) with declarations that
-// resolve under Bundler, Node16 and NodeNext, and the demo page's bundle (public/build/demo.js).
+// `npm run build`: the client SDK, the token helper and the server package (edgesync/server) as
+// ESM (dist/) with declarations that resolve under Bundler, Node16 and NodeNext, and the demo
+// page's bundle (public/build/demo.js).
 // `--demo` builds only the demo bundle (fast; run by `npm start` so the page at / works on a
 // fresh clone); `--sdk` only the package (run by `npm pack` / `npm publish` as `prepack`).
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { SERVER_BUILD } from "./server-build.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv.includes("--demo")
@@ -56,15 +58,24 @@ await build({
   target: "es2022",
   logLevel: "warning",
 });
-const tsc = spawnSync(
-  process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")],
-  {
-    stdio: "inherit",
-  },
-);
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+// edgesync/server: the Worker's routes and the Durable Object class, for a Worker of your own.
+await build(SERVER_BUILD);
+// Both declaration builds at once (each is mostly TypeScript parsing the same dependencies).
+const failed = (
+  await Promise.all(["client/tsconfig.build.json", "server/tsconfig.build.json"].map(tsc))
+).find((status) => status !== 0);
+if (failed !== undefined) process.exit(failed ?? 1);
 addJsExtensions(join(root, "dist"));
+
+/** Runs `tsc -p project`; resolves with its exit status. */
+function tsc(project) {
+  const child = spawn(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, project)],
+    { stdio: "inherit" },
+  );
+  return new Promise((resolve) => child.on("close", resolve));
+}
 
 /**
  * Node16/NodeNext resolve an ES module's relative imports only with their file extension
