@@ -64,9 +64,12 @@ export default defineConfig({
         JWT_DEFAULT_ROLE: "read",
         JWKS_MIN_REFRESH_MS: "2000",
       }),
-      // The example Worker as its wrangler.toml declares it; its global setup links the package and
-      // builds dist/server, so `edgesync/server` is the package's real entry.
+      // The example Worker as its wrangler.toml declares it; its global setup links the package as
+      // npm does, and `edgesync/server` resolves through the package's exports map to its source
+      // entry (the `edgesync-source` condition), never to a dist/ another test may be rebuilding.
       {
+        // Vitest runs test modules in Vite's ssr environment, so the condition goes there.
+        ssr: { resolve: { conditions: ["edgesync-source"] } },
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./examples/embed-worker/wrangler.toml" },

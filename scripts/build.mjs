@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { SERVER_BUILD } from "./server-build.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv.includes("--demo")
@@ -33,33 +32,42 @@ if (only !== "sdk")
   });
 if (only === "demo") process.exit(0);
 
-// The SDK keeps yjs, y-protocols and lib0 external (peer dependencies): an app must share one
-// copy of Yjs (two copies break instanceof checks; a store then reloads an empty document).
+// Each entry of the package: ESM for any runtime (platform neutral), its npm imports external.
+const entry = (source, outfile, external = []) =>
+  build({
+    entryPoints: [join(root, source)],
+    outfile: join(root, outfile),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external,
+    sourcemap: true,
+    logLevel: "warning",
+  });
+/** An app's one copy of Yjs (two copies break instanceof checks; a store reloads an empty doc). */
+const YJS = ["yjs", "y-protocols", "y-protocols/*", "lib0", "lib0/*"];
+
 rmSync(join(root, "dist"), { recursive: true, force: true });
-await build({
-  entryPoints: [join(root, "client/index.ts")],
-  outfile: join(root, "dist/client/index.js"),
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  external: ["yjs", "y-protocols", "y-protocols/*", "lib0", "lib0/*"],
-  sourcemap: true,
-  logLevel: "warning",
-});
+// The SDK keeps yjs, y-protocols and lib0 external (peer dependencies).
+await entry("client/index.ts", "dist/client/index.js", YJS);
 // edgesync/tokens: createToken() for application backends (Node >= 18 or Workers); WebCrypto
 // only, no dependencies.
-await build({
-  entryPoints: [join(root, "tokens/mint.ts")],
-  outfile: join(root, "dist/tokens/mint.js"),
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  logLevel: "warning",
-});
+await entry("tokens/mint.ts", "dist/tokens/mint.js");
 // edgesync/server: the Worker's routes and the Durable Object class, for a Worker of your own.
-await build(SERVER_BUILD);
+// Yjs as above; hono, @hono/zod-openapi, zod and jose are optional peers (an app that mounts
+// edgesync has Hono already; a client-only app is given none of them); `cloudflare:*` is the
+// runtime's.
+await entry("server/index.ts", "dist/server/index.js", [
+  ...YJS,
+  "cloudflare:*",
+  "hono",
+  "hono/*",
+  "@hono/zod-openapi",
+  "zod",
+  "zod/*",
+  "jose",
+]);
 // Both declaration builds at once (each is mostly TypeScript parsing the same dependencies).
 const failed = (
   await Promise.all(["client/tsconfig.build.json", "server/tsconfig.build.json"].map(tsc))

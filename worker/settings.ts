@@ -78,12 +78,16 @@ function checkCount(where: string, value: unknown): void {
     fail(`${where} must be a positive integer, got ${JSON.stringify(value)}`);
 }
 
-/** ALLOWED_ORIGINS parsed: `*` (unset, empty, or a `*` entry) allows any origin. */
+/**
+ * ALLOWED_ORIGINS (comma-separated) or the option's list: `*` when unset, empty or listing `*`.
+ * An empty list given as the option allows no browser origin.
+ */
 export function parseOrigins(value: string | string[] | undefined): "*" | string[] {
-  const list = (Array.isArray(value) ? value : (value ?? "").split(","))
-    .map((o) => o.trim().replace(/\/$/, ""))
-    .filter(Boolean);
-  return list.length === 0 || list.includes("*") ? "*" : list;
+  if (value === undefined || (typeof value === "string" && value.trim() === "")) return "*";
+  const list = (Array.isArray(value) ? value : value.split(",")).map((o) =>
+    o.trim().replace(/\/$/, ""),
+  );
+  return list.includes("*") ? "*" : list;
 }
 
 /** Checks `options` (throws Error naming the bad one) and returns the mount's settings. */
@@ -109,16 +113,15 @@ export function resolveSettings(options: EdgesyncOptions = {}): Settings {
 
   return {
     auth: (env) => auth ?? authFromEnv(env),
-    authMode: (env) =>
-      auth
-        ? (options.auth as AuthOptions).openAccess
-          ? "open"
-          : "token"
-        : env.AUTH_SECRET || env.JWKS_URL || env.JWT_JWKS
-          ? "token"
-          : env.DEV_OPEN_ACCESS === "true"
-            ? "open"
-            : "unconfigured",
+    authMode: (env) => {
+      if (auth && "middleware" in options.auth!) return "token"; // an Auth: opaque, so "token"
+      const given = (auth ? options.auth : null) as AuthOptions | null;
+      const open = given ? given.openAccess : env.DEV_OPEN_ACCESS === "true";
+      const checked = given
+        ? given.secret || given.jwt || given.authorize
+        : env.AUTH_SECRET || env.JWKS_URL || env.JWT_JWKS;
+      return checked ? "token" : open ? "open" : "unconfigured";
+    },
     allowedOrigins: (env) => fixedOrigins ?? parseOrigins(env.ALLOWED_ORIGINS as string),
     // Each table is read on its own, so a bad variable breaks only the routes that use it.
     maxMessageBytes: (env) => limits.maxMessageBytes ?? limitsFromEnv(env).maxMessageBytes,

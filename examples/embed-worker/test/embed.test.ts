@@ -127,6 +127,20 @@ describe("options", () => {
       { url: "https://example.test/rt" },
     ]);
     expect((await app.request("https://example.test/v1/openapi.json", {}, env)).status).toBe(404);
+    const health = await app.request("https://example.test/rt/health", {}, env);
+    expect(((await health.json()) as { auth: string }).auth).toBe("open");
+  });
+
+  it("allowedOrigins: [] lets no browser origin in; requests without one still pass", async () => {
+    const app = createEdgesync({
+      allowedOrigins: [],
+      auth: { openAccess: true },
+      bindings: { documents: "COLLAB_DOCS", db: "APP_DB" },
+    });
+    const url = "https://example.test/v1/openapi.json";
+    const browser = await app.request(url, { headers: { Origin: "https://app.example.com" } }, env);
+    expect(browser.status).toBe(403);
+    expect((await app.request(url, {}, env)).status).toBe(200);
   });
 
   it("a binding name the Worker lacks is a clear 500, not a crash", async () => {

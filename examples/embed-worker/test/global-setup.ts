@@ -1,21 +1,22 @@
-// Before the example's tests (in Node): makes `edgesync` resolve as `npm install` would make it
-// for this folder (the dependency `file:../..` is installed as a link to the repository), and
-// builds the package's server bundle (dist/server/index.js), which `edgesync/server` resolves to.
-// So the tests run the package's real entry, through its exports map, on a fresh clone.
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+// Before the example's tests (in Node): installs `edgesync` into this folder's node_modules as
+// `npm install` does for its dependency `file:../..` — a link to the repository — so the app's
+// `edgesync/server` goes through the package's own `exports` map on a fresh clone. The project
+// resolves it with the `edgesync-source` condition (vitest.config.ts): the package's source entry,
+// server/index.ts, so no build of dist/ is needed and none can be stale.
+import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { SERVER_BUILD } from "../../../scripts/server-build.mjs";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The link's target, relative as npm writes it. */
+const TARGET = join("..", "..", "..");
 
-export default async function setup(): Promise<void> {
-  const link = join(example, "node_modules", "edgesync");
-  if (!existsSync(join(link, "package.json"))) {
-    if (lstatSync(link, { throwIfNoEntry: false })) rmSync(link, { force: true });
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(join("..", "..", ".."), link, "dir");
-  }
-  await build(SERVER_BUILD);
+export default function setup(): void {
+  const installed = join(example, "node_modules", "edgesync");
+  const found = lstatSync(installed, { throwIfNoEntry: false });
+  if (found?.isSymbolicLink() && readlinkSync(installed) === TARGET) return;
+  // Something else (an older copy): removed, never followed if it is a link.
+  if (found) rmSync(installed, { recursive: !found.isSymbolicLink(), force: true });
+  mkdirSync(dirname(installed), { recursive: true });
+  symlinkSync(TARGET, installed, "dir");
 }
