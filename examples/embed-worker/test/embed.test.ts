@@ -3,6 +3,8 @@
 // names; bad tokens are refused; bad options throw when the app builds edgesync.
 import { env } from "cloudflare:workers";
 import { createDocumentObject, createEdgesync } from "edgesync/server";
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { request, SocketDoc } from "./socket";
 
@@ -101,6 +103,42 @@ describe("edgesync under /collab", () => {
       headers: { Authorization: `Bearer ${await tokenFor(noteId())}` },
     });
     expect(other.status).toBe(403);
+  });
+
+  it("checks Hocuspocus tokens at /collab/hocuspocus with the app's auth option", async () => {
+    const [good, bad] = [noteId(), noteId()];
+    const res = await request("/collab/hocuspocus", { headers: { Upgrade: "websocket" } });
+    const ws = res.webSocket!;
+    (ws as unknown as { binaryType: string }).binaryType = "arraybuffer";
+    ws.accept();
+    const replies = new Map<string, string>();
+    const answered = new Promise<void>((resolve) =>
+      ws.addEventListener("message", (event) => {
+        // Hocuspocus frame: varString document, varUint type (2 = auth), varUint auth type
+        // (1 = PermissionDenied, 2 = Authenticated), varString scope or reason.
+        const decoder = decoding.createDecoder(new Uint8Array(event.data as ArrayBuffer));
+        const doc = decoding.readVarString(decoder);
+        if (decoding.readVarUint(decoder) !== 2) return;
+        const authType = decoding.readVarUint(decoder);
+        replies.set(doc, `${authType === 2 ? "ok" : "denied"}: ${decoding.readVarString(decoder)}`);
+        if (replies.size === 2) resolve();
+      }),
+    );
+    for (const [doc, token] of [
+      [good, await tokenFor(good)],
+      [bad, "not-a-token"],
+    ] as const) {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarString(encoder, doc);
+      encoding.writeVarUint(encoder, 2); // auth
+      encoding.writeVarUint(encoder, 0); // token
+      encoding.writeVarString(encoder, token);
+      ws.send(encoding.toUint8Array(encoder));
+    }
+    await answered;
+    ws.close(1000, "done");
+    expect(replies.get(good)).toBe("ok: read-write");
+    expect(replies.get(bad)).toMatch(/^denied: invalid_token/);
   });
 
   it("refuses browsers from origins the app did not allow", async () => {
