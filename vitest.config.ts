@@ -1,5 +1,6 @@
-// Five projects: workerd tests with token auth off (local dev mode), with small budgets, with HS256
-// tokens, with an identity provider's tokens too, and Node tests
+// Six projects: workerd tests with token auth off (local dev mode), with small budgets, with HS256
+// tokens, with an identity provider's tokens too, the example app that mounts edgesync/server
+// (examples/embed-worker, its own wrangler.toml), and Node tests
 // (pure unit tests beside modules, plus tests against the real server and real Chromium).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -63,6 +64,27 @@ export default defineConfig({
         JWT_DEFAULT_ROLE: "read",
         JWKS_MIN_REFRESH_MS: "2000",
       }),
+      // The example Worker as its wrangler.toml declares it; its global setup links the package as
+      // npm does, and `edgesync/server` resolves through the package's exports map to its source
+      // entry (the `edgesync-source` condition), never to a dist/ another test may be rebuilding.
+      {
+        // Vitest runs test modules in Vite's ssr environment, so the condition goes there.
+        ssr: { resolve: { conditions: ["edgesync-source"] } },
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./examples/embed-worker/wrangler.toml" },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: migrations, COLLAB_SECRET: "example-test-secret" },
+            },
+          }),
+        ],
+        test: {
+          name: "example",
+          include: ["examples/embed-worker/test/**/*.test.ts"],
+          globalSetup: ["./examples/embed-worker/test/global-setup.ts"],
+          setupFiles: ["./examples/embed-worker/test/setup.ts"],
+        },
+      },
       {
         test: {
           name: "node",

@@ -64,8 +64,9 @@ export class DocumentHost implements FrameHost {
 
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly env: Env,
+    private readonly db: D1Database,
     private readonly limits: RoomLimits,
+    env: Record<string, unknown>,
   ) {
     this.sockets = new Sockets(() => ctx.getWebSockets());
     this.desk = openDesk(ctx.storage.sql, env, (at) => this.scheduleAlarm(at));
@@ -89,7 +90,7 @@ export class DocumentHost implements FrameHost {
       this.store = new SqliteLog(this.ctx.storage.sql, (fn) =>
         this.ctx.storage.transactionSync(fn),
       );
-      this.storage = new DocumentStorage(this.store, new D1Record(this.env.DB));
+      this.storage = new DocumentStorage(this.store, new D1Record(this.db));
       this.persistence = new Persistence(this.store, this.storage, this.limits);
       this.storageError = null;
       return true;

@@ -1,8 +1,9 @@
 // The per-document Durable Object: a thin adapter from Cloudflare's hibernation API to the
 // DocumentHost, reached only through the Inbox, so every event follows the frames before it.
+// `createDocumentObject(options)` makes the class for another D1 binding name or other limits.
 import { DurableObject } from "cloudflare:workers";
-import { limitsFromEnv } from "./config";
 import { activity, agentPresence, agentWrite } from "./agent-desk";
+import { DEFAULT_LIMITS, limitsFromEnv, type RoomLimits } from "./config";
 import {
   readHandoff,
   type ActivityEntry,
@@ -26,13 +27,50 @@ import { DocumentHost } from "./document-host";
 import { Inbox } from "./inbox";
 import { closeQuietly } from "./sockets";
 
-export class DocumentObject extends DurableObject<Env> implements DocumentRpc, AgentRpc {
+export interface DocumentObjectOptions {
+  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
+  db?: string;
+  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
+  limits?: Partial<RoomLimits>;
+}
+
+/** The Durable Object class for `options`; export it under the class_name of your binding. */
+export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {
+  const fail = (message: string): never => {
+    throw new Error(`createDocumentObject: ${message}`);
+  };
+  for (const key of Object.keys(options))
+    if (key !== "db" && key !== "limits") fail(`unknown option ${key} (known: db, limits)`);
+  if (options.db !== undefined && !/^[A-Za-z_$][\w$]*$/.test(options.db))
+    fail(`db must be a binding name, got ${JSON.stringify(options.db)}`);
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (!(key in DEFAULT_LIMITS)) fail(`unknown limit ${key}`);
+    if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
+      fail(`limits.${key} must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  const configured = { ...options };
+  return class extends DocumentObject {
+    static override readonly options = configured;
+  };
+}
+
+export class DocumentObject
+  extends DurableObject<Record<string, unknown>>
+  implements DocumentRpc, AgentRpc
+{
+  /** What createDocumentObject configured the class with; this class uses the defaults. */
+  static readonly options: DocumentObjectOptions = {};
   private readonly inbox: Inbox<DocumentHost>;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
-    const limits = limitsFromEnv(env);
-    this.inbox = new Inbox(new DocumentHost(ctx, env, limits), limits);
+    const options = (new.target as typeof DocumentObject).options;
+    const limits = { ...limitsFromEnv(env), ...options.limits };
+    const name = options.db ?? "DB";
+    const db = env[name] as D1Database | undefined;
+    if (typeof db?.prepare !== "function")
+      throw new Error(`edgesync: the Durable Object has no D1 binding named ${name}`);
+    this.inbox = new Inbox(new DocumentHost(ctx, db, limits, env), limits);
     // Keep-alives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     ctx.blockConcurrencyWhile(() => this.inbox.run((host) => host.wake()));

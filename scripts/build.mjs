@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run build`: the client SDK and the token helper as ESM (dist/) with declarations that
-// resolve under Bundler, Node16 and NodeNext, and the demo page's bundle (public/build/demo.js).
+// `npm run build`: the client SDK, the token helper and the server package (edgesync/server) as
+// ESM (dist/) with declarations that resolve under Bundler, Node16 and NodeNext, and the demo
+// page's bundle (public/build/demo.js).
 // `--demo` builds only the demo bundle (fast; run by `npm start` so the page at / works on a
 // fresh clone); `--sdk` only the package (run by `npm pack` / `npm publish` as `prepack`).
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,40 +32,58 @@ if (only !== "sdk")
   });
 if (only === "demo") process.exit(0);
 
-// The SDK keeps yjs, y-protocols and lib0 external (peer dependencies): an app must share one
-// copy of Yjs (two copies break instanceof checks; a store then reloads an empty document).
+// Each entry of the package: ESM for any runtime (platform neutral), its npm imports external.
+const entry = (source, outfile, external = []) =>
+  build({
+    entryPoints: [join(root, source)],
+    outfile: join(root, outfile),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external,
+    sourcemap: true,
+    logLevel: "warning",
+  });
+/** An app's one copy of Yjs (two copies break instanceof checks; a store reloads an empty doc). */
+const YJS = ["yjs", "y-protocols", "y-protocols/*", "lib0", "lib0/*"];
+
 rmSync(join(root, "dist"), { recursive: true, force: true });
-await build({
-  entryPoints: [join(root, "client/index.ts")],
-  outfile: join(root, "dist/client/index.js"),
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  external: ["yjs", "y-protocols", "y-protocols/*", "lib0", "lib0/*"],
-  sourcemap: true,
-  logLevel: "warning",
-});
+// The SDK keeps yjs, y-protocols and lib0 external (peer dependencies).
+await entry("client/index.ts", "dist/client/index.js", YJS);
 // edgesync/tokens: createToken() for application backends (Node >= 18 or Workers); WebCrypto
 // only, no dependencies.
-await build({
-  entryPoints: [join(root, "tokens/mint.ts")],
-  outfile: join(root, "dist/tokens/mint.js"),
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  logLevel: "warning",
-});
-const tsc = spawnSync(
-  process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "client/tsconfig.build.json")],
-  {
-    stdio: "inherit",
-  },
-);
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+await entry("tokens/mint.ts", "dist/tokens/mint.js");
+// edgesync/server: the Worker's routes and the Durable Object class, for a Worker of your own.
+// Yjs as above; hono, @hono/zod-openapi, zod and jose are optional peers (an app that mounts
+// edgesync has Hono already; a client-only app is given none of them); `cloudflare:*` is the
+// runtime's.
+await entry("server/index.ts", "dist/server/index.js", [
+  ...YJS,
+  "cloudflare:*",
+  "hono",
+  "hono/*",
+  "@hono/zod-openapi",
+  "zod",
+  "zod/*",
+  "jose",
+]);
+// Both declaration builds at once (each is mostly TypeScript parsing the same dependencies).
+const failed = (
+  await Promise.all(["client/tsconfig.build.json", "server/tsconfig.build.json"].map(tsc))
+).find((status) => status !== 0);
+if (failed !== undefined) process.exit(failed ?? 1);
 addJsExtensions(join(root, "dist"));
+
+/** Runs `tsc -p project`; resolves with its exit status. */
+function tsc(project) {
+  const child = spawn(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, project)],
+    { stdio: "inherit" },
+  );
+  return new Promise((resolve) => child.on("close", resolve));
+}
 
 /**
  * Node16/NodeNext resolve an ES module's relative imports only with their file extension

@@ -3,8 +3,9 @@
 import type { Context } from "hono";
 import { roleAllows, type Handoff, type Role } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
-import { authFromEnv, type Auth, type Scope } from "./auth/create-auth";
+import type { Auth, Scope } from "./auth/create-auth";
 import { ApiError } from "./errors";
+import { settingsOf } from "./settings";
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */
 export function authorize(c: Context<AppEnv>, docId: string, needed: Role): Promise<Handoff> {
@@ -20,9 +21,9 @@ export function authorizePrefix(
   return check(c, prefix, { prefix }, needed);
 }
 
-/** The Auth a `createAuth(…).middleware` installed, else the one the environment configures. */
+/** The Auth a `createAuth(…).middleware` installed, else the mount's (options, then environment). */
 export function authOf(c: Context<AppEnv>): Auth {
-  return c.get("auth") ?? authFromEnv(c.env);
+  return c.get("auth") ?? settingsOf(c).auth(c.env);
 }
 
 async function check(
@@ -37,18 +38,15 @@ async function check(
   return { docId, role, exp, ...(sub ? { sub } : {}) };
 }
 
-/** ALLOWED_ORIGINS parsed: `*` (unset, empty, or a `*` entry) allows any origin. */
-export function allowedOrigins(env: Env): "*" | string[] {
-  const allowed = env.ALLOWED_ORIGINS?.trim();
-  if (!allowed) return "*";
-  const list = allowed.split(",").map((o) => o.trim().replace(/\/$/, ""));
-  return list.includes("*") ? "*" : list;
+/** The origins browsers may call from: the `allowedOrigins` option, else ALLOWED_ORIGINS. */
+export function allowedOrigins(c: Context<AppEnv>): "*" | string[] {
+  return settingsOf(c).allowedOrigins(c.env);
 }
 
 /** Refuses browser requests from origins outside ALLOWED_ORIGINS. */
 export function checkOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header("Origin");
-  const allowed = allowedOrigins(c.env);
+  const allowed = allowedOrigins(c);
   if (origin && allowed !== "*" && !allowed.includes(origin)) {
     throw new ApiError(403, "origin_not_allowed", `origin ${origin} is not in ALLOWED_ORIGINS`);
   }

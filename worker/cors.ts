@@ -22,7 +22,7 @@ export const CORS_EXPOSE_HEADERS = [SOURCE_HEADER];
 export function restCors(): MiddlewareHandler<AppEnv> {
   const headers = cors({
     origin: (origin, c) => {
-      const allowed = allowedOrigins(c.env);
+      const allowed = allowedOrigins(c);
       if (allowed === "*") return "*";
       return allowed.includes(origin) ? origin : null;
     },

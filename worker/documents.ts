@@ -8,6 +8,7 @@ import { D1Record } from "../durable-objects/storage/d1-record";
 import { validateUpdate } from "../protocol/messages";
 import type { AppEnv } from "./app";
 import { ApiError } from "./errors";
+import { settingsOf } from "./settings";
 
 /** Response header naming where a read was served from when it was not the live document. */
 export const SOURCE_HEADER = "x-edgesync-source";
@@ -18,15 +19,22 @@ const UNAVAILABLE = failure(
   "the document could not be loaded; retry later",
 );
 
+/** The stub of document `id`'s Durable Object, from the mount's namespace binding. */
+export function documentStub(c: Context<AppEnv>, id: string) {
+  const namespace = settingsOf(c).documents(c.env);
+  return namespace.get(namespace.idFromName(id));
+}
+
 /** Calls the document's Durable Object; a thrown call becomes a 503 failure value. */
 export async function callDocument<T>(
   c: Context<AppEnv>,
   id: string,
   call: (stub: DocumentRpc) => PromiseLike<RpcResult<T>>,
 ): Promise<RpcResult<T>> {
+  // Typed by the contract: the stub must offer every DocumentRpc method as RPC delivers it. Looked
+  // up outside the try: a missing binding is the Worker's misconfiguration (500), not the object's.
+  const stub: DocumentRpc = documentStub(c, id);
   try {
-    // Typed by the contract: the stub must offer every DocumentRpc method as RPC delivers it.
-    const stub: DocumentRpc = c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(id));
     return await call(stub);
   } catch (err) {
     console.error(`edgesync: the Durable Object of ${id} failed: ${(err as Error).message}`);
@@ -52,7 +60,7 @@ export async function readDocument<T>(
 ): Promise<{ value: T; source: "live" | "d1" }> {
   const result = await callDocument(c, id, call);
   if (result.ok || result.status !== 503) return { value: unwrap(result), source: "live" };
-  const doc = await lastGeneration(c.env.DB, id).catch((err: Error) => {
+  const doc = await lastGeneration(settingsOf(c).db(c.env), id).catch((err: Error) => {
     console.error(`edgesync: reading ${id} from D1 failed too: ${err.message}`);
     return null;
   });

@@ -1,7 +1,9 @@
 // The published package as a consumer gets it: `npm pack` (prepack builds dist/), then a fresh
 // app installs the tarball next to its own yjs at another 13.6 version. It must get one copy
 // of Yjs (two copies made a store reload an empty document), type-check under NodeNext, Node16,
-// Bundler and Node10, and sync through the real server with tokens from `edgesync/tokens`.
+// Bundler and Node10, and sync through the real server with tokens from `edgesync/tokens`. A second
+// app, a Worker mounting `edgesync/server` beside its own routes, installs the same tarball with
+// Hono and the Workers types: its code type-checks against the declarations and bundles.
 import { spawn, spawnSync } from "node:child_process";
 import {
   cpSync,
@@ -16,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transformSync } from "esbuild";
+import { build, transformSync } from "esbuild";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../helpers/server";
@@ -29,6 +31,17 @@ const SECRET = "package-test-secret";
 const SETUP_TIMEOUT_MS = 240_000;
 /** The app's whole run: three providers against the real server. */
 const APP_RUN_TIMEOUT_MS = 60_000;
+/** The server app's own dependencies: the repository's pins (in npm's cache already). */
+const SERVER_APP_DEPS = [
+  "hono",
+  "@hono/zod-openapi",
+  "zod",
+  "jose",
+  "@cloudflare/workers-types",
+  "yjs",
+  "y-protocols",
+  "lib0",
+];
 /** moduleResolution → module, for each mode a consumer may use. */
 const MODES = {
   nodenext: "NodeNext",
@@ -58,6 +71,7 @@ function npm(
 
 let work: string;
 let app: string;
+let serverApp: string;
 let packed: { filename: string; files: { path: string }[] };
 let packedManifest: Record<string, unknown>;
 let serverStarting: Promise<RunningServer> | undefined;
@@ -66,6 +80,7 @@ let server: RunningServer;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "edgesync-pack-"));
   app = join(work, "app");
+  serverApp = join(work, "server-app");
   // Pack a copy of the working tree without dist/: the tarball must be built by prepack, not by
   // an earlier build, and that build must not pull dist/ from under tests that import it.
   const source = join(work, "edgesync");
@@ -79,21 +94,30 @@ beforeAll(async () => {
   const pack = await npm(["pack", "--json", "--pack-destination", work], source);
   expect(pack.status, pack.stderr).toBe(0);
   [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")));
-  mkdirSync(join(app, "src"), { recursive: true });
-  writeFileSync(
-    join(app, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, type: "module" }),
-  );
-  cpSync(join(ROOT, "test/package/app/main.ts"), join(app, "src/main.ts"));
+  for (const [dir, name, file] of [
+    [app, "consumer", "main.ts"],
+    [serverApp, "server-consumer", "server.ts"],
+  ] as const) {
+    mkdirSync(join(dir, "src"), { recursive: true });
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name, private: true, type: "module" }),
+    );
+    cpSync(join(ROOT, "test/package/app", file), join(dir, "src", file));
+  }
   const tarball = join(work, packed.filename);
   // The server boots while npm installs (mostly waiting on I/O), not during the build in
   // prepack, which would slow its start past the helper's timeout on a busy machine.
   serverStarting = startServer({ vars: { AUTH_SECRET: SECRET } });
-  const install = await npm(
-    ["install", "--prefer-offline", tarball, `yjs@${APP_YJS}`, "y-protocols", "lib0"],
-    app,
-  );
+  const rootManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const pinned = (name: string) => `${name}@${rootManifest.devDependencies[name]}`;
+  // Both apps install at once: each mostly waits on npm's cache and the disk.
+  const [install, serverInstall] = await Promise.all([
+    npm(["install", "--prefer-offline", tarball, `yjs@${APP_YJS}`, "y-protocols", "lib0"], app),
+    npm(["install", "--prefer-offline", tarball, ...SERVER_APP_DEPS.map(pinned)], serverApp),
+  ]);
   expect(install.status, install.stderr).toBe(0);
+  expect(serverInstall.status, serverInstall.stderr).toBe(0);
   packedManifest = JSON.parse(
     readFileSync(join(app, "node_modules/edgesync/package.json"), "utf8"),
   );
@@ -113,12 +137,16 @@ const libCache = new Map<string, ts.SourceFile | undefined>();
  * `tsc --noEmit` on the app's src/main.ts, with the package's declarations checked too
  * (skipLibCheck off: TS2834 in them shows; with it on, SyncProvider silently became `any`).
  */
-function typeCheck(resolution: keyof typeof MODES): string {
+function typeCheck(
+  resolution: keyof typeof MODES,
+  dir = app,
+  file = "src/main.ts",
+  env: { lib: string[]; types: string[] } = { lib: ["ES2022", "DOM"], types: [] },
+): string {
   const { options, errors } = ts.convertCompilerOptionsFromJson(
     {
       target: "ES2022",
-      lib: ["ES2022", "DOM"],
-      types: [],
+      ...env,
       module: MODES[resolution],
       moduleResolution: resolution,
       strict: true,
@@ -126,7 +154,7 @@ function typeCheck(resolution: keyof typeof MODES): string {
       skipLibCheck: false,
       skipDefaultLibCheck: true,
     },
-    app,
+    dir,
   );
   expect(errors).toEqual([]);
   const host = ts.createCompilerHost(options);
@@ -138,10 +166,15 @@ function typeCheck(resolution: keyof typeof MODES): string {
     if (!libCache.has(key)) libCache.set(key, parse(fileName, version, ...rest));
     return libCache.get(key);
   };
-  const program = ts.createProgram([join(app, "src/main.ts")], options, host);
-  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), {
+  const program = ts.createProgram([join(dir, file)], options, host);
+  // Ours (the app and edgesync's declarations), not another package's: Yjs's declarations name
+  // DOM types a Worker's lib does not have, which a Worker app's skipLibCheck hides.
+  const diagnostics = ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => !/[/\\]node_modules[/\\](?!edgesync[/\\])/.test(d.file?.fileName ?? ""));
+  return ts.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
-    getCurrentDirectory: () => app,
+    getCurrentDirectory: () => dir,
     getNewLine: () => "\n",
   });
 }
@@ -159,11 +192,16 @@ describe("the packed edgesync package", () => {
         "dist/client/provider.d.ts",
         "dist/tokens/mint.js",
         "dist/tokens/mint.d.ts",
+        "dist/server/index.js",
+        "dist/server/index.d.ts",
+        "migrations/0001_documents.sql",
       ]),
     );
     expect(
       files.filter(
-        (f) => !f.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(f),
+        (f) =>
+          !/^(dist\/|migrations\/[^/]+\.sql$)/.test(f) &&
+          !["LICENSE", "README.md", "package.json"].includes(f),
       ),
     ).toEqual([]);
     expect(files.filter((f) => /\.test\.|(?<!\.d)\.ts$|\.d\.ts\.map$/.test(f))).toEqual([]);
@@ -176,8 +214,17 @@ describe("the packed edgesync package", () => {
       yjs: expect.stringMatching(/^\^13\./),
       "y-protocols": expect.stringMatching(/^\^1\./),
       lib0: expect.stringMatching(/^\^0\.2\./),
+      // edgesync/server's runtime: optional, so a client-only app is not given them.
+      hono: expect.stringMatching(/^\^4\./),
+      "@hono/zod-openapi": expect.stringMatching(/^\^1\./),
+      zod: expect.stringMatching(/^\^4\./),
+      jose: expect.stringMatching(/^\^6\./),
     });
-    expect(existsSync(join(app, "node_modules/hono"))).toBe(false);
+    const optional = packedManifest.peerDependenciesMeta as Record<string, { optional?: boolean }>;
+    for (const name of ["hono", "@hono/zod-openapi", "zod", "jose"])
+      expect(optional[name]?.optional, name).toBe(true);
+    for (const name of ["hono", "@hono/zod-openapi", "zod", "jose"])
+      expect(existsSync(join(app, "node_modules", name)), name).toBe(false);
   });
 
   it(`installs one copy of Yjs: the app's ${APP_YJS}`, async () => {
@@ -224,6 +271,41 @@ describe("the packed edgesync package", () => {
     expect(result.fromServer).toBe(result.TEXT);
     expect(result.statuses).toContain("connected");
     expect(node.stderr).not.toMatch(/Yjs was already imported/);
+  });
+});
+
+describe("edgesync/server in a Worker of the app's own", () => {
+  // Bundler only, as wrangler projects resolve (~15 s a mode on a busy machine); the client's
+  // checks above already hold the declarations' .js extensions under Node16 and NodeNext.
+  it("type-checks against the packed declarations (checked too) under moduleResolution bundler", () => {
+    const env = { lib: ["ES2023"], types: ["@cloudflare/workers-types"] };
+    expect(typeCheck("bundler", serverApp, "src/server.ts", env)).toBe("");
+  });
+
+  it("bundles for workerd (esbuild, platform neutral) with one copy of Hono and of Yjs", async () => {
+    const result = await build({
+      entryPoints: [join(serverApp, "src/server.ts")],
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "neutral",
+      // As wrangler resolves packages for workerd (some dependencies have only `main`/`module`).
+      conditions: ["workerd", "worker"],
+      mainFields: ["module", "main"],
+      external: ["cloudflare:*"],
+      metafile: true,
+      absWorkingDir: serverApp,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain("node_modules/edgesync/dist/server/index.js");
+    const copies = (name: string) =>
+      new Set(inputs.map((path) => path.match(`^(.*node_modules/${name})/`)?.[1]).filter(Boolean));
+    expect([...copies("hono")]).toEqual(["node_modules/hono"]);
+    expect([...copies("yjs")]).toEqual(["node_modules/yjs"]);
+    const code = result.outputFiles[0]!.text;
+    expect(code).toMatch(/from\s*"cloudflare:workers"/);
+    expect(code).toContain("class extends DocumentObject");
   });
 });
 

@@ -170,12 +170,12 @@ const envAuths = new WeakMap<object, Auth>();
  * README "Configuration"), open when none is set and DEV_OPEN_ACCESS is "true" (`npm start`). A
  * configuration that cannot be safe refuses every request with 503 and says why.
  */
-export function authFromEnv(env: Env): Auth {
+export function authFromEnv(env: Record<string, unknown>): Auth {
   let auth = envAuths.get(env);
   if (!auth) {
     try {
       const jwt = jwtOptionsFromEnv(env);
-      const secret = env.AUTH_SECRET || undefined;
+      const secret = (env.AUTH_SECRET as string | undefined) || undefined;
       auth = createAuth({
         ...(secret ? { secret } : {}),
         ...(jwt ? { jwt } : {}),

@@ -17,8 +17,10 @@ import {
   type HocuspocusFrame,
 } from "../../protocol/hocuspocus";
 import { ProtocolError } from "../../protocol/messages";
+import type { Grant } from "../auth/create-auth";
 import { docIdProblem } from "../doc-id";
-import { verifyToken } from "../tokens";
+import { ApiError } from "../errors";
+import type { DocumentNamespace } from "../settings";
 import { DocumentLink, type LinkHost } from "./document-link";
 import type { RelayLimits } from "./limits";
 
@@ -28,9 +30,11 @@ export class HocuspocusSession implements LinkHost {
   private attaches = 0;
   private closed = false;
 
+  /** `checkToken` checks a document's token as the mount's Auth checks one for /sync. */
   constructor(
     private readonly socket: WebSocket,
-    private readonly env: Env,
+    private readonly documents: DocumentNamespace,
+    private readonly checkToken: (docId: string, token: string) => Promise<Grant>,
     private readonly limits: RelayLimits,
   ) {}
 
@@ -125,7 +129,7 @@ export class HocuspocusSession implements LinkHost {
     if (!refresh) {
       this.sendToClient(encodeAuthenticated(link.address, readonly ? "readonly" : "read-write"));
     }
-    const stub = this.env.DOCUMENTS.get(this.env.DOCUMENTS.idFromName(link.documentName));
+    const stub = this.documents.get(this.documents.idFromName(link.documentName));
     await link.connect(stub, result.handoff, readonly);
   }
 
@@ -136,16 +140,13 @@ export class HocuspocusSession implements LinkHost {
   ): Promise<{ ok: true; handoff: Handoff } | { ok: false; reason: string }> {
     const problem = docIdProblem(docId);
     if (problem) return { ok: false, reason: `invalid_doc_id: ${problem}` };
-    const secret = this.env.AUTH_SECRET;
-    if (!secret) {
-      if (this.env.DEV_OPEN_ACCESS === "true")
-        return { ok: true, handoff: { docId, role: "admin", exp: null } };
-      return { ok: false, reason: "auth_not_configured: AUTH_SECRET is not set" };
+    try {
+      const { role, exp, sub } = await this.checkToken(docId, token);
+      return { ok: true, handoff: { docId, role, exp, ...(sub ? { sub } : {}) } };
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, reason: `${err.code}: ${err.message}` };
+      throw err;
     }
-    const result = await verifyToken(token, secret, docId);
-    if (!result.ok) return { ok: false, reason: `${result.code}: ${result.message}` };
-    const { role, exp, sub } = result.claims;
-    return { ok: true, handoff: { docId, role, exp, ...(sub ? { sub } : {}) } };
   }
 
   sendToClient(frame: Uint8Array): void {

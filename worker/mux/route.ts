@@ -2,16 +2,16 @@
 // socket itself and opens each channel's document socket through the app (`dispatch`), so every
 // check a direct /sync/:docId socket gets is the same code (see docs/multiplexing.md).
 import type { Context } from "hono";
-import { createApp, type AppEnv } from "../app";
+import { createApp, type AppEnv, type EdgesyncBindings } from "../app";
 import { ApiError } from "../errors";
-import { muxLimitsFromEnv } from "./limits";
+import { settingsOf } from "../settings";
 import { MuxSession } from "./session";
 
 /** The app the channels are dispatched through (its `fetch`, as the runtime calls it). */
 export interface MuxApp {
   fetch(
     request: Request,
-    env: Env,
+    env: EdgesyncBindings,
     ctx: Context<AppEnv>["executionCtx"],
   ): Response | Promise<Response>;
 }
@@ -30,7 +30,7 @@ export function muxRoute(app: MuxApp) {
     // No origin check here: each channel's dispatch makes it, so a refused origin reaches the
     // SDK as CLOSED 4403 (a permanent stop), as on a direct ?ext=1 socket, not as a failed
     // upgrade that the provider would retry forever.
-    const limits = muxLimitsFromEnv(c.env);
+    const limits = settingsOf(c).muxLimits(c.env);
     const { env, executionCtx } = c;
     const dispatch = async (request: Request) => app.fetch(request, env, executionCtx);
     const { 0: client, 1: server } = new WebSocketPair();

@@ -2,17 +2,11 @@
 // background syncs all its changed documents in one round trip). Each document gets its own
 // result or error; see worker/batch-sync.ts for the rules and PROTOCOL.md for the format.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { limitsFromEnv } from "../../durable-objects/contract";
 import type { AppEnv } from "../app";
-import {
-  batchAuthoriser,
-  batchLimitsFromEnv,
-  checkCount,
-  checkDistinct,
-  runBatch,
-} from "../batch-sync";
+import { batchAuthoriser, checkCount, checkDistinct, runBatch } from "../batch-sync";
 import { readBody, requireJson } from "../body";
 import { ApiError } from "../errors";
+import { settingsOf } from "../settings";
 
 export const batchSync = new OpenAPIHono<AppEnv>();
 
@@ -98,7 +92,7 @@ batchSync.openAPIRegistry.registerPath({
 batchSync.post("/v1/sync", async (c) => {
   const authorise = await batchAuthoriser(c);
   requireJson(c);
-  const limits = batchLimitsFromEnv(c.env as unknown as Record<string, unknown>);
+  const limits = settingsOf(c).batchLimits(c.env);
   const body = await readBody(c, limits.maxBytes);
   let json: unknown;
   try {
@@ -119,5 +113,5 @@ batchSync.post("/v1/sync", async (c) => {
     );
   }
   checkDistinct(parsed.data.documents);
-  return runBatch(c, parsed.data.documents, authorise, limitsFromEnv(c.env).maxMessageBytes);
+  return runBatch(c, parsed.data.documents, authorise, settingsOf(c).maxMessageBytes(c.env));
 });

@@ -3,12 +3,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import * as Y from "yjs";
-import {
-  documentInfo,
-  DocumentInfoSchema,
-  limitsFromEnv,
-  renderJson,
-} from "../../durable-objects/contract";
+import { documentInfo, DocumentInfoSchema, renderJson } from "../../durable-objects/contract";
 import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
@@ -17,6 +12,7 @@ import { MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
 import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
+import { settingsOf } from "../settings";
 import { batchSync } from "./batch-sync";
 import { Base64url, DocumentSchema, errors, IdParam } from "./schemas";
 
@@ -60,7 +56,7 @@ function decodeParam(value: string, name: string): Uint8Array {
 
 /** Reads a binary update body (after authentication), at most MAX_MESSAGE_BYTES, while it streams. */
 async function binaryBody(c: Context<AppEnv>): Promise<Uint8Array> {
-  const body = await readBody(c, limitsFromEnv(c.env).maxMessageBytes);
+  const body = await readBody(c, settingsOf(c).maxMessageBytes(c.env));
   if (body.length === 0)
     throw new ApiError(400, "invalid_update", "the body is empty; send a binary Yjs update");
   return body;
@@ -93,7 +89,7 @@ docs.openapi(
   async (c) => {
     const { prefix = "", cursor, limit = LIST_DEFAULT_LIMIT } = c.req.valid("query");
     await authorizePrefix(c, prefix, "admin");
-    const rows = await new D1Record(c.env.DB).list({
+    const rows = await new D1Record(settingsOf(c).db(c.env)).list({
       prefix,
       ...(cursor ? { cursor } : {}),
       limit: limit + 1,
@@ -243,7 +239,7 @@ docs.post("/v1/docs/:id/sync", async (c, next) => {
   const id = docIdOf(c);
   c.set("handoff", await authorize(c, id, "read"));
   requireJson(c);
-  const max = limitsFromEnv(c.env).maxMessageBytes;
+  const max = settingsOf(c).maxMessageBytes(c.env);
   await readBody(c, Math.ceil((max * 4) / 3) + SYNC_BODY_ALLOWANCE_BYTES);
   await next();
 });
@@ -348,10 +344,19 @@ docs.openAPIRegistry.registerComponent("securitySchemes", "token", {
   description: "the same JWT as ?token= (for clients that cannot set headers)",
 });
 
+/** Where the OpenAPI document is served, below the mount's path. */
+const OPENAPI_PATH = "/v1/openapi.json";
+
+/** The URL edgesync is mounted at, from the URL of a request for `route` (a path below it). */
+function mountUrl(requestUrl: string, route: string): string {
+  const { origin, pathname } = new URL(requestUrl);
+  return origin + (pathname.endsWith(route) ? pathname.slice(0, -route.length) : "");
+}
+
 /** Every route needs a token (either way); the Worker checks it before anything else. */
 const TOKEN_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }];
 
-docs.doc("/v1/openapi.json", (c) => ({
+docs.doc(OPENAPI_PATH, (c) => ({
   openapi: "3.0.0",
   info: {
     title: "edgesync REST API",
@@ -360,7 +365,8 @@ docs.doc("/v1/openapi.json", (c) => ({
       "Errors are { error: { code, message } }. Every route takes a token, as Authorization: Bearer or ?token= " +
       "(not needed under `npm start`, which runs with open access). POST /sync without Content-Type: application/json is 415.",
   },
-  // The server this spec was fetched from, so generated clients point at it.
-  servers: [{ url: new URL(c.req.url).origin }],
+  // The server this spec was fetched from, so generated clients point at it: its origin and the
+  // path edgesync is mounted under (`app.route("/collab", edgesync)` serves /collab/v1/…).
+  servers: [{ url: mountUrl(c.req.url, OPENAPI_PATH) }],
   security: TOKEN_SECURITY,
 }));

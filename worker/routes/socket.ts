@@ -6,6 +6,7 @@ import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
 import { docIdProblem } from "../doc-id";
+import { documentStub } from "../documents";
 import { ApiError } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
 
@@ -53,7 +54,7 @@ socketRoute.get("/sync/:docId", async (c) => {
     if (value) headers.set(name, value);
   }
   writeHandoff(headers, handoff);
-  const stub = c.env.DOCUMENTS.get(c.env.DOCUMENTS.idFromName(docId));
+  const stub = documentStub(c, docId);
   try {
     return await stub.fetch(new Request(c.req.url, { headers }));
   } catch (err) {

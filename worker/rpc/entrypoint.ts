@@ -19,6 +19,7 @@ import {
   type WriteReply,
 } from "../../durable-objects/contract";
 import { docIdProblem } from "../doc-id";
+import { DEFAULT_BINDINGS } from "../settings";
 
 /** `read`: the document as one update, and its state vector. */
 export type ReadReply = { update: Uint8Array; stateVector: Uint8Array };
@@ -28,13 +29,40 @@ export type OpenReply = RpcResult<{ session: EditSession; clientId: number }>;
 export const DEFAULT_ACTIVITY_LIMIT = 100;
 
 type Stub = DocumentRpc & AgentRpc;
+type Bindings = Record<string, unknown>;
+type Namespace = DurableObjectNamespace<Stub & Rpc.DurableObjectBranded>;
+type NamespaceOf = () => Namespace;
 
-export class EdgesyncRpc extends WorkerEntrypoint<Env> {
+export interface EdgesyncRpcOptions {
+  /** Name of the document objects' Durable Object binding. Default: DOCUMENTS. */
+  documents?: string;
+}
+
+/** The entrypoint class for another binding name; export it under the name your callers bind. */
+export function createEdgesyncRpc(options: EdgesyncRpcOptions = {}): typeof EdgesyncRpc {
+  for (const key of Object.keys(options))
+    if (key !== "documents") throw new Error(`createEdgesyncRpc: unknown option ${key}`);
+  const documents = options.documents ?? DEFAULT_BINDINGS.documents;
+  if (!/^[A-Za-z_$][\w$]*$/.test(documents))
+    throw new Error(`createEdgesyncRpc: documents must be a binding name, got ${documents}`);
+  return class extends EdgesyncRpc {
+    static override readonly documents = documents;
+  };
+}
+
+export class EdgesyncRpc extends WorkerEntrypoint<Bindings> {
+  /** The Durable Object binding this class reads (createEdgesyncRpc sets another). */
+  static readonly documents: string = DEFAULT_BINDINGS.documents;
+
+  /** The document objects' namespace, by this class's binding name (looked up per call). */
+  private readonly ns: NamespaceOf = () =>
+    namespaceOf(this.env, (this.constructor as typeof EdgesyncRpc).documents);
+
   /** The whole document as one update, with its state vector. */
   async read(docId: string): Promise<RpcResult<ReadReply>> {
     const bad = idProblem(docId);
     if (bad) return bad;
-    const read = await call(this.env, docId, (stub) => stub.getUpdate(docId, null));
+    const read = await call(this.ns, docId, (stub) => stub.getUpdate(docId, null));
     return read.ok ? { ...read, stateVector: Y.encodeStateVectorFromUpdate(read.update) } : read;
   }
 
@@ -42,14 +70,14 @@ export class EdgesyncRpc extends WorkerEntrypoint<Env> {
   async diff(docId: string, stateVector: Uint8Array): Promise<RpcResult<UpdateReply>> {
     const bad = idProblem(docId) ?? bytesProblem(stateVector, "invalid_state_vector");
     if (bad) return bad;
-    return call(this.env, docId, (stub) => stub.getUpdate(docId, stateVector));
+    return call(this.ns, docId, (stub) => stub.getUpdate(docId, stateVector));
   }
 
   /** Applies one update as `actor`; answers once it is durable (the rule of the saved ack). */
   async apply(docId: string, update: Uint8Array, actor: Actor): Promise<RpcResult<WriteReply>> {
     const bad = idProblem(docId) ?? actorRefusal(actor) ?? bytesProblem(update, "invalid_update");
     if (bad) return bad;
-    return call(this.env, docId, (stub) => stub.agentWrite(docId, update, actor, "apply", null));
+    return call(this.ns, docId, (stub) => stub.agentWrite(docId, update, actor, "apply", null));
   }
 
   /**
@@ -61,7 +89,7 @@ export class EdgesyncRpc extends WorkerEntrypoint<Env> {
     const bad = idProblem(docId) ?? actorRefusal(actor) ?? clientIdProblem(clientId);
     if (bad) return bad;
     const id = clientId ?? randomClientId();
-    const session = new EditSession(this.env, docId, actor, id);
+    const session = new EditSession(this.ns, docId, actor, id);
     const shown = await session.presence(null);
     return shown.ok ? { ok: true, session, clientId: id } : shown;
   }
@@ -70,7 +98,7 @@ export class EdgesyncRpc extends WorkerEntrypoint<Env> {
   async activity(docId: string, limit = DEFAULT_ACTIVITY_LIMIT): Promise<RpcResult<ActivityReply>> {
     const bad = idProblem(docId);
     if (bad) return bad;
-    return call(this.env, docId, (stub) => stub.activity(docId, limit));
+    return call(this.ns, docId, (stub) => stub.activity(docId, limit));
   }
 }
 
@@ -81,7 +109,7 @@ export class EdgesyncRpc extends WorkerEntrypoint<Env> {
  */
 export class EditSession extends RpcTarget {
   constructor(
-    private readonly env: Env,
+    private readonly ns: NamespaceOf,
     readonly docId: string,
     private readonly actor: Actor,
     /** The session's awareness client id (its peer in every client's presence). */
@@ -98,7 +126,7 @@ export class EditSession extends RpcTarget {
     const bad = bytesProblem(update, "invalid_update");
     if (bad) return bad;
     const peer = { clientId: this.clientId, cursor };
-    return call(this.env, this.docId, (s) =>
+    return call(this.ns, this.docId, (s) =>
       s.agentWrite(this.docId, update, this.actor, "session", peer),
     );
   }
@@ -106,7 +134,7 @@ export class EditSession extends RpcTarget {
   /** Shows the peer with this cursor and renews its lease (call at least every lease / 2 when idle). */
   presence(cursor: AgentCursor | null): Promise<RpcResult<PresenceReply>> {
     const peer = { clientId: this.clientId, cursor };
-    return call(this.env, this.docId, (s) => s.agentPresence(this.docId, this.actor, peer, false));
+    return call(this.ns, this.docId, (s) => s.agentPresence(this.docId, this.actor, peer, false));
   }
 
   /** The edits are complete: the peer leaves presence. */
@@ -121,7 +149,7 @@ export class EditSession extends RpcTarget {
 
   private leave(): Promise<RpcResult<PresenceReply>> {
     const peer = { clientId: this.clientId };
-    return call(this.env, this.docId, (s) => s.agentPresence(this.docId, this.actor, peer, true));
+    return call(this.ns, this.docId, (s) => s.agentPresence(this.docId, this.actor, peer, true));
   }
 }
 
@@ -133,12 +161,13 @@ const UNAVAILABLE = failure(
 
 /** Calls the document's object; a thrown call (the object could not start) is a 503 value. */
 async function call<T>(
-  env: Env,
+  namespace: NamespaceOf,
   docId: string,
   op: (stub: Stub) => PromiseLike<RpcResult<T>>,
 ): Promise<RpcResult<T>> {
   try {
-    const stub: Stub = env.DOCUMENTS.get(env.DOCUMENTS.idFromName(docId));
+    const ns = namespace();
+    const stub: Stub = ns.get(ns.idFromName(docId));
     return await op(stub);
   } catch (err) {
     console.error(`edgesync: RPC to the object of ${docId} failed: ${(err as Error).message}`);
@@ -177,4 +206,12 @@ function clientIdProblem(clientId: unknown): RpcFailure | null {
 /** A random awareness client id (uint32, as Yjs picks its own). */
 function randomClientId(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/** The namespace bound as `name`; a missing binding is the deployer's error, said plainly. */
+function namespaceOf(env: Bindings, name: string): Namespace {
+  const ns = env[name] as Namespace | undefined;
+  if (typeof ns?.idFromName !== "function")
+    throw new Error(`edgesync: the Worker has no Durable Object binding named ${name}`);
+  return ns;
 }

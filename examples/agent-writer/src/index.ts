@@ -2,8 +2,8 @@
 // binding, chunk by chunk, shown in presence while it writes; every other request goes on to
 // edgesync over a second binding, so people's editors connect through this Worker too. Imports edgesync's source by
 // relative path for now (the helper is also the package's `RemoteDoc`).
-import type { EdgesyncRpc } from "../../../worker/rpc/entrypoint";
-import { EdgesyncRpcError, RemoteDoc } from "../../../worker/rpc/remote-doc";
+// The package's source entry (edgesync/server) by path, as the test runs it from this checkout.
+import { EdgesyncRpcError, RemoteDoc, type EdgesyncRpc } from "../../../server";
 import { generate, type StreamOptions } from "./generator";
 
 interface Env {
