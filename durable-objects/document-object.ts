@@ -1,9 +1,9 @@
 // The per-document Durable Object: a thin adapter from Cloudflare's hibernation API to the
 // DocumentHost, reached only through the Inbox, so every event follows the frames before it.
-// `createDocumentObject(options)` makes the class for another D1 binding name or other limits.
+// `createDocumentObject(options)` (create-document-object.ts) makes it for another D1 binding or limits.
 import { DurableObject } from "cloudflare:workers";
 import { activity, agentPresence, agentWrite } from "./agent-desk";
-import { DEFAULT_LIMITS, limitsFromEnv, type RoomLimits } from "./config";
+import { limitsFromEnv } from "./config";
 import {
   readHandoff,
   type ActivityEntry,
@@ -24,35 +24,9 @@ import {
   type WriteReply,
 } from "./contract";
 import { DocumentHost } from "./document-host";
+import type { DocumentObjectOptions } from "./create-document-object";
 import { Inbox } from "./inbox";
 import { closeQuietly } from "./sockets";
-
-export interface DocumentObjectOptions {
-  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
-  db?: string;
-  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
-  limits?: Partial<RoomLimits>;
-}
-
-/** The Durable Object class for `options`; export it under the class_name of your binding. */
-export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {
-  const fail = (message: string): never => {
-    throw new Error(`createDocumentObject: ${message}`);
-  };
-  for (const key of Object.keys(options))
-    if (key !== "db" && key !== "limits") fail(`unknown option ${key} (known: db, limits)`);
-  if (options.db !== undefined && !/^[A-Za-z_$][\w$]*$/.test(options.db))
-    fail(`db must be a binding name, got ${JSON.stringify(options.db)}`);
-  for (const [key, value] of Object.entries(options.limits ?? {})) {
-    if (!(key in DEFAULT_LIMITS)) fail(`unknown limit ${key}`);
-    if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
-      fail(`limits.${key} must be a positive number, got ${JSON.stringify(value)}`);
-  }
-  const configured = { ...options };
-  return class extends DocumentObject {
-    static override readonly options = configured;
-  };
-}
 
 export class DocumentObject
   extends DurableObject<Record<string, unknown>>

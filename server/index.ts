@@ -19,11 +19,11 @@ export {
 export type { AsymmetricAlgorithm } from "../worker/auth/config";
 export type { BatchLimits } from "../worker/batch-sync";
 export type { RelayLimits } from "../worker/hocuspocus/limits";
+export { DocumentObject } from "../durable-objects/document-object";
 export {
-  DocumentObject,
   createDocumentObject,
   type DocumentObjectOptions,
-} from "../durable-objects/document-object";
+} from "../durable-objects/create-document-object";
 export { DEFAULT_LIMITS, type RoomLimits } from "../durable-objects/config";
 export type { Role } from "../protocol/roles";
 // HS256 tokens for your backend to mint (also published alone as `edgesync/tokens`).
