@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/helpers/auth-secret";
 import { JWT_TEST_AUDIENCE, JWT_TEST_ISSUER } from "./test/helpers/idp";
 import { startJwksServer } from "./test/helpers/jwks-server";
+import { SlowFirstSequencer } from "./test/helpers/slow-first";
 
 const migrations = await readD1Migrations("./migrations");
 // The identity provider of the workerd-idp project: its URL goes into the Worker's environment.
@@ -27,6 +28,8 @@ export default defineConfig({
     // Most test files wait on a real server or a browser, not on the CPU (a full run used ~35% of
     // two cores with two workers), so more files run at once.
     maxWorkers: 4,
+    // The longest files first, so the run does not end on one of them (test/helpers/slow-first.ts).
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       // MAX_DOC_BYTES: documents past D1's 2 MB row limit (chunking) need more than the default;
       // MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts reaches it quickly.

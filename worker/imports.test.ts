@@ -1,7 +1,9 @@
 // The Worker reaches into the Durable Object's folder only through the contract (what the two
-// halves agree on), the D1 index module, and the class worker/index.ts re-exports for wrangler.
-// Every import, re-export and dynamic import of every worker/**/*.ts is read with TypeScript's
-// own scanner, so a new import of any other Durable Object module fails here.
+// halves agree on) and the D1 index module. The class (and createDocumentObject, and the limits
+// table) reach it through the package entry, server/index.ts, which worker/index.ts re-exports
+// for wrangler, as an embedder's Worker does. Every import, re-export and dynamic import of every
+// worker/**/*.ts and of server/index.ts is read with TypeScript's own scanner, so a new import of
+// any other Durable Object module fails here.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,10 +15,13 @@ const root = dirname(worker);
 const DO_FOLDER = "durable-objects";
 
 /** Modules of the Durable Object's folder the Worker may import, and from where (null: any file). */
+const ENTRY = join("server", "index.ts");
 const ALLOWED: { module: string; from: string | null }[] = [
   { module: join(DO_FOLDER, "contract"), from: null },
   { module: join(DO_FOLDER, "storage", "d1-record"), from: null },
-  { module: join(DO_FOLDER, "document-object"), from: join("worker", "index.ts") },
+  { module: join(DO_FOLDER, "document-object"), from: ENTRY },
+  { module: join(DO_FOLDER, "create-document-object"), from: ENTRY },
+  { module: join(DO_FOLDER, "config"), from: ENTRY },
 ];
 
 function workerFiles(dir: string): string[] {
@@ -55,10 +60,10 @@ function violations(file: string, imports: string[]): string[] {
 }
 
 describe("what the Worker imports from durable-objects/", () => {
-  const files = workerFiles(worker);
+  const files = [...workerFiles(worker), join(root, ENTRY)];
   const imports = new Map(files.map((file) => [file, importsOf(file)]));
 
-  it("is only the contract, the D1 index, and the class worker/index.ts re-exports", () => {
+  it("is only the contract, the D1 index, and the class through the package entry", () => {
     expect(files.flatMap((file) => violations(file, imports.get(file)!))).toEqual([]);
   });
 
@@ -68,12 +73,16 @@ describe("what the Worker imports from durable-objects/", () => {
     expect(files.length).toBeGreaterThan(10);
   });
 
-  it("refuses any other module of the folder, and the class from anywhere but worker/index.ts", () => {
+  it("refuses any other module of the folder, and the class from anywhere but the entry", () => {
     const routes = join(worker, "routes", "docs.ts");
     expect(violations(routes, importsOf(routes))).toEqual([]);
     const internals = [join(DO_FOLDER, "config"), join(DO_FOLDER, "contract-extra")];
     expect(violations(routes, internals)).toHaveLength(2);
     expect(violations(routes, [join(DO_FOLDER, "document-object")])).toHaveLength(1);
-    expect(violations(join(worker, "index.ts"), [join(DO_FOLDER, "document-object")])).toEqual([]);
+    expect(violations(join(worker, "index.ts"), [join(DO_FOLDER, "document-object")])).toHaveLength(
+      1,
+    );
+    expect(violations(join(root, ENTRY), [join(DO_FOLDER, "document-object")])).toEqual([]);
+    expect(violations(join(root, ENTRY), [join(DO_FOLDER, "room")])).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 // The contract between the Worker and a document's Durable Object: everything the two halves
 // agree on, and the only part of durable-objects/ the Worker imports besides the D1 index
-// (storage/d1-record.ts) and the class it re-exports for wrangler (worker/imports.test.ts holds
-// the rule). Each side imports this and nothing else of the other.
+// (storage/d1-record.ts); the class reaches the Worker's entry through the package entry,
+// server/index.ts (worker/imports.test.ts holds the rule). Each side imports this and nothing else of the other.
 //
 // "Sync" names four things; internally each has its own name:
 // - the socket route: GET /sync/:docId, the WebSocket upgrade (worker/routes/socket.ts);

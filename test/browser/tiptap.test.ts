@@ -18,6 +18,8 @@ const APP = fileURLToPath(new URL("./tiptap-app.ts", import.meta.url));
 const BUNDLE_GLOBAL = "tiptapApp";
 /** How long a page may take to sync, converge or be acknowledged (servers share 2 CPUs). */
 const WAIT_MS = 30_000;
+/** The whole test, restart included, when the machine runs the rest of the suite beside it. */
+const TEST_TIMEOUT_MS = 240_000;
 
 const HTML = `<!doctype html><meta charset="utf-8"><div id="editor"></div>
 <script src="/app.js"></script>`;
@@ -145,5 +147,7 @@ describe.each(TARGETS)("Tiptap in Chromium over $name", (target) => {
         await server.stop();
       }
     },
+    // Two browsers, a server restart and two more pages: minutes on a loaded 2-core machine.
+    TEST_TIMEOUT_MS,
   );
 });
