@@ -8,6 +8,7 @@ import type { AppEnv } from "./app";
 import { authOf } from "./auth";
 import { tokenOf } from "./auth/create-auth";
 import { docIdProblem } from "./doc-id";
+import { countsFromEnv } from "./env-counts";
 import { callDocument } from "./documents";
 import { ApiError } from "./errors";
 import type { Role } from "./tokens";
@@ -37,18 +38,11 @@ export interface BatchLimits {
 
 /** The batch limits from the Worker's environment, falling back to the defaults. */
 export function batchLimitsFromEnv(env: Record<string, unknown>): BatchLimits {
-  const read = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  return {
-    maxDocs: read("BATCH_SYNC_MAX_DOCS", DEFAULT_BATCH_MAX_DOCS),
-    maxBytes: read("BATCH_SYNC_MAX_BYTES", DEFAULT_BATCH_MAX_BYTES),
-  };
+  return countsFromEnv(
+    env,
+    { maxDocs: DEFAULT_BATCH_MAX_DOCS, maxBytes: DEFAULT_BATCH_MAX_BYTES },
+    { maxDocs: "BATCH_SYNC_MAX_DOCS", maxBytes: "BATCH_SYNC_MAX_BYTES" },
+  );
 }
 
 /** One document of a batch request, as the JSON body names it (already shape-checked). */

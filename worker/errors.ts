@@ -14,6 +14,17 @@ export class ApiError extends Error {
   }
 }
 
+/** 426 unless the request asks for a WebSocket (the socket routes: /sync/:id, /hocuspocus, /mux). */
+export function requireWebSocketUpgrade(c: Context): void {
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(
+      426,
+      "upgrade_required",
+      "this endpoint speaks WebSocket: send Upgrade: websocket",
+    );
+  }
+}
+
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }

@@ -1,5 +1,6 @@
 // Bounds of one Hocuspocus socket in the Worker relay; each is overridable through the Worker's
 // environment (wrangler.toml [vars]) under the name in ENV.
+import { countsFromEnv } from "../env-counts";
 
 export interface RelayLimits {
   /**
@@ -29,15 +30,5 @@ const ENV: Record<keyof RelayLimits, string> = {
 
 /** The defaults, with any positive integer set in the environment instead. */
 export function relayLimitsFromEnv(env: Record<string, unknown>): RelayLimits {
-  const limits = { ...DEFAULT_RELAY_LIMITS };
-  for (const key of Object.keys(ENV) as (keyof RelayLimits)[]) {
-    const raw = env[ENV[key]];
-    if (raw === undefined || raw === "") continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`${ENV[key]} must be a positive integer, got ${String(raw)}`);
-    }
-    limits[key] = value;
-  }
-  return limits;
+  return countsFromEnv(env, DEFAULT_RELAY_LIMITS, ENV);
 }

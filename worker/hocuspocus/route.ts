@@ -3,20 +3,14 @@
 // URL names no document, so the origin is the only check made before the upgrade.
 import { createApp } from "../app";
 import { authOf, checkOrigin } from "../auth";
-import { ApiError } from "../errors";
+import { requireWebSocketUpgrade } from "../errors";
 import { settingsOf } from "../settings";
 import { HocuspocusSession } from "./session";
 
 export const hocuspocus = createApp();
 
 hocuspocus.get("/hocuspocus", (c) => {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(
-      426,
-      "upgrade_required",
-      "this endpoint speaks WebSocket: send Upgrade: websocket",
-    );
-  }
+  requireWebSocketUpgrade(c);
   checkOrigin(c);
   const settings = settingsOf(c);
   const limits = settings.relayLimits(c.env);

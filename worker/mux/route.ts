@@ -3,7 +3,7 @@
 // check a direct /sync/:docId socket gets is the same code (see docs/multiplexing.md).
 import type { Context } from "hono";
 import { createApp, type AppEnv, type EdgesyncBindings } from "../app";
-import { ApiError } from "../errors";
+import { requireWebSocketUpgrade } from "../errors";
 import { settingsOf } from "../settings";
 import { MuxSession } from "./session";
 
@@ -20,13 +20,7 @@ export interface MuxApp {
 export function muxRoute(app: MuxApp) {
   const route = createApp();
   route.get("/mux", (c) => {
-    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-      throw new ApiError(
-        426,
-        "upgrade_required",
-        "this endpoint speaks WebSocket: send Upgrade: websocket",
-      );
-    }
+    requireWebSocketUpgrade(c);
     // No origin check here: each channel's dispatch makes it, so a refused origin reaches the
     // SDK as CLOSED 4403 (a permanent stop), as on a direct ?ext=1 socket, not as a failed
     // upgrade that the provider would retry forever.

@@ -7,7 +7,7 @@ import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { documentStub } from "../documents";
-import { ApiError } from "../errors";
+import { ApiError, requireWebSocketUpgrade } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
 
 export const socketRoute = createApp();
@@ -23,13 +23,7 @@ socketRoute.get("/sync/:docId", async (c) => {
   const docId = c.req.param("docId");
   const problem = docIdProblem(docId);
   if (problem) throw new ApiError(400, "invalid_doc_id", problem);
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(
-      426,
-      "upgrade_required",
-      "this endpoint speaks WebSocket: send Upgrade: websocket",
-    );
-  }
+  requireWebSocketUpgrade(c);
   let handoff;
   try {
     checkOrigin(c);
