@@ -105,7 +105,8 @@ export default defineConfig({
           ],
           environment: "node",
           testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Setup hooks boot servers (a companion Worker's too), each up to START_TIMEOUT_MS.
+          hookTimeout: 240_000,
         },
       },
     ],

@@ -10,8 +10,12 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-/** How long a server may take to answer /health after start (wrangler + workerd boot). */
-const START_TIMEOUT_MS = 60_000;
+/**
+ * How long a server may take to answer /health after start (wrangler + workerd boot). Alone it
+ * takes 3–5 s; at the start of a full run, four files boot servers (and the pack test builds
+ * and installs) on 2 cores at once, and one boot took over 60 s.
+ */
+const START_TIMEOUT_MS = 100_000;
 /** Starts tried when another process took a port first (see startServer). */
 const START_ATTEMPTS = 3;
 

@@ -179,5 +179,6 @@ describe("a SIGKILL mid-stream", () => {
     for (const r of received) expect(text.startsWith(r), `${r.length} chars received`).toBe(true);
     expect(generatedText(10_240).startsWith(text)).toBe(true);
     fresh!.destroy();
-  });
+    // A SIGKILL and a restart of two wrangler processes, on a loaded machine.
+  }, 240_000);
 });
