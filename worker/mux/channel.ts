@@ -3,6 +3,7 @@
 // before it opens are queued (bounded); its close code and reason reach the client as CLOSED.
 import { CloseCode } from "../../protocol/close-codes";
 import { MuxServerKind, encodeClose, encodeMuxFrame, encodeText } from "../../protocol/mux";
+import { closeCodeForStatus } from "../routes/socket";
 
 /** What a channel needs from its socket. */
 export interface ChannelHost {
@@ -13,17 +14,6 @@ export interface ChannelHost {
 
 /** The app's own request handler: auth, doc-id and origin checks and the upgrade, one code path. */
 export type Dispatch = (request: Request) => Promise<Response>;
-
-/** HTTP refusals of an upgrade as close codes (the socket route answers most as close codes itself). */
-const CLOSE_FOR_STATUS: Record<number, number> = {
-  400: CloseCode.ProtocolError,
-  401: CloseCode.Unauthenticated,
-  403: CloseCode.Forbidden,
-  404: CloseCode.ProtocolError,
-  413: CloseCode.MessageTooBig,
-  429: CloseCode.RateLimited,
-  503: CloseCode.DocumentUnavailable,
-};
 
 type ChannelState = "opening" | "open" | "closed";
 
@@ -122,7 +112,7 @@ export class MuxChannel {
       // not our JSON error shape: the status says enough
     }
     const fallback = response.status >= 500 ? CloseCode.InternalError : CloseCode.ProtocolError;
-    this.end(CLOSE_FOR_STATUS[response.status] ?? fallback, reason);
+    this.end(closeCodeForStatus(response.status, fallback), reason);
   }
 
   /** The document's side ended: tell the client with CLOSED and forget the channel. */

@@ -59,16 +59,25 @@ socketRoute.get("/sync/:docId", async (c) => {
   }
 });
 
-/** HTTP refusals as the matching close codes, for clients that asked with ?ext=1. */
+/** HTTP refusals as the matching close codes (?ext=1 upgrades here, /mux channels). */
 const CLOSE_FOR_STATUS: Record<number, number> = {
+  400: CloseCode.ProtocolError,
   401: CloseCode.Unauthenticated,
   403: CloseCode.Forbidden,
+  404: CloseCode.ProtocolError,
+  413: CloseCode.MessageTooBig,
+  429: CloseCode.RateLimited,
   503: CloseCode.DocumentUnavailable,
 };
 
+/** The close code a client is told for an HTTP refusal `status`; `fallback` for the rest. */
+export function closeCodeForStatus(status: number, fallback: number): number {
+  return CLOSE_FOR_STATUS[status] ?? fallback;
+}
+
 function refuseAsClose(err: ApiError): Response {
   return closeWith(
-    CLOSE_FOR_STATUS[err.status] ?? CloseCode.ProtocolError,
+    closeCodeForStatus(err.status, CloseCode.ProtocolError),
     truncateReason(`${err.code}: ${err.message}`),
   );
 }
