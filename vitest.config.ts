@@ -104,6 +104,9 @@ export default defineConfig({
             "test/package/**/*.test.ts",
           ],
           environment: "node",
+          // Two servers shared by the files that need nothing of their own (the open one and one
+          // with tokens), and the demo page's bundle, built once.
+          globalSetup: ["./test/helpers/shared-servers.global.ts"],
           testTimeout: 120_000,
           // Setup hooks boot servers (a companion Worker's too), each up to START_TIMEOUT_MS.
           hookTimeout: 240_000,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemo, stopDemo } from "../helpers/chromium";
 import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
-import type { RunningServer } from "../helpers/server";
+import type { SharedServer } from "../helpers/shared-servers";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** An iPhone 12–15 sized viewport in CSS pixels. */
@@ -18,10 +18,10 @@ const PHONE = { width: 390, height: 844 };
 const MIN_EDITOR_WIDTH_SHARE = 0.85;
 const MIN_EDITOR_HEIGHT_SHARE = 0.4;
 
-let server: RunningServer;
+let server: SharedServer;
 let browser: Browser;
 beforeAll(async () => ({ server, browser } = await startDemo()));
-afterAll(() => stopDemo({ server, browser }));
+afterAll(() => stopDemo({ browser }));
 
 describe("demo page at phone width", () => {
   it("fits 390 px: pills visible, a large editor that takes typing", async () => {

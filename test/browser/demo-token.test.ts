@@ -1,40 +1,22 @@
 // The demo page in real Chromium against a server that requires tokens: with a refused token
 // it says why it cannot connect (the SDK's `token` error in the status pill) instead of
 // flickering between connecting and connected.
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
+import { launchChromium } from "../helpers/chromium";
 import { uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** Debian's Chromium; browsers are never downloaded. */
-const CHROMIUM = "/usr/bin/chromium";
 /** How long the page may take to load and be refused. */
 const REFUSAL_TIMEOUT_MS = 30_000;
 
-let server: RunningServer;
+const server = sharedServer("auth");
 let browser: Browser;
 beforeAll(async () => {
-  // `npm start` builds the page's bundle first; the test server is started without npm.
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--demo"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  expect(build.status, build.stderr).toBe(0);
-  [server, browser] = await Promise.all([
-    startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } }),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-    }),
-  ]);
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  await server?.dispose();
 });
 
 describe("demo page with a refused token", () => {

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemo, stopDemo } from "../helpers/chromium";
 import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
-import type { RunningServer } from "../helpers/server";
+import type { SharedServer } from "../helpers/shared-servers";
 
-let server: RunningServer;
+let server: SharedServer;
 let browser: Browser;
 beforeAll(async () => ({ server, browser } = await startDemo()));
-afterAll(() => stopDemo({ server, browser }));
+afterAll(() => stopDemo({ browser }));
 
 const value = (page: Page) =>
   page.$eval("#editor", (el) => (el as unknown as { value: string }).value);

@@ -2,7 +2,7 @@
 // cannot help (a static token, none, or a token function that returns the refused token
 // again), SyncProvider says so with a `token` error instead of looping, and it never reports
 // `connected` for a socket the server refused.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import {
   CloseCode,
@@ -15,19 +15,13 @@ import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { countingWebSocket } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
 /** Long enough for a looping provider to have reconnected several times (backoff base 50 ms). */
 const WATCH_MS = 1_500;
 const FAST_BACKOFF = { baseMs: 50, capMs: 400 };
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } });
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("auth");
 
 /** A provider with a counting WebSocket, recording its statuses and errors. */
 function watched(docId: string, token: string | (() => Promise<string>) | undefined) {

@@ -1,11 +1,11 @@
 // Keep-alive against the real server: on a quiet connection the provider sends the text frame
 // "ping", the platform's auto-response answers "pong", and the connection is kept.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { SyncProvider, type WebSocketConstructor } from "../../client/index";
 import { countingWebSocket } from "../helpers/client-server";
 import { eventually, uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
 /** Ping after 100 ms of silence; without a pong the socket would be dropped 500 ms later. */
 const PING_INTERVAL_MS = 100;
@@ -13,13 +13,7 @@ const PONG_TIMEOUT_MS = 500;
 /** Pings to wait for: they come about two per PING_INTERVAL_MS + PONG_TIMEOUT_MS. */
 const PINGS = 8;
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("open");
 
 describe("SyncProvider keep-alive", () => {
   it("pings a quiet connection and keeps it while pongs come back", async () => {

@@ -2,12 +2,12 @@
 // per burst) and by a stock y-websocket provider (one message per transaction). Each incoming
 // message costs the Durable Object an event, billed and rate-limited per message.
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { SyncProvider, type WebSocketConstructor } from "../../client/index";
 import { countingWebSocket, serverText } from "../helpers/client-server";
 import { eventually, uniqueDocId, whenSynced } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 import { applyTxn, loadTrace } from "../helpers/trace";
 import { WebsocketProvider } from "y-websocket";
 
@@ -15,13 +15,7 @@ import { WebsocketProvider } from "y-websocket";
 const TXNS = 3_000;
 const PER_TURN = 30;
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("open");
 
 async function replay(doc: Y.Doc, trace: ReturnType<typeof loadTrace>): Promise<void> {
   const text = doc.getText("t");

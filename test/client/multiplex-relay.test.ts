@@ -21,9 +21,9 @@ import {
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { countingWebSocket } from "../helpers/client-server";
 import { createToken } from "../../worker/tokens";
-import { privatePort, token } from "../helpers/hocuspocus";
+import { token } from "../helpers/hocuspocus";
 import { eventually, uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { privatePort, startServer, type RunningServer } from "../helpers/server";
 
 /** A small channel budget, so the test can spend it. */
 const MAX_CHANNELS = 12;
@@ -34,7 +34,7 @@ let server: RunningServer;
 beforeAll(async () => {
   server = await startServer({
     vars: { AUTH_SECRET: TEST_AUTH_SECRET, MUX_MAX_CHANNELS: String(MAX_CHANNELS) },
-    port: await privatePort(),
+    port: privatePort,
   });
 });
 afterAll(async () => {

@@ -1,25 +1,19 @@
 // Token refresh against the real server with AUTH_SECRET set: a token that expires mid-session
 // (the server closes with 4401) is replaced through the token function, and no edit is lost.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { SyncProvider, type ProviderStatus, type SyncError } from "../../client/index";
 import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { eventually, uniqueDocId } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
 /** The first token's lifetime: short enough to expire while the test is typing. */
 const SHORT_TTL_SECONDS = 2;
 const KEYSTROKES = 60;
 const KEYSTROKE_GAP_MS = 60;
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } });
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("auth");
 
 describe("SyncProvider token refresh", () => {
   it("replaces an expiring token through the token function without losing edits", async () => {

@@ -1,13 +1,12 @@
 // Stock @hocuspocus/provider clients (from npm, over `ws`) pointed at a running server's
 // /hocuspocus endpoint: one shared socket, many providers.
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
-import { createServer } from "node:net";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { createToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "./auth-secret";
 import { eventually } from "./providers";
-import { startServer, type RunningServer } from "./server";
+import { privatePort, startServer, type RunningServer } from "./server";
 
 /** A provider major: @hocuspocus/provider 4.x by default, or the 3.x alias (same API subset). */
 export interface ProviderLibrary {
@@ -80,32 +79,11 @@ export function allSaved(list: Attached[], ms = 60_000): Promise<void> {
   );
 }
 
-/**
- * A port for a test server outside test/helpers/server.ts's per-worker slices. Those slices are
- * shared by every checkout's test runs on one machine; we saw a /hocuspocus server's sockets
- * answered by another checkout's server on the same port (every upgrade 1006, no frame).
- */
-export async function privatePort(): Promise<number> {
-  for (;;) {
-    const port = PRIVATE_PORTS_FROM + Math.floor(Math.random() * PRIVATE_PORTS);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once("error", () => resolve(false));
-      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
-/** First port of the private range (below the shared slices, which start at 20,000). */
-const PRIVATE_PORTS_FROM = 15_000;
-/** Size of the private range. */
-const PRIVATE_PORTS = 5_000;
-
 /** A token for `doc` signed with the test secret (see startAuthServer). */
 export const token = (doc: string, role: "read" | "write" = "write") =>
   createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds: 3600 });
 
 /** The real server with AUTH_SECRET set, on a private port (see privatePort). */
 export async function startAuthServer(): Promise<RunningServer> {
-  return startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET }, port: await privatePort() });
+  return startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET }, port: privatePort });
 }

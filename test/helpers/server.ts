@@ -24,7 +24,11 @@ export interface ServerOptions {
   vars?: Record<string, string>;
   /** State directory (D1 and Durable Object storage); a fresh temp dir by default. */
   persistTo?: string;
-  port?: number;
+  /**
+   * The public port: a number is kept through every start and restart; a function picks one
+   * (called again when another process took the last one first). From freePort by default.
+   */
+  port?: number | (() => Promise<number>);
   /**
    * wrangler configs of Workers to run beside the server (each its own `wrangler dev`, from the
    * repository root), whose service bindings to "edgesync" reach it through a dev registry of
@@ -80,6 +84,22 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in ${sliceStart}–${sliceStart + PORT_SLICE - 1}`);
 }
 
+/**
+ * A port for a test server outside the per-worker slices above. Those slices are
+ * shared by every checkout's test runs on one machine; we saw a /hocuspocus server's sockets
+ * answered by another checkout's server on the same port (every upgrade 1006, no frame).
+ */
+export async function privatePort(): Promise<number> {
+  for (;;) {
+    const port = PRIVATE_PORTS_FROM + Math.floor(Math.random() * PRIVATE_PORTS);
+    if (await canBind(port)) return port;
+  }
+}
+/** First port of the private range (below the shared slices, which start at 20,000). */
+const PRIVATE_PORTS_FROM = 15_000;
+/** Size of the private range. */
+const PRIVATE_PORTS = 5_000;
+
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
@@ -91,7 +111,8 @@ function canBind(port: number): Promise<boolean> {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const ownDir = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "edgesync-test-"));
-  let port = options.port ?? (await freePort());
+  const pickPort = typeof options.port === "function" ? options.port : freePort;
+  let port = typeof options.port === "number" ? options.port : await pickPort();
   let child: ChildProcess | null = null;
   let log = "";
   // A dev registry of this server's own, so companions bind to it and not to another checkout's.
@@ -101,10 +122,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let companions: ChildProcess[] = [];
 
   const launch = async () => {
+    // wrangler binds an inspector port too (9229 unless told, else one it found free): several
+    // servers starting at once raced for it, and one lost with "Address already in use" on socket
+    // "direct:1:default". Each start takes its own from this worker's slice.
+    const inspectorPorts: number[] = [];
+    for (let i = 0; i <= companionPorts.length; i++) inspectorPorts.push(await freePort());
     const args = [
       "scripts/start.mjs",
       "--port",
       String(port),
+      "--inspector-port",
+      String(inspectorPorts[0]),
       "--ip",
       "127.0.0.1",
       "--persist-to",
@@ -147,6 +175,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         config,
         "--port",
         String(companionPorts[i]),
+        "--inspector-port",
+        String(inspectorPorts[i + 1]),
         "--ip",
         "127.0.0.1",
         "--persist-to",
@@ -176,7 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // and has not failed to bind.
       if (/Address already in use/.test(log.slice(logFrom))) {
         await signalGroup("SIGKILL");
-        throw new Error(`server could not bind port ${port}: Address already in use\n${log}`);
+        throw new Error(`server could not bind a port: Address already in use\n${log}`);
       }
       if ((await Promise.all(ports.map(up))).every(Boolean)) return;
       if (Date.now() > deadline) {
@@ -207,15 +237,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   // A port found free can be taken by another test's server before wrangler binds it (several
-  // start at once, and wrangler binds more ports of its own): try another one.
+  // start at once, and wrangler binds more ports of its own): try other ones (launch picks new
+  // inspector ports; a port the caller fixed stays).
   for (let attempt = 1; ; attempt++) {
     try {
       await launch();
       break;
     } catch (err) {
       const clash = /Address already in use/.test(String((err as Error).message));
-      if (!clash || options.port !== undefined || attempt >= START_ATTEMPTS) throw err;
-      port = await freePort();
+      if (!clash || attempt >= START_ATTEMPTS) throw err;
+      if (typeof options.port === "number") await waitForPortFree(port);
+      else port = await pickPort();
     }
   }
   return {

@@ -1,7 +1,7 @@
 // Stock @hocuspocus/provider 4.x against the real server's /hocuspocus endpoint: many documents
 // over one socket, each with its own token, next to y-websocket clients on the same documents;
 // and token refresh: when a document's token expires the server asks the provider for another.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as v4 from "@hocuspocus/provider";
 import * as v3 from "hocuspocus-provider-v3";
 import { HocuspocusType, decodeFrame } from "../../protocol/hocuspocus";
@@ -12,24 +12,16 @@ import {
   allSynced,
   attach,
   hocuspocusSocket,
-  startAuthServer,
   token,
   type Attached,
   type ProviderLibrary,
 } from "../helpers/hocuspocus";
 import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
-import type { RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
-let server: RunningServer;
+const server = sharedServer("auth");
 const text = (a: { doc: { getText(n: string): { toString(): string } } }) =>
   a.doc.getText("t").toString();
-
-beforeAll(async () => {
-  server = await startAuthServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
 
 describe("the Hocuspocus endpoint", () => {
   it("syncs 24 documents over one shared socket; edits converge with a second socket and with y-websocket", async () => {

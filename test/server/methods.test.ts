@@ -1,17 +1,11 @@
 // Methods a route does not serve, sent over real HTTP to the real server (node:http sends any
 // method token): 405 with a JSON error and `Allow`, never a plain-text error from the Worker.
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../helpers/server";
+import { describe, expect, it } from "vitest";
+import { sharedServer } from "../helpers/shared-servers";
 import { uniqueDocId } from "../helpers/providers";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("open");
 
 function send(
   method: string,

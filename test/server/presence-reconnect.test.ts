@@ -2,12 +2,12 @@
 // providers (from npm) and our SyncProvider, each pair in both directions. After one side's
 // socket drops and reconnects, each sees the other again at once (not after the 15 s awareness
 // renewal), and no client is ever sent its own state back in a way that overrides it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { SyncProvider, type WebSocketConstructor } from "../../client/index";
 import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
-import { startServer, type RunningServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
 /**
  * How long after its socket is open again a reconnected client may take to see the other and
@@ -33,13 +33,7 @@ interface Peer {
   destroy(): Promise<void>;
 }
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
+const server = sharedServer("open");
 
 async function stockPeer(docId: string, name: string): Promise<Peer> {
   const p = provider(server.wsUrl, docId);
