@@ -20,22 +20,35 @@ const MAX_STREAM_BYTES = 1024 * 1024;
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    const [, prefix, route, docId] = url.pathname.split("/");
-    // Beside its own routes, the Worker passes every other request (sockets too) to edgesync.
-    if (prefix !== "agent" || !docId) return env.EDGESYNC_HTTP.fetch(request);
-    if (route === "stream" && request.method === "POST") return stream(env, docId, url);
-    if (route === "apply" && request.method === "POST") {
-      // One update as a one-off write: the RPC refusals, as a caller sees them.
-      const role = url.searchParams.get("role") === "read" ? "read" : "write";
-      const update = new Uint8Array(await request.arrayBuffer());
-      const result = await env.EDGESYNC.apply(docId, update, { id: "agent-writer", role });
-      return json(result, result.ok ? 200 : result.status);
+    try {
+      return await route(request, env);
+    } catch (err) {
+      // A binding that failed (edgesync unreachable, an exception over RPC): a JSON error saying
+      // so, not the runtime's HTML page.
+      return json(
+        { error: { code: "internal", message: String((err as Error)?.message ?? err) } },
+        500,
+      );
     }
-    if (route === "activity") return json(await env.EDGESYNC.activity(docId));
-    return json({ error: { code: "not_found", message: "no such route" } }, 404);
   },
 } satisfies ExportedHandler<Env>;
+
+async function route(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  const [, prefix, action, docId] = url.pathname.split("/");
+  // Beside its own routes, the Worker passes every other request (sockets too) to edgesync.
+  if (prefix !== "agent" || !docId) return env.EDGESYNC_HTTP.fetch(request);
+  if (action === "stream" && request.method === "POST") return stream(env, docId, url);
+  if (action === "apply" && request.method === "POST") {
+    // One update as a one-off write: the RPC refusals, as a caller sees them.
+    const role = url.searchParams.get("role") === "read" ? "read" : "write";
+    const update = new Uint8Array(await request.arrayBuffer());
+    const result = await env.EDGESYNC.apply(docId, update, { id: "agent-writer", role });
+    return json(result, result.ok ? 200 : result.status);
+  }
+  if (action === "activity") return json(await env.EDGESYNC.activity(docId));
+  return json({ error: { code: "not_found", message: "no such route" } }, 404);
+}
 
 /** POST /agent/stream/:docId?bytes&chunks&delayMs&name&failAt&stallAt: appends generated text. */
 async function stream(env: Env, docId: string, url: URL): Promise<Response> {
