@@ -108,6 +108,22 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Every server process group this test process started and that still runs. A server whose start
+ * outlived its hook's timeout is never disposed by the test: when the worker process exits,
+ * whatever is left is killed, so no server outlives its test file.
+ */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const proc of running) {
+    try {
+      process.kill(-proc.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const ownDir = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "edgesync-test-"));
@@ -156,6 +172,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
+      running.add(proc);
+      proc.once("exit", () => running.delete(proc));
       proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
       proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
       return proc;
