@@ -7,10 +7,14 @@ import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/provid
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** The per-socket limit for this test (per 10 s window), lowered so the flood stays short. */
-const RATE_LIMIT_MESSAGES = 2_000;
+const RATE_LIMIT_MESSAGES = 400;
 const ATTACKERS = 3;
-/** Awareness changes each attacker makes: under the limit alone, over it as everyone's echoes. */
-const CHANGES = 1_500;
+/**
+ * Awareness changes each attacker makes: under the limit alone, over it as everyone's echoes.
+ * Small: a full run once saw both honest clients' sockets dropped (1006, not the limit's close)
+ * while 1,500 changes each, echoed five ways, crossed one process on a loaded machine.
+ */
+const CHANGES = 300;
 
 let server: RunningServer;
 beforeAll(async () => {

@@ -26,10 +26,11 @@ const MAX_GROWTH_BYTES = 80 * 1024 * 1024;
 /**
  * The same for the awareness attack, possible only with MAX_AWARENESS_BYTES raised (64 KiB by
  * default): the greeting (every state, 24 MB, not charged) and building the one reply that is
- * refused cost 138–215 MB measured, with the runtime's heap growth varying run to run; ≈1,390 MB
- * before the reply budget.
+ * refused. Measured: 88 MB with the file run alone, 267 and 277 MB in full fresh-clone runs (2
+ * cores, several servers at once: the runtime's heap grows further before it collects), and
+ * ≈1,390 MB before the reply budget. 450 MB is a third of that and 1.6× the loaded runs.
  */
-const MAX_AWARENESS_GROWTH_BYTES = 300 * 1024 * 1024;
+const MAX_AWARENESS_GROWTH_BYTES = 450 * 1024 * 1024;
 /** Wait after replication before the baseline, for the runtime to settle (under hibernation's ~10 s). */
 const QUIET_MS = 3_000;
 /** Wait before the awareness baseline: eight 3 MB states received and forwarded by then. */
@@ -141,7 +142,7 @@ describe("replies to a client that never reads", () => {
     expect(growth).toBeLessThan(MAX_GROWTH_BYTES);
   }, 120_000);
 
-  it(`${AWARENESS_QUERIES} query-awareness frames with ${OWNERS} × 3 MB of states grow the runtime by < 300 MB`, async () => {
+  it(`${AWARENESS_QUERIES} query-awareness frames with ${OWNERS} × 3 MB of states grow the runtime by < ${MAX_AWARENESS_GROWTH_BYTES / 1024 / 1024} MB`, async () => {
     const docId = uniqueDocId("never-reads-aw");
     // Owners that read (a never-reading owner would hold the others' states in its own queue).
     const owners = await Promise.all(
