@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemo, stopDemo } from "../helpers/chromium";
+import { launchChromium } from "../helpers/chromium";
 import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
-import type { SharedServer } from "../helpers/shared-servers";
+import { sharedServer } from "../helpers/shared-servers";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** An iPhone 12–15 sized viewport in CSS pixels. */
@@ -18,10 +18,15 @@ const PHONE = { width: 390, height: 844 };
 const MIN_EDITOR_WIDTH_SHARE = 0.85;
 const MIN_EDITOR_HEIGHT_SHARE = 0.4;
 
-let server: SharedServer;
+// The demo as `npm start` serves it: the shared open server (the global setup built its bundle).
+const server = sharedServer("open");
 let browser: Browser;
-beforeAll(async () => ({ server, browser } = await startDemo()));
-afterAll(() => stopDemo({ browser }));
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 describe("demo page at phone width", () => {
   it("fits 390 px: pills visible, a large editor that takes typing", async () => {

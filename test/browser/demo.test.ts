@@ -3,15 +3,20 @@
 // while still offline (text restored from IndexedDB), comes back, and both converge, "saved".
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemo, stopDemo } from "../helpers/chromium";
+import { launchChromium } from "../helpers/chromium";
 import { serverText } from "../helpers/client-server";
 import { uniqueDocId } from "../helpers/providers";
-import type { SharedServer } from "../helpers/shared-servers";
+import { sharedServer } from "../helpers/shared-servers";
 
-let server: SharedServer;
+// The demo as `npm start` serves it: the shared open server (the global setup built its bundle).
+const server = sharedServer("open");
 let browser: Browser;
-beforeAll(async () => ({ server, browser } = await startDemo()));
-afterAll(() => stopDemo({ browser }));
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 const value = (page: Page) =>
   page.$eval("#editor", (el) => (el as unknown as { value: string }).value);

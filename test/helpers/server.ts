@@ -115,14 +115,22 @@ function canBind(port: number): Promise<boolean> {
  */
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
-  for (const proc of running) {
-    try {
-      process.kill(-proc.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  for (const proc of running) signalProcessGroup(proc, "SIGKILL");
 });
+
+/**
+ * Sends `signal` to the process group `proc` leads (spawned with `detached: true`, so wrangler and
+ * workerd under it get it too). False when the group is already gone (ESRCH); other errors throw.
+ */
+export function signalProcessGroup(proc: ChildProcess, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-proc.pid!, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    return false;
+  }
+}
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const ownDir = options.persistTo === undefined;
@@ -238,11 +246,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const signalOne = async (proc: ChildProcess | null, signal: NodeJS.Signals, p: number) => {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    try {
-      process.kill(-proc.pid!, signal);
-    } catch {
-      return;
-    }
+    if (!signalProcessGroup(proc, signal)) return;
     await exited;
     // Give workerd (a grandchild) a moment to release the port.
     await waitForPortFree(p);

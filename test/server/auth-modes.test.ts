@@ -3,7 +3,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, startServer, upgradeRequest, type RunningServer } from "../helpers/server";
+import {
+  freePort,
+  signalProcessGroup,
+  startServer,
+  upgradeRequest,
+  type RunningServer,
+} from "../helpers/server";
 import { provider, uniqueDocId, whenSynced } from "../helpers/providers";
 
 const SECRET = "a-local-secret-for-the-auth-mode-test";
@@ -47,6 +53,9 @@ describe("auth modes", () => {
         "dev",
         "--port",
         String(port),
+        // Its own, not wrangler's 9229: servers starting at once raced for it (test/helpers/server.ts).
+        "--inspector-port",
+        String(await freePort()),
         "--ip",
         "127.0.0.1",
         "--persist-to",
@@ -69,12 +78,7 @@ describe("auth modes", () => {
       expect(body.error.code).toBe("auth_not_configured");
       expect(body.error.message).toContain("AUTH_SECRET");
     } finally {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch (err) {
-        // ESRCH: the group already exited (a fresh-clone run saw it); nothing is left to stop.
-        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-      }
+      signalProcessGroup(child, "SIGKILL"); // the group may have exited already (a run saw ESRCH)
       rmSync(`/tmp/edgesync-failclosed-${port}`, { recursive: true, force: true });
     }
   });
