@@ -97,6 +97,13 @@ describe("demo page in Chromium", () => {
     await ctxA.setOffline(true);
     await statusIs(a, "offline");
     await presenceHas(b, ["Bob (you)"]);
+    // A's leaving reaches B through the server: wait for it (Bob was shown all along, so the
+    // line above does not; a loaded full run saw Alice still shown right after it).
+    await waitFor(
+      b,
+      "presence without Alice",
+      `!document.getElementById("presence").textContent.includes("Alice")`,
+    );
     expect(await b.$eval("#presence", (e) => e.textContent)).not.toContain("Alice");
     await typeAtEnd(a, " Offline A.");
     await savedIs(a, false);
