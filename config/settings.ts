@@ -88,8 +88,14 @@ export const SETTINGS = {
   // ---- The Durable Object: one document's room. ----
   // Both sized so one document stays under ~48 MiB of heap in a 128 MB isolate: up to 34 B of heap
   // per encoded byte (JSON values), 0.66 KB per struct (bench/memory-shapes.mjs, README).
-  MAX_DOC_BYTES: bytes(1 * MiB, "largest encoded document; an update past it is refused (4413)"),
-  MAX_DOC_ITEMS: count(50_000, "most Yjs structs in a document (its heap); past it, 4413 too"),
+  MAX_DOC_BYTES: bytes(
+    1 * MiB,
+    "largest encoded document (4413 beyond): up to ~34 MB of heap per MiB of JSON values",
+  ),
+  MAX_DOC_ITEMS: count(
+    50_000,
+    "most Yjs structs in a document, 0.2–0.7 KB of heap each (4413 beyond)",
+  ),
   RATE_LIMIT_MESSAGES: count(10_000, "messages one socket may send per rate window (4529 beyond)"),
   RATE_LIMIT_BYTES: bytes(64 * MiB, "bytes one socket may send per rate window (4529 beyond)"),
   RATE_LIMIT_WINDOW_MS: ms(10_000, "length of a socket's rate window"),
@@ -121,7 +127,7 @@ export const SETTINGS = {
   ALLOWED_ORIGINS: {
     kind: "list",
     default: ["*"],
-    doc: "origins browsers may call from, comma-separated; `*` any",
+    doc: "browser origins allowed to connect and call the REST API (CORS), comma-separated; `*` any",
   } as ListSetting,
   // Each document costs one Durable Object call, a subrequest: Cloudflare allows 1,000 to its own
   // services per invocation on every plan, so 200 stays well inside.
@@ -148,7 +154,7 @@ export const SETTINGS = {
   // ---- The Worker: who may do what (README "Security"). ----
   AUTH_SECRET: {
     kind: "string",
-    doc: "HS256 signing secret of your tokens (a secret: `wrangler secret put`)",
+    doc: "HS256 token secret (`wrangler secret put`); without it or a JWKS, requests fail closed",
     secret: true,
   } as StringSetting & { default: undefined },
   DEV_OPEN_ACCESS: {
@@ -158,8 +164,16 @@ export const SETTINGS = {
   } as BoolSetting,
   JWKS_URL: text(undefined, "your identity provider's JWKS URL (RS256/ES256 tokens)"),
   JWT_JWKS: text(undefined, 'inline public keys instead of a URL: `{ "keys": [ … ] }`'),
-  JWT_ISSUER: { kind: "list", default: [], doc: "required `iss` (one of these)" } as ListSetting,
-  JWT_AUDIENCE: { kind: "list", default: [], doc: "required `aud` (one of these)" } as ListSetting,
+  JWT_ISSUER: {
+    kind: "list",
+    default: [],
+    doc: "required with a JWKS: accepted `iss` values, comma-separated",
+  } as ListSetting,
+  JWT_AUDIENCE: {
+    kind: "list",
+    default: [],
+    doc: "required with a JWKS: accepted `aud` values, comma-separated",
+  } as ListSetting,
   JWT_ALGORITHMS: {
     kind: "list",
     default: ["RS256", "ES256"],
