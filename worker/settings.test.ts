@@ -82,3 +82,23 @@ describe("a bad variable", () => {
     expect(spec.status).toBe(200);
   });
 });
+
+describe("a bad authentication variable", () => {
+  const app = createEdgesync();
+
+  it("fails closed with 503 auth_not_configured naming it, and /health says unconfigured", async () => {
+    const env = { DEV_OPEN_ACCESS: "yes" };
+    const res = await app.request("https://example.test/v1/docs/notes-1", {}, env);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: {
+        code: "auth_not_configured",
+        message: 'auth configuration: DEV_OPEN_ACCESS must be true or false, got "yes"',
+      },
+    });
+    const health = await app.request("https://example.test/health", {}, env);
+    expect(await health.json()).toMatchObject({ ok: true, auth: "unconfigured" });
+    const open = await app.request("https://example.test/health", {}, { DEV_OPEN_ACCESS: "true" });
+    expect(await open.json()).toMatchObject({ auth: "open" });
+  });
+});

@@ -6,6 +6,7 @@ import { checkOptions, ConfigError, parseEnv, readTable } from "../config/read";
 import { AUTH_TABLE, BATCH_TABLE, MESSAGE_TABLE, MUX_TABLE, RELAY_TABLE } from "../config/tables";
 import type { DocumentRpc } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
+import { jwksConfigured } from "./auth/config";
 import { authFromEnv, createAuth, type Auth, type AuthOptions } from "./auth/create-auth";
 import { batchLimitsFromEnv, type BatchLimits } from "./batch-sync";
 import { ApiError } from "./errors";
@@ -141,8 +142,7 @@ export function resolveSettings(options: EdgesyncOptions = {}): Settings {
       }
       try {
         const { secret, openAccess } = readTable(AUTH_TABLE, env);
-        const idp = parseEnv("JWKS_URL", env.JWKS_URL) || parseEnv("JWT_JWKS", env.JWT_JWKS);
-        return secret || idp ? "token" : openAccess ? "open" : "unconfigured";
+        return secret || jwksConfigured(env) ? "token" : openAccess ? "open" : "unconfigured";
       } catch (err) {
         if (err instanceof ConfigError) return "unconfigured"; // auth answers 503 with why
         throw err;

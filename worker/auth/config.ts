@@ -104,10 +104,14 @@ export function resolveJwtOptions(options: JwtOptions): JwtConfig {
   };
 }
 
+/** Whether the environment names an identity provider's keys (JWKS_URL or JWT_JWKS). */
+export const jwksConfigured = (env: Record<string, unknown>): boolean =>
+  Boolean(parseEnv("JWKS_URL", env.JWKS_URL) || parseEnv("JWT_JWKS", env.JWT_JWKS));
+
 /** The IdP settings of the environment, or null when neither JWKS_URL nor JWT_JWKS is set. */
 export function jwtOptionsFromEnv(env: Record<string, unknown>): JwtOptions | null {
   // The others are read only when a JWKS is configured: unused, they break nothing.
-  if (!parseEnv("JWKS_URL", env.JWKS_URL) && !parseEnv("JWT_JWKS", env.JWT_JWKS)) return null;
+  if (!jwksConfigured(env)) return null;
   const { jwksUrl, jwks: inline, defaultRole, algorithms, ...rest } = readTable(JWT_TABLE, env);
   const options: JwtOptions = { ...rest, algorithms: algorithms as AsymmetricAlgorithm[] };
   if (jwksUrl) options.jwksUrl = jwksUrl;
