@@ -2,6 +2,7 @@
 // defaults, one knob for the message size (the /mux frame cap follows it; MUX_MAX_FRAME_BYTES still
 // works), and a bad variable a clear 500 on the routes that read it, and nowhere else.
 import { describe, expect, it } from "vitest";
+import { SETTINGS } from "../config/settings";
 import { createEdgesync } from "./edgesync";
 import { MUX_FRAME_OVERHEAD_BYTES } from "./mux/limits";
 import { resolveSettings } from "./settings";
@@ -16,6 +17,12 @@ describe("the /mux frame cap", () => {
     const given = resolveSettings({ limits: { maxMessageBytes: MiB } });
     expect(given.muxLimits(env).maxFrameBytes).toBe(MiB + MUX_FRAME_OVERHEAD_BYTES);
     expect(given.maxMessageBytes(env)).toBe(MiB);
+  });
+
+  it("is what the configuration reference says it is", () => {
+    expect(SETTINGS.MUX_MAX_FRAME_BYTES.defaultText).toBe(
+      `MAX_MESSAGE_BYTES + ${MUX_FRAME_OVERHEAD_BYTES / 1024} KiB`,
+    );
   });
 
   it("still takes the deprecated MUX_MAX_FRAME_BYTES and limits.mux.maxFrameBytes", () => {
