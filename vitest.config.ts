@@ -96,6 +96,7 @@ export default defineConfig({
             "client/**/*.test.ts",
             "durable-objects/**/*.test.ts",
             "worker/**/*.test.ts",
+            "config/**/*.test.ts",
             "tokens/**/*.test.ts",
             "test/server/**/*.test.ts",
             "test/client/**/*.test.ts",

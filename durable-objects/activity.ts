@@ -3,19 +3,8 @@
 import type { ActivityEntry } from "./contract";
 import type { Sql } from "./storage/sqlite-log";
 
-/** Entries kept per document; older ones are dropped (env ACTIVITY_MAX_ROWS). */
-export const DEFAULT_ACTIVITY_MAX_ROWS = 500;
-
 const SCHEMA = `CREATE TABLE IF NOT EXISTS es_activity (seq INTEGER PRIMARY KEY AUTOINCREMENT,
   ts INTEGER NOT NULL, actor TEXT NOT NULL, name TEXT, bytes INTEGER NOT NULL, via TEXT NOT NULL)`;
-
-/** Reads ACTIVITY_MAX_ROWS from the environment. */
-export function activityMaxRows(env: Record<string, unknown>): number {
-  const value = Number(env.ACTIVITY_MAX_ROWS ?? DEFAULT_ACTIVITY_MAX_ROWS);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`ACTIVITY_MAX_ROWS must be a positive integer, got ${env.ACTIVITY_MAX_ROWS}`);
-  return value;
-}
 
 export class ActivityLog {
   private ready = false;

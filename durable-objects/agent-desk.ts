@@ -12,8 +12,9 @@ import {
   type RpcResult,
   type WriteReply,
 } from "./contract";
-import { ActivityLog, activityMaxRows } from "./activity";
-import { AgentPeers, agentLeaseMs } from "./agent-peers";
+import { ActivityLog } from "./activity";
+import { AgentPeers } from "./agent-peers";
+import type { AgentSettings } from "./config";
 import type { DocumentHost } from "./document-host";
 import { Room } from "./room";
 import type { Sql } from "./storage/sqlite-log";
@@ -31,11 +32,11 @@ export interface AgentDesk {
 
 export function openDesk(
   sql: Sql,
-  env: Record<string, unknown>,
+  settings: AgentSettings,
   scheduleAlarm: (at: number) => void,
 ): AgentDesk {
-  const peers = new AgentPeers(sql, agentLeaseMs(env), scheduleAlarm);
-  const activity = new ActivityLog(sql, activityMaxRows(env));
+  const peers = new AgentPeers(sql, settings.leaseMs, scheduleAlarm);
+  const activity = new ActivityLog(sql, settings.activityMaxRows);
   return { peers, activity, clear: () => (peers.clear(), activity.clear()) };
 }
 

@@ -5,11 +5,6 @@ import type { Actor, AgentPeer } from "./contract";
 import type { Presence } from "./presence";
 import type { Sql } from "./storage/sqlite-log";
 
-/**
- * How long an agent's peer stays shown without a write or a presence renewal (env
- * AGENT_LEASE_MS). Below the 30 s after which stock clients drop a state nobody renewed.
- */
-export const DEFAULT_AGENT_LEASE_MS = 15_000;
 /** Colour of an agent that names none. */
 export const DEFAULT_AGENT_COLOR = "#8a2be2";
 /**
@@ -22,16 +17,6 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS es_agent_peers (client_id INTEGER PRI
   actor TEXT NOT NULL, state TEXT NOT NULL, clock INTEGER NOT NULL, lease_until INTEGER NOT NULL)`;
 
 type PeerRow = { client_id: number; actor: string; state: string; clock: number };
-
-/** Reads AGENT_LEASE_MS from the environment. */
-export function agentLeaseMs(env: Record<string, unknown>): number {
-  const raw = env.AGENT_LEASE_MS;
-  if (raw === undefined || raw === "") return DEFAULT_AGENT_LEASE_MS;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`AGENT_LEASE_MS must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 export class AgentPeers {
   private ready = false;

@@ -1,5 +1,8 @@
-// Named limits and thresholds for a document room. Every number is overridable through the
-// Worker's environment (wrangler.toml [vars]); see README "Configuration".
+// Named limits and thresholds for a document room, and the agents' settings. Each is a setting of
+// config/settings.ts (its variable, bounds, default) read by the one reader, config/read.ts;
+// createDocumentObject's options override the environment (docs/configuration.md).
+import { defaultsOf, readTable } from "../config/read";
+import { AGENT_TABLE, ROOM_TABLE } from "../config/tables";
 
 export interface RoomLimits {
   /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */
@@ -50,70 +53,31 @@ export interface RoomLimits {
   batchMaxWaitMs: number;
 }
 
-export const DEFAULT_LIMITS: RoomLimits = {
-  maxMessageBytes: 4 * 1024 * 1024,
-  // Both sized so one document stays under ~48 MiB of heap in a 128 MB isolate: up to 34 B of
-  // heap per encoded byte (JSON values), 0.66 KB per struct (bench/memory-shapes.mjs, README).
-  maxDocBytes: 1024 * 1024,
-  maxDocItems: 50_000,
-  rateMessages: 10_000,
-  rateBytes: 64 * 1024 * 1024,
-  rateWindowMs: 10_000,
-  docRateMessages: 2_000,
-  docRateWindowMs: 1_000,
-  replyBudgetBytes: 16 * 1024 * 1024,
-  replyRefillMs: 10 * 60_000,
-  maxAwarenessIdsPerSocket: 4,
-  maxAwarenessBytes: 64 * 1024,
-  compactLogRows: 1000,
-  compactLogBytes: 1024 * 1024,
-  flushDebounceMs: 2_000,
-  flushMaxDelayMs: 30_000,
-  flushRetryBaseMs: 1_000,
-  flushRetryMaxMs: 5 * 60_000,
-  batchMaxMessages: 256,
-  batchMaxBytes: 1024 * 1024,
-  batchMaxWaitMs: 5,
-};
+/** The defaults of config/settings.ts (MAX_DOC_BYTES… name each there, with its reason). */
+export const DEFAULT_LIMITS: RoomLimits = defaultsOf(ROOM_TABLE);
 
-/** Environment variable names for each limit (string values parsed as integers). */
-const ENV_NAMES: Record<keyof RoomLimits, string> = {
-  maxMessageBytes: "MAX_MESSAGE_BYTES",
-  maxDocBytes: "MAX_DOC_BYTES",
-  maxDocItems: "MAX_DOC_ITEMS",
-  rateMessages: "RATE_LIMIT_MESSAGES",
-  rateBytes: "RATE_LIMIT_BYTES",
-  rateWindowMs: "RATE_LIMIT_WINDOW_MS",
-  docRateMessages: "DOC_RATE_LIMIT_MESSAGES",
-  docRateWindowMs: "DOC_RATE_LIMIT_WINDOW_MS",
-  replyBudgetBytes: "REPLY_BUDGET_BYTES",
-  replyRefillMs: "REPLY_BUDGET_REFILL_MS",
-  maxAwarenessIdsPerSocket: "MAX_AWARENESS_IDS_PER_SOCKET",
-  maxAwarenessBytes: "MAX_AWARENESS_BYTES",
-  compactLogRows: "COMPACT_LOG_ROWS",
-  compactLogBytes: "COMPACT_LOG_BYTES",
-  flushDebounceMs: "D1_FLUSH_DEBOUNCE_MS",
-  flushMaxDelayMs: "D1_FLUSH_MAX_DELAY_MS",
-  flushRetryBaseMs: "D1_FLUSH_RETRY_BASE_MS",
-  flushRetryMaxMs: "D1_FLUSH_RETRY_MAX_MS",
-  batchMaxMessages: "BATCH_MAX_MESSAGES",
-  batchMaxBytes: "BATCH_MAX_BYTES",
-  batchMaxWaitMs: "BATCH_MAX_WAIT_MS",
-};
+/** The limits: `given` (createDocumentObject's, checked) over the environment over the defaults. */
+export function limitsFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<RoomLimits> = {},
+): RoomLimits {
+  return readTable(ROOM_TABLE, env, given);
+}
 
-/** Reads limits from environment variables, falling back to the defaults. */
-export function limitsFromEnv(env: Record<string, unknown>): RoomLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(ENV_NAMES) as (keyof RoomLimits)[]) {
-    const raw = env[ENV_NAMES[key]];
-    if (raw === undefined || raw === "") continue;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new Error(`${ENV_NAMES[key]} must be a positive number, got ${JSON.stringify(raw)}`);
-    }
-    limits[key] = value;
-  }
-  return limits;
+/** Agents' peers and the RPC activity log (createDocumentObject's `agents`). */
+export interface AgentSettings {
+  /** How long an agent's peer stays shown without a write or a presence renewal (AGENT_LEASE_MS). */
+  leaseMs: number;
+  /** Activity entries kept per document; older ones are dropped (ACTIVITY_MAX_ROWS). */
+  activityMaxRows: number;
+}
+
+/** The agent settings: `given` over the environment over the defaults. */
+export function agentSettingsFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<AgentSettings> = {},
+): AgentSettings {
+  return readTable(AGENT_TABLE, env, given);
 }
 
 /** Rows in DO SQLite and D1 must stay under 2 MB; snapshots and large updates are split at this size. */

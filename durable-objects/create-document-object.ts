@@ -1,6 +1,9 @@
 // `createDocumentObject(options)`: the document objects' class for an embedder whose D1 binding
-// has another name, or who sets the room limits in code rather than in [vars] (edgesync/server).
-import { DEFAULT_LIMITS, type RoomLimits } from "./config";
+// has another name, or who sets the room limits and agents' settings in code rather than in [vars]
+// (edgesync/server). Options are checked here, once, by the one config reader.
+import { checkOptions, ConfigError } from "../config/read";
+import { AGENT_TABLE, ROOM_TABLE } from "../config/tables";
+import type { AgentSettings, RoomLimits } from "./config";
 import { DocumentObject } from "./document-object";
 
 export interface DocumentObjectOptions {
@@ -8,7 +11,11 @@ export interface DocumentObjectOptions {
   db?: string;
   /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
   limits?: Partial<RoomLimits>;
+  /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
+  agents?: Partial<AgentSettings>;
 }
+
+const OPTION_KEYS = ["db", "limits", "agents"];
 
 /** The Durable Object class for `options`; export it under the class_name of your binding. */
 export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {
@@ -16,13 +23,16 @@ export function createDocumentObject(options: DocumentObjectOptions = {}): typeo
     throw new Error(`createDocumentObject: ${message}`);
   };
   for (const key of Object.keys(options))
-    if (key !== "db" && key !== "limits") fail(`unknown option ${key} (known: db, limits)`);
+    if (!OPTION_KEYS.includes(key))
+      fail(`unknown option ${key} (known: ${OPTION_KEYS.join(", ")})`);
   if (options.db !== undefined && !/^[A-Za-z_$][\w$]*$/.test(options.db))
     fail(`db must be a binding name, got ${JSON.stringify(options.db)}`);
-  for (const [key, value] of Object.entries(options.limits ?? {})) {
-    if (!(key in DEFAULT_LIMITS)) fail(`unknown limit ${key}`);
-    if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
-      fail(`limits.${key} must be a positive number, got ${JSON.stringify(value)}`);
+  try {
+    checkOptions("limits", ROOM_TABLE, options.limits);
+    checkOptions("agents", AGENT_TABLE, options.agents);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
   }
   const configured = { ...options };
   return class extends DocumentObject {

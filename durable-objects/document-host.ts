@@ -4,7 +4,7 @@
 import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
-import type { RoomLimits } from "./config";
+import type { AgentSettings, RoomLimits } from "./config";
 import type { ConnectionState } from "./connection";
 import {
   canWrite,
@@ -66,10 +66,10 @@ export class DocumentHost implements FrameHost {
     private readonly ctx: DurableObjectState,
     private readonly db: D1Database,
     private readonly limits: RoomLimits,
-    env: Record<string, unknown>,
+    agents: AgentSettings,
   ) {
     this.sockets = new Sockets(() => ctx.getWebSockets());
-    this.desk = openDesk(ctx.storage.sql, env, (at) => this.scheduleAlarm(at));
+    this.desk = openDesk(ctx.storage.sql, agents, (at) => this.scheduleAlarm(at));
     this.openStorage();
   }
 

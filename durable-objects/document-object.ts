@@ -3,7 +3,7 @@
 // `createDocumentObject(options)` (create-document-object.ts) makes it for another D1 binding or limits.
 import { DurableObject } from "cloudflare:workers";
 import { activity, agentPresence, agentWrite } from "./agent-desk";
-import { limitsFromEnv } from "./config";
+import { agentSettingsFromEnv, limitsFromEnv } from "./config";
 import {
   readHandoff,
   type ActivityEntry,
@@ -39,12 +39,13 @@ export class DocumentObject
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
     const options = (new.target as typeof DocumentObject).options;
-    const limits = { ...limitsFromEnv(env), ...options.limits };
+    const limits = limitsFromEnv(env, options.limits);
     const name = options.db ?? "DB";
     const db = env[name] as D1Database | undefined;
     if (typeof db?.prepare !== "function")
       throw new Error(`edgesync: the Durable Object has no D1 binding named ${name}`);
-    this.inbox = new Inbox(new DocumentHost(ctx, db, limits, env), limits);
+    const agents = agentSettingsFromEnv(env, options.agents);
+    this.inbox = new Inbox(new DocumentHost(ctx, db, limits, agents), limits);
     // Keep-alives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     ctx.blockConcurrencyWhile(() => this.inbox.run((host) => host.wake()));

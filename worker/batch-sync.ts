@@ -3,12 +3,14 @@
 // through the same Durable Object call as POST /v1/docs/:id/sync, a bounded number at a time,
 // and each result streamed out as soon as its update is stored.
 import type { Context } from "hono";
+import { readTable } from "../config/read";
+import { SETTINGS } from "../config/settings";
+import { BATCH_TABLE } from "../config/tables";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
 import type { AppEnv } from "./app";
 import { authOf } from "./auth";
 import { tokenOf } from "./auth/create-auth";
 import { docIdProblem } from "./doc-id";
-import { countsFromEnv } from "./env-counts";
 import { callDocument } from "./documents";
 import { ApiError } from "./errors";
 import type { Role } from "./tokens";
@@ -18,12 +20,12 @@ import type { Role } from "./tokens";
  * Object call, a subrequest: Cloudflare allows 1,000 subrequests to its own services (Durable
  * Objects, KV, D1) per invocation on every plan, so 200 stays well inside with room to spare.
  */
-export const DEFAULT_BATCH_MAX_DOCS = 200;
+export const DEFAULT_BATCH_MAX_DOCS = SETTINGS.BATCH_SYNC_MAX_DOCS.default;
 /**
  * Largest request body in bytes (BATCH_SYNC_MAX_BYTES). The Worker holds the body, its parsed
  * JSON and the decoded updates at once (~3× this) in an isolate of 128 MB.
  */
-export const DEFAULT_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_BATCH_MAX_BYTES = SETTINGS.BATCH_SYNC_MAX_BYTES.default;
 /**
  * Durable Object calls a batch has in flight at once. Each finished result is held until the
  * client reads it (the response streams with backpressure), so this bounds the Worker's memory
@@ -36,13 +38,12 @@ export interface BatchLimits {
   maxBytes: number;
 }
 
-/** The batch limits from the Worker's environment, falling back to the defaults. */
-export function batchLimitsFromEnv(env: Record<string, unknown>): BatchLimits {
-  return countsFromEnv(
-    env,
-    { maxDocs: DEFAULT_BATCH_MAX_DOCS, maxBytes: DEFAULT_BATCH_MAX_BYTES },
-    { maxDocs: "BATCH_SYNC_MAX_DOCS", maxBytes: "BATCH_SYNC_MAX_BYTES" },
-  );
+/** The batch limits: `given` over the Worker's environment over the defaults. */
+export function batchLimitsFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<BatchLimits> = {},
+): BatchLimits {
+  return readTable(BATCH_TABLE, env, given);
 }
 
 /** One document of a batch request, as the JSON body names it (already shape-checked). */

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../config/read";
 
 export class ApiError extends Error {
   constructor(
@@ -32,6 +33,11 @@ export function errorBody(code: string, message: string) {
 /** The one place errors become responses. */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  // A variable of the environment this route reads cannot be read: say which, and why.
+  if (err instanceof ConfigError) {
+    console.error(`edgesync: ${err.message}`);
+    return c.json(errorBody("invalid_configuration", `edgesync: ${err.message}`), 500);
+  }
   // A JSON route's body sent without Content-Type: application/json (@hono/zod-openapi's gate).
   if (err instanceof HTTPException && err.status === 415) {
     return c.json(

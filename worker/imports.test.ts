@@ -3,7 +3,8 @@
 // table) reach it through the package entry, server/index.ts, which worker/index.ts re-exports
 // for wrangler, as an embedder's Worker does. Every import, re-export and dynamic import of every
 // worker/**/*.ts and of server/index.ts is read with TypeScript's own scanner, so a new import of
-// any other Durable Object module fails here.
+// any other Durable Object module fails here. The settings both halves read live in config/, which
+// imports neither half (the last test here holds that).
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,5 +85,17 @@ describe("what the Worker imports from durable-objects/", () => {
     );
     expect(violations(join(root, ENTRY), [join(DO_FOLDER, "document-object")])).toEqual([]);
     expect(violations(join(root, ENTRY), [join(DO_FOLDER, "room")])).toHaveLength(1);
+  });
+
+  it("lets both halves read config/, which imports nothing outside itself", () => {
+    const config = join(root, "config");
+    const outside = workerFiles(config).flatMap((file) =>
+      importsOf(file)
+        .filter((module) => !module.startsWith("config/"))
+        .map((module) => `${relative(root, file)} imports ${module}`),
+    );
+    expect(outside).toEqual([]);
+    const seen = new Set([...imports.values()].flat());
+    expect(seen).toContain(join("config", "read"));
   });
 });

@@ -2,8 +2,11 @@
 // at construction, with the Worker's environment filling whatever they leave out, read per request
 // (bindings and vars live on `env`, which a Worker only sees then). Routes ask `settingsOf(c)`.
 import type { Context } from "hono";
-import { limitsFromEnv, type DocumentRpc } from "../durable-objects/contract";
+import { checkOptions, ConfigError, parseEnv, readTable } from "../config/read";
+import { AUTH_TABLE, BATCH_TABLE, MESSAGE_TABLE, MUX_TABLE, RELAY_TABLE } from "../config/tables";
+import type { DocumentRpc } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
+import { jwksConfigured } from "./auth/config";
 import { authFromEnv, createAuth, type Auth, type AuthOptions } from "./auth/create-auth";
 import { batchLimitsFromEnv, type BatchLimits } from "./batch-sync";
 import { ApiError } from "./errors";
@@ -29,7 +32,10 @@ export interface EdgesyncOptions {
     batch?: Partial<BatchLimits>;
     /** GET /hocuspocus (HOCUSPOCUS_MAX_ATTACHES, …_PENDING_DOCUMENTS, …_PENDING_BYTES). */
     hocuspocus?: Partial<RelayLimits>;
-    /** GET /mux (MUX_MAX_CHANNELS, MUX_MAX_QUEUED_BYTES, MUX_MAX_FRAME_BYTES). */
+    /**
+     * GET /mux (MUX_MAX_CHANNELS, MUX_MAX_QUEUED_BYTES). The frame cap follows maxMessageBytes;
+     * `maxFrameBytes` (MUX_MAX_FRAME_BYTES) is deprecated.
+     */
     mux?: Partial<MuxLimits>;
   };
   /** Names of the bindings in your wrangler.toml. Default: DOCUMENTS and DB. */
@@ -60,9 +66,6 @@ export interface Settings {
 
 const OPTION_KEYS = ["auth", "allowedOrigins", "limits", "bindings", "basePath"];
 const LIMIT_KEYS = ["maxMessageBytes", "batch", "hocuspocus", "mux"];
-const BATCH_KEYS: (keyof BatchLimits)[] = ["maxDocs", "maxBytes"];
-const RELAY_KEYS: (keyof RelayLimits)[] = ["maxAttaches", "maxPendingDocuments", "maxPendingBytes"];
-const MUX_KEYS: (keyof MuxLimits)[] = ["maxChannels", "maxQueuedBytes", "maxFrameBytes"];
 /** A binding name as wrangler accepts it (a JavaScript identifier). */
 const BINDING_NAME = /^[A-Za-z_$][\w$]*$/;
 
@@ -78,9 +81,17 @@ function checkKeys(where: string, value: unknown, allowed: string[]): void {
       fail(`unknown option ${where}.${key} (known: ${allowed.join(", ")})`);
 }
 
-function checkCount(where: string, value: unknown): void {
-  if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0))
-    fail(`${where} must be a positive integer, got ${JSON.stringify(value)}`);
+/** checkOptions, its ConfigError said as createEdgesync's. */
+function checked<T extends Parameters<typeof checkOptions>[1]>(
+  where: string,
+  table: T,
+  value: unknown,
+) {
+  try {
+    return checkOptions(where, table, value);
+  } catch (err) {
+    return fail((err as ConfigError).message);
+  }
 }
 
 /**
@@ -100,13 +111,13 @@ export function resolveSettings(options: EdgesyncOptions = {}): Settings {
   checkKeys("options", options, OPTION_KEYS);
   const { limits = {}, bindings = {} } = options;
   checkKeys("limits", limits, LIMIT_KEYS);
-  checkCount("limits.maxMessageBytes", limits.maxMessageBytes);
-  checkKeys("limits.batch", limits.batch ?? {}, BATCH_KEYS);
-  for (const key of BATCH_KEYS) checkCount(`limits.batch.${key}`, limits.batch?.[key]);
-  checkKeys("limits.hocuspocus", limits.hocuspocus ?? {}, RELAY_KEYS);
-  for (const key of RELAY_KEYS) checkCount(`limits.hocuspocus.${key}`, limits.hocuspocus?.[key]);
-  checkKeys("limits.mux", limits.mux ?? {}, MUX_KEYS);
-  for (const key of MUX_KEYS) checkCount(`limits.mux.${key}`, limits.mux?.[key]);
+  const { batch, hocuspocus, mux, ...message } = limits;
+  const limitOptions = {
+    message: checked("limits", MESSAGE_TABLE, message),
+    batch: checked("limits.batch", BATCH_TABLE, batch),
+    relay: checked("limits.hocuspocus", RELAY_TABLE, hocuspocus),
+    mux: checked("limits.mux", MUX_TABLE, mux),
+  };
   checkKeys("bindings", bindings, Object.keys(DEFAULT_BINDINGS));
   const names = { ...DEFAULT_BINDINGS, ...bindings };
   for (const [key, name] of Object.entries(names))
@@ -117,24 +128,34 @@ export function resolveSettings(options: EdgesyncOptions = {}): Settings {
     fail('allowedOrigins must be "*" or an array of origins');
   const fixedOrigins = origins === undefined ? null : parseOrigins(origins);
   const auth = options.auth === undefined ? null : toAuth(options.auth);
+  const maxMessageBytes = (env: Record<string, unknown>) =>
+    readTable(MESSAGE_TABLE, env, limitOptions.message).maxMessageBytes;
 
   return {
     auth: (env) => auth ?? authFromEnv(env),
     authMode: (env) => {
       if (auth && "middleware" in options.auth!) return "token"; // an Auth: opaque, so "token"
       const given = (auth ? options.auth : null) as AuthOptions | null;
-      const open = given ? given.openAccess : env.DEV_OPEN_ACCESS === "true";
-      const checked = given
-        ? given.secret || given.jwt || given.authorize
-        : env.AUTH_SECRET || env.JWKS_URL || env.JWT_JWKS;
-      return checked ? "token" : open ? "open" : "unconfigured";
+      if (given) {
+        const checked = given.secret || given.jwt || given.authorize;
+        return checked ? "token" : given.openAccess ? "open" : "unconfigured";
+      }
+      try {
+        const { secret, openAccess } = readTable(AUTH_TABLE, env);
+        return secret || jwksConfigured(env) ? "token" : openAccess ? "open" : "unconfigured";
+      } catch (err) {
+        if (err instanceof ConfigError) return "unconfigured"; // auth answers 503 with why
+        throw err;
+      }
     },
-    allowedOrigins: (env) => fixedOrigins ?? parseOrigins(env.ALLOWED_ORIGINS as string),
-    // Each table is read on its own, so a bad variable breaks only the routes that use it.
-    maxMessageBytes: (env) => limits.maxMessageBytes ?? limitsFromEnv(env).maxMessageBytes,
-    batchLimits: (env) => ({ ...batchLimitsFromEnv(env), ...limits.batch }),
-    relayLimits: (env) => ({ ...relayLimitsFromEnv(env), ...limits.hocuspocus }),
-    muxLimits: (env) => ({ ...muxLimitsFromEnv(env), ...limits.mux }),
+    allowedOrigins: (env) =>
+      fixedOrigins ?? parseOrigins(parseEnv("ALLOWED_ORIGINS", env.ALLOWED_ORIGINS)),
+    // Each table is read on its own, so a bad variable breaks only the routes that use it (a
+    // ConfigError: a 500 that names it).
+    maxMessageBytes,
+    batchLimits: (env) => batchLimitsFromEnv(env, limitOptions.batch),
+    relayLimits: (env) => relayLimitsFromEnv(env, limitOptions.relay),
+    muxLimits: (env) => muxLimitsFromEnv(env, limitOptions.mux, maxMessageBytes(env)),
     documents: (env) => binding(env, names.documents, "Durable Object namespace", "get"),
     db: (env) => binding(env, names.db, "D1 database", "prepare"),
   };

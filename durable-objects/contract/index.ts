@@ -44,6 +44,5 @@ export {
   type DocumentStats,
 } from "./document-info";
 export { renderJson } from "./render-json";
-// The Worker caps request bodies with the same limits the Durable Object applies to frames, read
-// from the same environment variables: one table of limits (config.ts), re-exported here.
-export { limitsFromEnv, type RoomLimits } from "../config";
+// The settings both halves read (MAX_MESSAGE_BYTES…) live in config/ at the top level, which
+// imports neither half: one table, one reader (config/settings.ts, config/read.ts).

@@ -1,7 +1,11 @@
 // Configuration of token verification for identity-provider tokens (RS256/ES256 against a JWKS):
-// named defaults, and the environment variables of the repository's own Worker. See README
-// "Security" and "Configuration".
+// the options' checks, and the environment variables of the repository's own Worker, whose
+// defaults and rules are those of config/settings.ts. See README "Security" and
+// docs/configuration.md.
 import type { JSONWebKeySet } from "jose";
+import { checkOption, parseEnv, readTable } from "../../config/read";
+import { SETTINGS } from "../../config/settings";
+import { JWT_TABLE } from "../../config/tables";
 import { ROLES, type Role } from "../tokens";
 
 /** The asymmetric algorithms a JWKS token may use; HS* and `none` can never be configured. */
@@ -20,23 +24,23 @@ export const ASYMMETRIC_ALGORITHMS = [
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 /** Algorithms accepted when none are configured: what Auth0, Clerk, Supabase, Firebase sign with. */
-export const DEFAULT_ALGORITHMS: AsymmetricAlgorithm[] = ["RS256", "ES256"];
+export const DEFAULT_ALGORITHMS = [...SETTINGS.JWT_ALGORITHMS.default] as AsymmetricAlgorithm[];
 /** Claim that holds the document id or prefix (`team-42:*`), as in our own tokens. */
-export const DEFAULT_DOC_CLAIM = "doc";
+export const DEFAULT_DOC_CLAIM = SETTINGS.JWT_DOC_CLAIM.default;
 /** Claim that holds the role (`read` | `write` | `admin`), as in our own tokens. */
-export const DEFAULT_ROLE_CLAIM = "role";
+export const DEFAULT_ROLE_CLAIM = SETTINGS.JWT_ROLE_CLAIM.default;
 /** Tolerance for the IdP's clock against ours when checking exp and nbf, in seconds. */
-export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+export const DEFAULT_CLOCK_SKEW_SECONDS = SETTINGS.JWT_CLOCK_SKEW_SECONDS.default;
 /** Largest tolerance an operator may configure: beyond it an expired token lives on too long. */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+export const MAX_CLOCK_SKEW_SECONDS = SETTINGS.JWT_CLOCK_SKEW_SECONDS.max;
 /**
  * Least time between two fetches of a remote JWKS by one isolate. A token with an unknown `kid`
  * triggers a refetch (key rotation) only this long after the last one, so a flood of made-up
  * kids costs the IdP at most one request per interval.
  */
-export const DEFAULT_JWKS_MIN_REFRESH_MS = 30_000;
+export const DEFAULT_JWKS_MIN_REFRESH_MS = SETTINGS.JWKS_MIN_REFRESH_MS.default;
 /** Age after which a fetched JWKS is fetched again (keys the IdP withdrew stop working). */
-export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000;
+export const DEFAULT_JWKS_MAX_AGE_MS = SETTINGS.JWKS_MAX_AGE_MS.default;
 /** How long a JWKS fetch may take before the request that needed it fails with 503. */
 export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 /** Largest JWKS document accepted (a real one holds a few keys: a few KB). */
@@ -85,70 +89,39 @@ export function resolveJwtOptions(options: JwtOptions): JwtConfig {
     );
   if (options.defaultRole !== undefined && !ROLES.includes(options.defaultRole))
     throw new Error(`the default role must be one of ${ROLES.join(", ")}`);
-  const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  if (!(clockSkewSeconds >= 0 && clockSkewSeconds <= MAX_CLOCK_SKEW_SECONDS))
-    throw new Error(`the clock skew must be 0–${MAX_CLOCK_SKEW_SECONDS} seconds`);
+  const { clockSkewSeconds, minRefreshMs, maxAgeMs } = options;
+  checkOption("jwt.clockSkewSeconds", JWT_TABLE.clockSkewSeconds, clockSkewSeconds);
+  checkOption("jwt.minRefreshMs", JWT_TABLE.minRefreshMs, minRefreshMs);
+  checkOption("jwt.maxAgeMs", JWT_TABLE.maxAgeMs, maxAgeMs);
   return {
     ...options,
     algorithms,
     docClaim: options.docClaim || DEFAULT_DOC_CLAIM,
     roleClaim: options.roleClaim || DEFAULT_ROLE_CLAIM,
-    clockSkewSeconds,
-    minRefreshMs: options.minRefreshMs ?? DEFAULT_JWKS_MIN_REFRESH_MS,
-    maxAgeMs: options.maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS,
+    clockSkewSeconds: clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    minRefreshMs: minRefreshMs ?? DEFAULT_JWKS_MIN_REFRESH_MS,
+    maxAgeMs: maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS,
   };
 }
 
-const text = (env: Record<string, unknown>, name: string) => {
-  const value = env[name];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-};
-const list = (value: string) =>
-  value
-    .split(",")
-    .map((v) => v.trim())
-    .filter(Boolean);
+/** Whether the environment names an identity provider's keys (JWKS_URL or JWT_JWKS). */
+export const jwksConfigured = (env: Record<string, unknown>): boolean =>
+  Boolean(parseEnv("JWKS_URL", env.JWKS_URL) || parseEnv("JWT_JWKS", env.JWT_JWKS));
 
 /** The IdP settings of the environment, or null when neither JWKS_URL nor JWT_JWKS is set. */
 export function jwtOptionsFromEnv(env: Record<string, unknown>): JwtOptions | null {
-  const jwksUrl = text(env, "JWKS_URL");
-  const inline = text(env, "JWT_JWKS");
-  if (!jwksUrl && !inline) return null;
-  let jwks: JwtOptions["jwks"];
+  // The others are read only when a JWKS is configured: unused, they break nothing.
+  if (!jwksConfigured(env)) return null;
+  const { jwksUrl, jwks: inline, defaultRole, algorithms, ...rest } = readTable(JWT_TABLE, env);
+  const options: JwtOptions = { ...rest, algorithms: algorithms as AsymmetricAlgorithm[] };
+  if (jwksUrl) options.jwksUrl = jwksUrl;
   if (inline) {
     try {
-      jwks = JSON.parse(inline) as JwtOptions["jwks"];
+      options.jwks = JSON.parse(inline) as JwtOptions["jwks"];
     } catch {
       throw new Error('JWT_JWKS is not JSON: give { "keys": [ … ] }');
     }
   }
-  const number = (name: string) => {
-    const raw = text(env, name);
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0)
-      throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  const algorithms = text(env, "JWT_ALGORITHMS");
-  const defaultRole = text(env, "JWT_DEFAULT_ROLE");
-  const options: JwtOptions = {
-    issuer: list(text(env, "JWT_ISSUER") ?? ""),
-    audience: list(text(env, "JWT_AUDIENCE") ?? ""),
-  };
-  if (jwksUrl) options.jwksUrl = jwksUrl;
-  if (jwks) options.jwks = jwks;
-  if (algorithms) options.algorithms = list(algorithms) as AsymmetricAlgorithm[];
-  const docClaim = text(env, "JWT_DOC_CLAIM");
-  const roleClaim = text(env, "JWT_ROLE_CLAIM");
-  if (docClaim) options.docClaim = docClaim;
-  if (roleClaim) options.roleClaim = roleClaim;
   if (defaultRole) options.defaultRole = defaultRole as Role;
-  const clockSkewSeconds = number("JWT_CLOCK_SKEW_SECONDS");
-  const minRefreshMs = number("JWKS_MIN_REFRESH_MS");
-  const maxAgeMs = number("JWKS_MAX_AGE_MS");
-  if (clockSkewSeconds !== undefined) options.clockSkewSeconds = clockSkewSeconds;
-  if (minRefreshMs !== undefined) options.minRefreshMs = minRefreshMs;
-  if (maxAgeMs !== undefined) options.maxAgeMs = maxAgeMs;
   return options;
 }

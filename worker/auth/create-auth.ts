@@ -4,6 +4,8 @@
 // repository's own Worker builds its options from the environment (authFromEnv).
 import { decodeProtectedHeader } from "jose";
 import type { MiddlewareHandler } from "hono";
+import { readTable } from "../../config/read";
+import { AUTH_TABLE } from "../../config/tables";
 import type { AppEnv } from "../app";
 import { ApiError } from "../errors";
 import { ROLES, verifyToken, verifyTokenClaims, verifyTokenForPrefix, type Role } from "../tokens";
@@ -175,11 +177,11 @@ export function authFromEnv(env: Record<string, unknown>): Auth {
   if (!auth) {
     try {
       const jwt = jwtOptionsFromEnv(env);
-      const secret = (env.AUTH_SECRET as string | undefined) || undefined;
+      const { secret, openAccess } = readTable(AUTH_TABLE, env);
       auth = createAuth({
         ...(secret ? { secret } : {}),
         ...(jwt ? { jwt } : {}),
-        openAccess: !secret && !jwt && env.DEV_OPEN_ACCESS === "true",
+        openAccess: !secret && !jwt && openAccess,
       });
     } catch (err) {
       const message = `auth configuration: ${(err as Error).message}`;

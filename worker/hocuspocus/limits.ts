@@ -1,6 +1,7 @@
-// Bounds of one Hocuspocus socket in the Worker relay; each is overridable through the Worker's
-// environment (wrangler.toml [vars]) under the name in ENV.
-import { countsFromEnv } from "../env-counts";
+// Bounds of one Hocuspocus socket in the Worker relay; each is a setting of config/settings.ts
+// (HOCUSPOCUS_MAX_ATTACHES…) read by the one config reader, the options over the environment.
+import { defaultsOf, readTable } from "../../config/read";
+import { RELAY_TABLE } from "../../config/tables";
 
 export interface RelayLimits {
   /**
@@ -16,19 +17,12 @@ export interface RelayLimits {
   maxPendingBytes: number;
 }
 
-export const DEFAULT_RELAY_LIMITS: RelayLimits = {
-  maxAttaches: 1_000,
-  maxPendingDocuments: 100,
-  maxPendingBytes: 5 * 1024 * 1024,
-};
+export const DEFAULT_RELAY_LIMITS: RelayLimits = defaultsOf(RELAY_TABLE);
 
-const ENV: Record<keyof RelayLimits, string> = {
-  maxAttaches: "HOCUSPOCUS_MAX_ATTACHES",
-  maxPendingDocuments: "HOCUSPOCUS_MAX_PENDING_DOCUMENTS",
-  maxPendingBytes: "HOCUSPOCUS_MAX_PENDING_BYTES",
-};
-
-/** The defaults, with any positive integer set in the environment instead. */
-export function relayLimitsFromEnv(env: Record<string, unknown>): RelayLimits {
-  return countsFromEnv(env, DEFAULT_RELAY_LIMITS, ENV);
+/** The limits: `given` over the environment over the defaults. */
+export function relayLimitsFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<RelayLimits> = {},
+): RelayLimits {
+  return readTable(RELAY_TABLE, env, given);
 }

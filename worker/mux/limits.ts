@@ -1,6 +1,7 @@
-// Bounds of one /mux socket in the Worker relay; each is overridable through the Worker's
-// environment (wrangler.toml [vars]) under the name in ENV.
-import { countsFromEnv } from "../env-counts";
+// Bounds of one /mux socket in the Worker relay; each is a setting of config/settings.ts
+// (MUX_MAX_CHANNELS…) read by the one config reader, the options over the environment.
+import { readTable } from "../../config/read";
+import { MUX_TABLE } from "../../config/tables";
 
 export interface MuxLimits {
   /**
@@ -13,10 +14,9 @@ export interface MuxLimits {
   /** Bytes a channel may queue while its document's socket is still opening; past it, CLOSED 4529. */
   maxQueuedBytes: number;
   /**
-   * Largest frame on the shared socket; past it the socket closes with 1009. By default the
-   * default MAX_MESSAGE_BYTES (4 MiB) plus MUX_FRAME_OVERHEAD_BYTES, so the relay refuses
-   * nothing a direct socket would accept; raise it with MAX_MESSAGE_BYTES. (The Worker may not
-   * read the Durable Object's config: worker/imports.test.ts.)
+   * Largest frame on the shared socket; past it the socket closes with 1009. MAX_MESSAGE_BYTES
+   * plus MUX_FRAME_OVERHEAD_BYTES, so the relay refuses nothing a direct socket would accept and
+   * one knob sets both; MUX_MAX_FRAME_BYTES (deprecated) still overrides it.
    */
   maxFrameBytes: number;
 }
@@ -24,19 +24,15 @@ export interface MuxLimits {
 /** Room above MAX_MESSAGE_BYTES for the channel header and an OPEN frame's query (tokens). */
 export const MUX_FRAME_OVERHEAD_BYTES = 16 * 1024;
 
-export const DEFAULT_MUX_LIMITS: MuxLimits = {
-  maxChannels: 1_000,
-  maxQueuedBytes: 1024 * 1024,
-  maxFrameBytes: 4 * 1024 * 1024 + MUX_FRAME_OVERHEAD_BYTES,
-};
-
-const ENV: Record<keyof MuxLimits, string> = {
-  maxChannels: "MUX_MAX_CHANNELS",
-  maxQueuedBytes: "MUX_MAX_QUEUED_BYTES",
-  maxFrameBytes: "MUX_MAX_FRAME_BYTES",
-};
-
-/** The defaults, with any positive integer set in the environment instead. */
-export function muxLimitsFromEnv(env: Record<string, unknown>): MuxLimits {
-  return countsFromEnv(env, DEFAULT_MUX_LIMITS, ENV);
+/**
+ * The limits: `given` over the environment over the defaults; the frame cap follows
+ * `maxMessageBytes` (the Worker's, MAX_MESSAGE_BYTES) unless set itself.
+ */
+export function muxLimitsFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<MuxLimits>,
+  maxMessageBytes: number,
+): MuxLimits {
+  const { maxFrameBytes, ...rest } = readTable(MUX_TABLE, env, given);
+  return { ...rest, maxFrameBytes: maxFrameBytes ?? maxMessageBytes + MUX_FRAME_OVERHEAD_BYTES };
 }

@@ -204,8 +204,11 @@ describe("options", () => {
 
   it.each([
     [{ db: "app db" }, /db must be a binding name/],
-    [{ limits: { maxDocBytez: 1 } }, /unknown limit maxDocBytez/],
-    [{ limits: { maxDocBytes: 0 } }, /limits\.maxDocBytes must be a positive number/],
+    [{ limits: { maxDocBytez: 1 } }, /unknown option limits\.maxDocBytez/],
+    [{ limits: { maxDocBytes: 0 } }, /limits\.maxDocBytes must be a positive integer/],
+    [{ limits: { rateWindowMs: 1.5 } }, /limits\.rateWindowMs must be a positive integer/],
+    [{ agents: { leaseMs: 0 } }, /agents\.leaseMs must be a positive integer/],
+    [{ agents: { leese: 1 } }, /unknown option agents\.leese/],
     [{ dbName: "X" }, /unknown option dbName/],
   ])("createDocumentObject(%j) throws", (options, message) => {
     expect(() => createDocumentObject(options as never)).toThrow(message);
