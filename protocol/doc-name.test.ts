@@ -6,6 +6,7 @@ import {
   MAX_DOC_NAME_BYTES,
   decodeDocNamePath,
   docNameInUrl,
+  docNameOfUrl,
   docNameProblem,
 } from "./doc-name";
 import { NAMES_APPS_USE as NAMES } from "../test/helpers/doc-names";
@@ -72,6 +73,7 @@ describe("names in URLs", () => {
       expect(kept).toBe(DOC_NAME_PLACEHOLDER);
       expect(url.searchParams.get("doc")).toBe(name);
     } else expect(decodeDocNamePath(kept)).toBe(name);
+    expect(docNameOfUrl(segment, ["ext=1", query, "token=t"].filter(Boolean).join("&"))).toBe(name);
   });
 
   it("refuses percent-encoded bytes that are not UTF-8 rather than guessing", () => {

@@ -85,3 +85,17 @@ export function docNameInUrl(name: string): { segment: string; query: string } {
     };
   return { segment: encodeURIComponent(name), query: "" };
 }
+
+/** The name in a URL that docNameInUrl built (its segment and query string, as built). */
+export function docNameOfUrl(segment: string, query: string): string {
+  if (segment === DOC_NAME_PLACEHOLDER) {
+    for (const pair of query.split("&")) {
+      const at = pair.indexOf("=");
+      if (at !== -1 && pair.slice(0, at) === DOC_NAME_QUERY) {
+        const value = pair.slice(at + 1);
+        return decodeDocNamePath(value) ?? value;
+      }
+    }
+  }
+  return decodeDocNamePath(segment) ?? segment;
+}
