@@ -282,7 +282,7 @@ describe("REST API", () => {
         400,
         "invalid_update",
       ],
-      [{ path: `/v1/docs/bad%20id/json`, method: "GET" }, 400, "invalid_doc_id"],
+      [{ path: `/v1/docs/bad%00id/json`, method: "GET" }, 400, "invalid_doc_id"],
       [{ path: `/v1/docs?limit=100000`, method: "GET" }, 400, "invalid_request"],
     ];
     for (const [{ path, ...init }, status, code] of cases) {
