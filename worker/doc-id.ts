@@ -1,6 +1,7 @@
 // Where each door finds the document name in a request, checked by the one rule in
 // protocol/doc-name.ts: refusals are 400 invalid_doc_id (a close code on sockets).
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import {
   DOC_NAME_PLACEHOLDER,
   DOC_NAME_QUERY,
@@ -52,12 +53,12 @@ function rawPath(url: string): string {
  * stays `%FF`, so two names would share one), so it is read from the URL at the same position.
  */
 export function rawParam(c: Context, param: string): string {
-  const index = c.req.routePath.split("/").indexOf(`:${param}`);
+  const index = routePath(c).split("/").indexOf(`:${param}`);
   return rawPath(c.req.url).split("/")[index] ?? "";
 }
 
 /** The rest of the raw path after the route's `/*` (the `/sync/*` name, slashes included). */
 export function rawRest(c: Context): string {
-  const fixed = c.req.routePath.split("/").length - 1; // the segments before `*`
+  const fixed = routePath(c).split("/").length - 1; // the segments before `*`
   return rawPath(c.req.url).split("/").slice(fixed).join("/");
 }

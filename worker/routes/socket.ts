@@ -3,6 +3,7 @@
 // forwards the upgrade to the document's Durable Object (which hibernates; Hono's
 // upgradeWebSocket helper cannot).
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
@@ -20,7 +21,7 @@ socketRoute.on("GET", ["/sync", "/sync/*"], async (c) => {
   let docId: string;
   let handoff;
   try {
-    docId = docNameFromUrl(c, c.req.routePath.endsWith("*") ? rawRest(c) : "");
+    docId = docNameFromUrl(c, routePath(c).endsWith("*") ? rawRest(c) : "");
     requireWebSocketUpgrade(c);
     checkOrigin(c);
     handoff = await authorize(c, docId, "read");
