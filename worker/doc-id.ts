@@ -10,7 +10,7 @@ import {
 } from "../protocol/doc-name";
 import { ApiError } from "./errors";
 
-export { MAX_DOC_NAME_BYTES, docNameProblem } from "../protocol/doc-name";
+export { MAX_DOC_NAME_BYTES } from "../protocol/doc-name";
 
 /** Throws 400 invalid_doc_id unless `name` is a document name; returns it typed. */
 export function requireDocName(name: unknown): string {
