@@ -18,6 +18,11 @@ export type SyncErrorCode =
   | "storage"
   /** The server sent a frame the client could not decode. */
   | "protocol"
+  /**
+   * The document name is not one (empty, a control character, over MAX_DOC_NAME_BYTES): the
+   * provider stops before dialling, since no retry can fix it.
+   */
+  | "invalid-doc-id"
   /** The provider was destroyed before the awaited condition held. */
   | "destroyed";
 

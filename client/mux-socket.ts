@@ -15,6 +15,7 @@ import {
   encodeOpen,
   encodeText,
 } from "../protocol/mux";
+import { docNameOfUrl } from "../protocol/doc-name";
 import { KeepAlive } from "./keep-alive";
 import type { Clock, WebSocketConstructor, WebSocketLike } from "./types";
 import { VirtualSocket, type ChannelCarrier } from "./virtual-socket";
@@ -54,8 +55,8 @@ export class MuxSocket implements ChannelCarrier {
   channel(url: string): VirtualSocket {
     const rest = url.slice(CHANNEL_BASE.length).replace(/^\/+/, "");
     const at = rest.indexOf("?");
-    const docId = decodeURIComponent(at === -1 ? rest : rest.slice(0, at));
     const query = at === -1 ? "" : rest.slice(at + 1);
+    const docId = docNameOfUrl(at === -1 ? rest : rest.slice(0, at), query);
     const channel = new VirtualSocket(this.nextChannel++, docId, query, this);
     this.channels.set(channel.channel, channel);
     if (this.isOpen) this.ws!.send(encodeOpen(channel.channel, docId, query));

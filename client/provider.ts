@@ -3,6 +3,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { CloseCode, isPermanentClose } from "../protocol/close-codes";
+import { docNameProblem } from "../protocol/doc-name";
 import { encodeSyncStep1, encodeSyncStep2 } from "../protocol/envelope";
 import type { ServerMessage } from "../protocol/server-messages";
 import { backoffDelay, type BackoffOptions } from "./backoff";
@@ -123,6 +124,14 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   async connect(): Promise<void> {
     this.wanted = true;
     if (this.stopped || this.link) return;
+    const badName = docNameProblem(this.docId);
+    if (badName) {
+      // No server can accept it: stop with the reason instead of dialling and retrying. After
+      // an await, so the constructor's caller has attached its listeners.
+      await this.ready.catch(() => {});
+      if (!this.stopped) this.stop(new SyncError("invalid-doc-id", badName));
+      return;
+    }
     this.clearRetry();
     if (this.network.offline) return this.setStatus("offline");
     this.setStatus("connecting");

@@ -1,6 +1,7 @@
-// The connection URL: base + /<docId>, with the opt-in extensions (`ext=1`), the epoch we
+// The connection URL: base + /<docId> (percent-encoded; see protocol/doc-name.ts), with the opt-in extensions (`ext=1`), the epoch we
 // last saw (so the server can refuse a deleted-and-recreated document) and the token.
 import { CloseCode } from "../protocol/close-codes";
+import { docNameInUrl } from "../protocol/doc-name";
 import { SyncError } from "./errors";
 
 export type TokenSource = string | (() => string | Promise<string>) | undefined;
@@ -47,6 +48,7 @@ export function connectionUrl(
   epoch: string | undefined,
   extra: Record<string, string> = {},
 ): string {
+  const name = docNameInUrl(docId);
   const params: Record<string, string> = { ...extra, ext: "1" };
   if (epoch) params.epoch = epoch;
   if (token) params.token = token;
@@ -54,5 +56,6 @@ export function connectionUrl(
   const query = Object.entries(params).map(
     ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`,
   );
-  return `${base.replace(/\/+$/, "")}/${encodeURIComponent(docId)}?${query.join("&")}`;
+  if (name.query) query.push(name.query);
+  return `${base.replace(/\/+$/, "")}/${name.segment}?${query.join("&")}`;
 }

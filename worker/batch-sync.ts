@@ -10,7 +10,7 @@ import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
 import type { AppEnv } from "./app";
 import { authOf } from "./auth";
 import { tokenOf } from "./auth/create-auth";
-import { docIdProblem } from "./doc-id";
+import { docNameProblem } from "../protocol/doc-name";
 import { callDocument } from "./documents";
 import { ApiError } from "./errors";
 import type { Role } from "./tokens";
@@ -138,7 +138,7 @@ async function prepare(
   maxUpdateBytes: number,
 ): Promise<Ready | DocFailure> {
   const { id } = input;
-  const problem = docIdProblem(id);
+  const problem = docNameProblem(id);
   if (problem) return refuse(id, 400, "invalid_doc_id", problem);
   const role = await authorise(id, input.token);
   if (typeof role !== "string") return role;

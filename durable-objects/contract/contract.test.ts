@@ -54,6 +54,21 @@ describe("the handoff", () => {
     expect(readHandoff(open)).toEqual({ docId: "d", role: "admin", exp: null });
   });
 
+  it("carries any document name and subject, which a header cannot hold as they are", () => {
+    for (const docId of [
+      "org/42/doc",
+      "Meeting notes 2026",
+      "漢字 🌟",
+      "<>{}|^ß%",
+      " a\\b ",
+      "..",
+    ]) {
+      const headers = new Headers();
+      writeHandoff(headers, { docId, role: "read", exp: null, sub: "Zoë ✨" });
+      expect(readHandoff(headers)).toEqual({ docId, role: "read", exp: null, sub: "Zoë ✨" });
+    }
+  });
+
   it("refuses a request that did not come through the Worker", () => {
     expect(() => readHandoff(new Headers())).toThrow(/edgesync Worker/);
     const forged = new Headers();

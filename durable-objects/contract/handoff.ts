@@ -17,20 +17,32 @@ export interface Handoff {
   sub?: string;
 }
 
+// The document name and the token's subject are any Unicode text (protocol/doc-name.ts), which a
+// header value cannot hold (bytes 0x20–0xFF only, trimmed): both travel percent-encoded.
+
 export function readHandoff(headers: Headers): Handoff {
-  const docId = headers.get(HANDOFF_HEADERS.docId);
+  const docId = decoded(headers.get(HANDOFF_HEADERS.docId));
   const role = headers.get(HANDOFF_HEADERS.role);
   if (!docId || !isRole(role)) {
     throw new Error("request did not come through the edgesync Worker");
   }
   const exp = headers.get(HANDOFF_HEADERS.exp);
-  const sub = headers.get(HANDOFF_HEADERS.sub) ?? undefined;
+  const sub = decoded(headers.get(HANDOFF_HEADERS.sub)) ?? undefined;
   return { docId, role, exp: exp ? Number(exp) : null, ...(sub ? { sub } : {}) };
 }
 
 export function writeHandoff(headers: Headers, handoff: Handoff): void {
-  headers.set(HANDOFF_HEADERS.docId, handoff.docId);
+  headers.set(HANDOFF_HEADERS.docId, encodeURIComponent(handoff.docId));
   headers.set(HANDOFF_HEADERS.role, handoff.role);
   if (handoff.exp !== null) headers.set(HANDOFF_HEADERS.exp, String(handoff.exp));
-  if (handoff.sub) headers.set(HANDOFF_HEADERS.sub, handoff.sub);
+  if (handoff.sub) headers.set(HANDOFF_HEADERS.sub, encodeURIComponent(handoff.sub));
+}
+
+function decoded(value: string | null): string | null {
+  if (value === null) return null;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new Error("request did not come through the edgesync Worker");
+  }
 }

@@ -153,7 +153,8 @@ export class D1Record {
     const prefix = options.prefix ?? "";
     const { results } = await this.db
       .prepare(`SELECT * FROM documents WHERE id > ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?`)
-      .bind(options.cursor ?? "", prefix.length, prefix, options.limit)
+      // SQLite's substr counts characters (code points); JS's length counts UTF-16 units.
+      .bind(options.cursor ?? "", [...prefix].length, prefix, options.limit)
       .all<DocumentRow>();
     return results.map(fromRow);
   }

@@ -83,7 +83,7 @@ describe("/mux relay", () => {
     await mux.waitFor(1, MuxServerKind.Opened);
     await mux.waitFor(1, MuxServerKind.Frame); // the document's epoch and sync step 1
     // A document id the app rejects (400 invalid_doc_id) and a malformed OPEN payload.
-    mux.s.send(encodeOpen(2, "bad id!", ""));
+    mux.s.send(encodeOpen(2, "bad\u0001id", ""));
     mux.s.send(encodeMuxFrame(3, MuxClientKind.Open, new Uint8Array([9])));
     // No token: the socket route's own refusal, as a direct ?ext=1 socket gets it.
     mux.s.send(encodeOpen(4, uniqueDocId("raw"), ""));
@@ -109,7 +109,7 @@ describe("/mux relay", () => {
 
   it("refuses channels past MUX_MAX_CHANNELS with CLOSED 4529, the socket carrying on", async () => {
     const mux = await rawMux();
-    for (let c = 1; c <= MAX_CHANNELS + 1; c++) mux.s.send(encodeOpen(c, "bad id!", ""));
+    for (let c = 1; c <= MAX_CHANNELS + 1; c++) mux.s.send(encodeOpen(c, "bad\u0001id", ""));
     const last = decodeClose((await mux.waitFor(MAX_CHANNELS + 1, MuxServerKind.Closed)).payload);
     expect(last.code).toBe(CloseCode.RateLimited);
     const first = decodeClose((await mux.waitFor(MAX_CHANNELS, MuxServerKind.Closed)).payload);
@@ -124,8 +124,8 @@ describe("/mux relay", () => {
 
   it("closes the socket with 4400 on a reused channel id, a bad header or stray text", async () => {
     const reused = await rawMux();
-    reused.s.send(encodeOpen(5, "bad id!", ""));
-    reused.s.send(encodeOpen(5, "bad id!", ""));
+    reused.s.send(encodeOpen(5, "bad\u0001id", ""));
+    reused.s.send(encodeOpen(5, "bad\u0001id", ""));
     expect((await reused.waitClosed()).code).toBe(CloseCode.ProtocolError);
     const garbage = await rawMux();
     garbage.s.send(new Uint8Array([0x80]));

@@ -90,7 +90,7 @@ function textUpdate(text: string): Uint8Array {
 
 /** A one-off write over the service binding (the example's POST /agent/apply). */
 async function rpcApply(docId: string, update: Uint8Array, role: "read" | "write" = "write") {
-  const res = await fetch(`${agent}/agent/apply/${docId}?role=${role}`, {
+  const res = await fetch(`${agent}/agent/apply/${encodeURIComponent(docId)}?role=${role}`, {
     method: "POST",
     body: update,
   });
@@ -135,7 +135,7 @@ function codeOfSocketRefusal(refusal: number | "permission-denied" | null): stri
 
 async function textOf(docId: string): Promise<unknown> {
   const token = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "read" });
-  const res = await fetch(`${server.url}/v1/docs/${docId}/json`, {
+  const res = await fetch(`${server.url}/v1/docs/${encodeURIComponent(docId)}/json`, {
     headers: { Authorization: `Bearer ${token}` },
   });
   return ((await res.json()) as { t?: unknown }).t;
@@ -262,6 +262,18 @@ describe("the RPC write path", () => {
       expect(rpc.ok).toBe(false);
     }
     expect(await textOf(docId)).toBe("kept");
+  });
+});
+
+describe("document names over RPC", () => {
+  it("takes any name as given, the same document REST reads, and refuses one with a control character", async () => {
+    const docId = `${uniqueDocId("rpc-names")}/Meeting notes/漢字 🌟`;
+    expect(await rpcApply(docId, textUpdate("named"))).toMatchObject({ ok: true, changed: true });
+    expect(await textOf(docId)).toBe("named");
+    expect(await rpcApply("a\u0000b", textUpdate("no"))).toMatchObject({
+      ok: false,
+      code: "invalid_request",
+    });
   });
 });
 

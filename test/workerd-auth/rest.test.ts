@@ -121,6 +121,19 @@ describe("REST API", () => {
     expect((await api(`/v1/docs/${missing}`, "read", missing)).status).toBe(404);
   });
 
+  it("stores any name in the D1 index as given and lists it under a prefix of any characters", async () => {
+    const prefix = `${uniqueDocId("list")}/🌟 ü/`;
+    const ids = [`${prefix}a/b`, `${prefix}漢字`, `${prefix}🌟`];
+    for (const id of ids) {
+      const path = `/v1/docs/${encodeURIComponent(id)}/update`;
+      await api(path, "write", id, { method: "POST", body: textUpdate(id) });
+      await runInDurableObject(stubFor(id), (o: DocumentObject) => o.persistNow());
+    }
+    const res = await api(`/v1/docs?prefix=${encodeURIComponent(prefix)}`, "admin", `${prefix}*`);
+    const page = (await res.json()) as { documents: { id: string }[] };
+    expect(page.documents.map((d) => d.id)).toEqual(ids);
+  });
+
   it("lists the D1 index for admins, with a prefix filter and cursor pagination", async () => {
     const prefix = uniqueDocId("list") + ":";
     const ids = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
@@ -282,7 +295,7 @@ describe("REST API", () => {
         400,
         "invalid_update",
       ],
-      [{ path: `/v1/docs/bad%20id/json`, method: "GET" }, 400, "invalid_doc_id"],
+      [{ path: `/v1/docs/bad%00id/json`, method: "GET" }, 400, "invalid_doc_id"],
       [{ path: `/v1/docs?limit=100000`, method: "GET" }, 400, "invalid_request"],
     ];
     for (const [{ path, ...init }, status, code] of cases) {

@@ -55,7 +55,7 @@ describe("POST /v1/sync", () => {
         ...good,
         { ...entry(ids[4]!, docs[4]!.doc), update: encodeBase64url(new Uint8Array([1, 2, 3])) },
         { ...entry(ids[5]!, docs[5]!.doc), stateVector: "***" },
-        { id: "bad/id", stateVector: "AA" },
+        { id: "bad\u0000id", stateVector: "AA" },
       ],
     });
     expect(res.status).toBe(200);
@@ -67,7 +67,10 @@ describe("POST /v1/sync", () => {
       status: 400,
       error: { code: "invalid_state_vector" },
     });
-    expect(byId.get("bad/id")).toMatchObject({ status: 400, error: { code: "invalid_doc_id" } });
+    expect(byId.get("bad\u0000id")).toMatchObject({
+      status: 400,
+      error: { code: "invalid_doc_id" },
+    });
     for (const [i, id] of ids.slice(0, 4).entries()) {
       const result = byId.get(id)!;
       expect(result.status).toBe(200);
@@ -104,7 +107,7 @@ describe("POST /v1/sync", () => {
       docs: [
         ...docs,
         { id: deleted, doc: old, epoch: (first[0] as { epoch: string }).epoch },
-        { id: "no spaces", doc: new Y.Doc() },
+        { id: "no\u0007bell", doc: new Y.Doc() },
       ],
       fetch: workerFetch,
     });
@@ -112,7 +115,7 @@ describe("POST /v1/sync", () => {
       [ids[0], true],
       [ids[1], true],
       [deleted, false],
-      ["no spaces", false],
+      ["no\u0007bell", false],
     ]);
     expect(docs[0]!.doc.getText("t").toString()).toBe("from the server");
     expect(results[2]).toMatchObject({ status: 409, error: { code: "deleted" } });

@@ -8,6 +8,8 @@ const doc = uniqueDocId("routes");
 const ROUTES: [path: string, allow: string][] = [
   ["/health", "GET, HEAD"],
   [`/sync/${doc}`, "GET, HEAD"],
+  [`/sync/org/42/${doc}`, "GET, HEAD"],
+  [`/sync?doc=${doc}`, "GET, HEAD"],
   ["/v1/docs", "GET, HEAD"],
   [`/v1/docs/${doc}`, "GET, HEAD, DELETE"],
   [`/v1/docs/${doc}/update`, "GET, HEAD, POST"],
@@ -41,7 +43,11 @@ describe("methods a route does not serve", () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
     }
-    // /sync without an id answers every method with its own 400.
-    expect((await fetchWorker("/sync", { method: "PUT" })).status).toBe(400);
+    // /sync without a name (in the path or ?doc=) is a bad name, before the upgrade is asked for.
+    for (const path of ["/sync", "/sync/"]) {
+      const res = await fetchWorker(path);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_doc_id");
+    }
   });
 });

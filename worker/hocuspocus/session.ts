@@ -18,7 +18,7 @@ import {
 } from "../../protocol/hocuspocus";
 import { ProtocolError } from "../../protocol/messages";
 import type { Grant } from "../auth/create-auth";
-import { docIdProblem } from "../doc-id";
+import { docNameProblem } from "../../protocol/doc-name";
 import { ApiError } from "../errors";
 import type { DocumentNamespace } from "../settings";
 import { DocumentLink, type LinkHost } from "./document-link";
@@ -138,7 +138,7 @@ export class HocuspocusSession implements LinkHost {
     docId: string,
     token: string,
   ): Promise<{ ok: true; handoff: Handoff } | { ok: false; reason: string }> {
-    const problem = docIdProblem(docId);
+    const problem = docNameProblem(docId);
     if (problem) return { ok: false, reason: `invalid_doc_id: ${problem}` };
     try {
       const { role, exp, sub } = await this.checkToken(docId, token);

@@ -17,6 +17,7 @@ import {
 } from "../../protocol/mux";
 import { MuxChannel, type ChannelHost, type Dispatch } from "./channel";
 import type { MuxLimits } from "./limits";
+import { DOC_NAME_QUERY, docNameInUrl, isDotSegment } from "../../protocol/doc-name";
 
 /** Headers of the client's request that a direct socket to /sync/:docId would carry as well. */
 const FORWARDED_HEADERS = ["Origin", "Cookie", "Authorization", "User-Agent"];
@@ -107,10 +108,13 @@ export class MuxSession implements ChannelHost {
   /** The request a direct client would send for `docId`, with the extensions on (`ext=1`). */
   private upgradeRequest(docId: string, query: string): Request {
     const url = new URL(this.outer.url);
-    url.pathname = `/sync/${encodeURIComponent(docId)}`;
+    url.pathname = `/sync/${docNameInUrl(docId).segment}`;
     url.search = query;
     // Refusals must come back as close codes, which only ?ext=1 sockets get.
     url.searchParams.set("ext", "1");
+    // The name is the frame's, as sent; `.` and `..` travel as ?doc= (protocol/doc-name.ts).
+    url.searchParams.delete(DOC_NAME_QUERY);
+    if (isDotSegment(docId)) url.searchParams.set(DOC_NAME_QUERY, docId);
     const headers = new Headers({ Upgrade: "websocket", Connection: "Upgrade" });
     for (const name of FORWARDED_HEADERS) {
       const value = this.outer.headers.get(name);

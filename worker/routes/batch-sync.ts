@@ -15,7 +15,7 @@ const ErrorBody = z.object({ code: z.string(), message: z.string() });
 
 const BatchDocument = z
   .object({
-    id: z.string().describe("document id (checked per document: 400 invalid_doc_id)"),
+    id: z.string().describe("document name, as given (checked per document: 400 invalid_doc_id)"),
     stateVector: Base64url.describe("the client's state vector of this document"),
     update: Base64url.optional().describe(
       "the client's pending update (write tokens; read tokens only if it holds nothing new)",

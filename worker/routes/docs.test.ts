@@ -1,9 +1,9 @@
 // The OpenAPI description of the REST API: valid per the OpenAPI 3.0 schema (a real validator),
-// with the token schemes applied, the server it came from, the document-id rule as a pattern,
+// with the token schemes applied, the server it came from, the document-name rule as a pattern,
 // and 415 where a JSON body is required.
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
+import { MAX_DOC_NAME_BYTES, docNameProblem } from "../../protocol/doc-name";
 import { docs } from "./docs";
 
 type Operation = {
@@ -59,7 +59,7 @@ describe("GET /v1/openapi.json", () => {
     expect(spec.servers).toEqual([{ url: "https://sync.example.com" }]);
   });
 
-  it("gives the document-id rule as a pattern and lengths that agree with the server's check", async () => {
+  it("gives the document-name rule as a pattern and lengths that agree with the server's check", async () => {
     const spec = await fetchSpec();
     const idParams = operations(spec).flatMap(({ op }) =>
       (op.parameters ?? []).filter((p) => p.in === "path" && p.name === "id"),
@@ -68,7 +68,7 @@ describe("GET /v1/openapi.json", () => {
     for (const { schema } of idParams) {
       expect(schema).toMatchObject({
         minLength: 1,
-        maxLength: MAX_DOC_ID_LENGTH,
+        maxLength: MAX_DOC_NAME_BYTES,
         pattern: expect.any(String),
       });
       const pattern = new RegExp(schema.pattern!);
@@ -80,13 +80,22 @@ describe("GET /v1/openapi.json", () => {
         "a/b",
         "é",
         "?",
-        "x".repeat(MAX_DOC_ID_LENGTH),
+        "漢字 🌟",
+        "..",
+        "a\u0000b",
+        "tab\there",
+        "del\u007f",
+        "c1\u0085",
+        "",
+        "x".repeat(MAX_DOC_NAME_BYTES),
       ]) {
         expect([id, pattern.test(id) && id.length <= schema.maxLength!]).toEqual([
           id,
-          docIdProblem(id) === null,
+          docNameProblem(id) === null,
         ]);
       }
+      // maxLength counts characters: the byte limit is checked by the server alone.
+      expect(docNameProblem("é".repeat(MAX_DOC_NAME_BYTES))).toMatch(/bytes/);
     }
   });
 

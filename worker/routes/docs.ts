@@ -8,7 +8,7 @@ import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
 import { authorize, authorizePrefix } from "../auth";
-import { MAX_DOC_ID_LENGTH, docIdProblem } from "../doc-id";
+import { MAX_DOC_NAME_BYTES, docNameFromUrl, rawParam } from "../doc-id";
 import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
@@ -35,11 +35,9 @@ export const docs = new OpenAPIHono<AppEnv>({
   },
 });
 
+/** The `{id}` segment, percent-decoded (`%2F` is a slash in the name), or `_` with `?doc=`. */
 function docIdOf(c: Context): string {
-  const id = c.req.param("id");
-  const problem = docIdProblem(id);
-  if (problem) throw new ApiError(400, "invalid_doc_id", problem);
-  return id!;
+  return docNameFromUrl(c, rawParam(c, "id"));
 }
 
 function decodeParam(value: string, name: string): Uint8Array {
@@ -69,8 +67,8 @@ docs.openapi(
     summary: "List documents (admin)",
     request: {
       query: z.object({
-        prefix: z.string().max(MAX_DOC_ID_LENGTH).optional(),
-        cursor: z.string().max(MAX_DOC_ID_LENGTH).optional(),
+        prefix: z.string().max(MAX_DOC_NAME_BYTES).optional(),
+        cursor: z.string().max(MAX_DOC_NAME_BYTES).optional(),
         limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
       }),
     },

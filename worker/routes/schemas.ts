@@ -1,7 +1,10 @@
 // The OpenAPI schemas the REST routes share: errors, the document id parameter, the index entry
 // and base64url strings (the document-info schema comes from the contract).
 import { z } from "@hono/zod-openapi";
-import { DOC_ID_PATTERN, MAX_DOC_ID_LENGTH } from "../doc-id";
+import { DOC_NAME_PLACEHOLDER, DOC_NAME_QUERY, MAX_DOC_NAME_BYTES } from "../../protocol/doc-name";
+
+/** No C0/C1 control characters or DEL (a JSON Schema pattern, ECMA-262 syntax). */
+const DOC_NAME_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$";
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
@@ -13,15 +16,20 @@ export const errors = (...statuses: number[]) =>
       { description: "error", content: { "application/json": { schema: ErrorSchema } } },
     ]),
   );
-// The rule itself is enforced by docIdOf (400 invalid_doc_id); here it is only described.
+// The rule itself is enforced by docIdOf (400 invalid_doc_id, protocol/doc-name.ts); here it is
+// described. maxLength counts characters, so it is the byte limit's loose upper bound.
 export const IdParam = z.object({
   id: z.string().openapi({
     param: { name: "id", in: "path" },
-    description: "document id: letters, digits and . _ ~ : @ -",
-    pattern: DOC_ID_PATTERN.source,
+    description:
+      `document name, percent-encoded (\`%2F\` for a slash in it): any Unicode text up to ` +
+      `${MAX_DOC_NAME_BYTES} bytes of UTF-8, without control characters. The names \`.\` and ` +
+      `\`..\` cannot travel in a path (URL parsers drop them): send \`${DOC_NAME_PLACEHOLDER}\` ` +
+      `here and the name as \`?${DOC_NAME_QUERY}=\`.`,
+    pattern: DOC_NAME_PATTERN,
     minLength: 1,
-    maxLength: MAX_DOC_ID_LENGTH,
-    example: "team-42:notes",
+    maxLength: MAX_DOC_NAME_BYTES,
+    example: "org/42/Meeting notes",
   }),
 });
 export const DocumentSchema = z

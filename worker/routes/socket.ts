@@ -1,37 +1,36 @@
-// GET /sync/:docId — the socket route, where WebSockets connect (HTTP sync is a REST route; see
+// GET /sync/<name> — the socket route, where WebSockets connect (HTTP sync is a REST route; see
 // the names in durable-objects/contract). Validates, authenticates and checks the origin, then
 // forwards the upgrade to the document's Durable Object (which hibernates; Hono's
 // upgradeWebSocket helper cannot).
+import type { Context } from "hono";
+import { routePath } from "hono/route";
 import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
 import { authorize, checkOrigin } from "../auth";
-import { docIdProblem } from "../doc-id";
+import { docNameFromUrl, rawRest } from "../doc-id";
 import { documentStub } from "../documents";
 import { ApiError, requireWebSocketUpgrade } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
 
 export const socketRoute = createApp();
 
-socketRoute.all("/sync", () => {
-  throw new ApiError(400, "invalid_doc_id", "document id is empty");
-});
-socketRoute.all("/sync/", () => {
-  throw new ApiError(400, "invalid_doc_id", "document id is empty");
-});
-
-socketRoute.get("/sync/:docId", async (c) => {
-  const docId = c.req.param("docId");
-  const problem = docIdProblem(docId);
-  if (problem) throw new ApiError(400, "invalid_doc_id", problem);
-  requireWebSocketUpgrade(c);
+// The name is the rest of the path, percent-decoded, slashes included (a stock y-websocket
+// client appends its room name as is), or ?doc= (see protocol/doc-name.ts). `/sync` alone
+// matches too, so an empty name gets the same refusal as any other bad one.
+socketRoute.on("GET", ["/sync", "/sync/*"], async (c) => {
+  let docId: string;
   let handoff;
   try {
+    docId = docNameFromUrl(c, routePath(c).endsWith("*") ? rawRest(c) : "");
+    requireWebSocketUpgrade(c);
     checkOrigin(c);
     handoff = await authorize(c, docId, "read");
   } catch (err) {
     // Browsers cannot read an HTTP refusal of a WebSocket upgrade; clients that opt in
-    // (?ext=1, our SDK) get it as a close code instead. Still no Durable Object is touched.
-    if (err instanceof ApiError && c.req.query("ext") === "1") return refuseAsClose(err);
+    // (?ext=1, our SDK) get it as a close code instead, a bad name included (a permanent one:
+    // retrying cannot fix it). Still no Durable Object is touched.
+    if (err instanceof ApiError && c.req.query("ext") === "1" && isUpgrade(c))
+      return refuseAsClose(err);
     throw err;
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
@@ -58,6 +57,10 @@ socketRoute.get("/sync/:docId", async (c) => {
     return closeWith(CloseCode.DocumentUnavailable, "document unavailable, retry later");
   }
 });
+
+function isUpgrade(c: Context): boolean {
+  return c.req.header("Upgrade")?.toLowerCase() === "websocket";
+}
 
 /** HTTP refusals as the matching close codes (?ext=1 upgrades here, /mux channels). */
 const CLOSE_FOR_STATUS: Record<number, number> = {

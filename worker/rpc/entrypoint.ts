@@ -18,7 +18,7 @@ import {
   type UpdateReply,
   type WriteReply,
 } from "../../durable-objects/contract";
-import { docIdProblem } from "../doc-id";
+import { docNameProblem } from "../../protocol/doc-name";
 import { DEFAULT_BINDINGS } from "../settings";
 
 /** `read`: the document as one update, and its state vector. */
@@ -176,7 +176,7 @@ async function call<T>(
 }
 
 function idProblem(docId: unknown): RpcFailure | null {
-  const problem = typeof docId === "string" ? docIdProblem(docId) : "document id must be a string";
+  const problem = docNameProblem(docId);
   return problem ? failure(400, "invalid_request", problem) : null;
 }
 

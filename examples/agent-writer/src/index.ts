@@ -35,7 +35,9 @@ export default {
 
 async function route(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
-  const [, prefix, action, docId] = url.pathname.split("/");
+  const [, prefix, action, encoded] = url.pathname.split("/");
+  // The document name, percent-encoded in one segment (any name: see edgesync's PROTOCOL.md).
+  const docId = encoded ? decodeURIComponent(encoded) : encoded;
   // Beside its own routes, the Worker passes every other request (sockets too) to edgesync.
   if (prefix !== "agent" || !docId) return env.EDGESYNC_HTTP.fetch(request);
   if (action === "stream" && request.method === "POST") return stream(env, docId, url);

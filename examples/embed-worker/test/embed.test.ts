@@ -65,6 +65,23 @@ describe("edgesync under /collab", () => {
     expect(row).toEqual({ id });
   });
 
+  it("finds a name with slashes, spaces and Unicode under the prefix, socket and REST alike", async () => {
+    const id = `${noteId()}/Meeting notes/ü 🌟`;
+    const token = await tokenFor(encodeURIComponent(id));
+    // The rest of the path after /collab/sync/ is the name, slashes included.
+    const path = `/collab/sync/${id.split("/").map(encodeURIComponent).join("/")}`;
+    const writer = await SocketDoc.open(`${path}?token=${token}`);
+    writer.doc.getText("t").insert(0, "named freely");
+    const reader = await SocketDoc.open(`${path}?token=${token}`);
+    await reader.waitForText("named freely");
+    writer.close();
+    reader.close();
+    const json = await request(`/collab/v1/docs/${encodeURIComponent(id)}/json`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(await json.json()).toEqual({ t: "named freely" });
+  });
+
   it("serves the REST API and an OpenAPI document that points at the prefix", async () => {
     const id = noteId();
     const auth = { Authorization: `Bearer ${await tokenFor(id)}` };
