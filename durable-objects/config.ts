@@ -1,5 +1,5 @@
 // Named limits and thresholds for a document room. Every number is overridable through the
-// Worker's environment (wrangler.toml [vars]); see README "Configuration".
+// Worker's environment (wrangler.toml [vars]); see docs/configuration.md.
 
 export interface RoomLimits {
   /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */

@@ -1,5 +1,5 @@
 // The contract's own rules: the role lattice, the handoff round trip, the public document info
-// (exactly the schema's fields, nothing internal), and the error table as the README lists it.
+// (exactly the schema's fields, nothing internal), and the error table as docs/errors.md lists it.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
@@ -106,8 +106,8 @@ describe("the public document info", () => {
 });
 
 describe("the RPC error table", () => {
-  it("is what README's error table lists, each code under its status", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  it("is what docs/errors.md lists, each code under its status", () => {
+    const readme = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
     const rows = new Map(
       [...readme.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].map((m) => [Number(m[1]), m[2]!]),
     );

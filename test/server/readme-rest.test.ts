@@ -1,4 +1,4 @@
-// The README's REST block, taken from README.md and run with bash against the real server as
+// The REST block of docs/rest.md (the README links to it), taken from the file and run with bash against the real server as
 // `npm start` runs it: open (no token) and with AUTH_SECRET and a minted token. Every command
 // must succeed (`set -e`, curl -f) and leave what the comments say.
 import { spawnSync } from "node:child_process";
@@ -14,12 +14,11 @@ import { startServer, type RunningServer } from "../helpers/server";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "a-local-secret-for-the-readme-test";
 
-/** The first ```sh block of README.md's "## REST API" section. */
+/** The first ```sh block of docs/rest.md. */
 function restBlock(): string {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n## REST API\n"));
-  const match = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!match) throw new Error("no sh block under ## REST API in README.md");
+  const rest = readFileSync(join(ROOT, "docs", "rest.md"), "utf8");
+  const match = /```sh\n([\s\S]*?)```/.exec(rest);
+  if (!match) throw new Error("no sh block in docs/rest.md");
   return match[1]!;
 }
 
@@ -73,7 +72,7 @@ async function checkRun(server: RunningServer, env: Record<string, string>) {
   return run;
 }
 
-describe("README REST block", () => {
+describe("the REST block of docs/rest.md", () => {
   it("runs top to bottom against a fresh npm start (open access)", async () => {
     await checkRun(open, { T: "" });
   });
