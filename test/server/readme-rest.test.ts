@@ -2,7 +2,7 @@
 // `npm start` runs it: open (no token) and with AUTH_SECRET and a minted token. Every command
 // must succeed (`set -e`, curl -f) and leave what the comments say.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,22 +36,27 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the block in a scratch directory that has the project's scripts/, as a checkout does. */
+/**
+ * Runs the block in a scratch directory that has the project's scripts/, as a checkout does, with
+ * its own TMPDIR, where the block's `mktemp -d` puts the files it writes.
+ */
 function runBlock(server: RunningServer, env: Record<string, string>) {
   const block = restBlock();
   const cwd = mkdtempSync(join(tmpdir(), "edgesync-readme-"));
-  dirs.push(cwd);
+  const tmp = mkdtempSync(join(tmpdir(), "edgesync-readme-tmp-"));
+  dirs.push(cwd, tmp);
   symlinkSync(join(ROOT, "scripts"), join(cwd, "scripts"));
   const script = `set -eo pipefail -x\n${block.replace(/(127\.0\.0\.1|localhost):8787/g, `127.0.0.1:${server.port}`)}`;
   const run = spawnSync("bash", ["-c", script], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, TMPDIR: tmp },
     encoding: "utf8",
   });
   const commands = run.stderr.split("\n").filter((line) => /^\++ (curl|node) /.test(line));
   return {
     ...run,
     cwd,
+    tmp,
     commands,
     expected: block.split("\n").filter((l) => /(^|\$\()(curl|node) /.test(l.trim())).length,
   };
@@ -64,10 +69,13 @@ async function checkRun(server: RunningServer, env: Record<string, string>) {
   expect(run.commands.length).toBe(run.expected + 1); // + the node inside SV=$(… | node -p …)
   expect(run.stdout).toContain('{"t":"hello"}');
   expect(run.stdout).toContain('"deleted":true');
+  // Nothing is left in the directory it ran in (a checkout): its files went to a `mktemp -d`.
+  expect(readdirSync(run.cwd)).toEqual(["scripts"]);
+  const [scratch] = readdirSync(run.tmp).map((d) => join(run.tmp, d));
   const doc = new Y.Doc();
-  Y.applyUpdate(doc, readFileSync(join(run.cwd, "doc.bin")));
+  Y.applyUpdate(doc, readFileSync(join(scratch!, "doc.bin")));
   expect(doc.getText("t").toString()).toBe("hello");
-  Y.applyUpdate(doc, readFileSync(join(run.cwd, "new.bin")));
+  Y.applyUpdate(doc, readFileSync(join(scratch!, "new.bin")));
   expect(doc.getText("t").toString()).toBe("hello world");
   return run;
 }
