@@ -29,6 +29,11 @@ export const CLOSE_CODE_DOCS = {
     name: "document deleted",
     meaning: "deleted while open, or the client's `epoch` is stale; drop local state",
   },
+  NotMigrated: {
+    name: "D1 not migrated",
+    meaning:
+      "the server's D1 database lacks edgesync's tables: an operator must run `wrangler d1 migrations apply <binding>`; the reason says so",
+  },
   DocumentTooLarge: {
     name: "document too large",
     meaning: "the update would exceed `MAX_DOC_BYTES` or `MAX_DOC_ITEMS`; it was not applied",

@@ -20,6 +20,10 @@ export const WorkerError = {
     status: 401,
     doc: "bad signature, algorithm, claims, expired or not yet valid, not canonical base64url",
   },
+  unauthorized: {
+    status: 401,
+    doc: "the app's authorize hook refused with 401 and no code of its own",
+  },
   forbidden: { status: 403, doc: "a token for another document, or a role too low for the route" },
   origin_not_allowed: { status: 403, doc: "a browser origin not in ALLOWED_ORIGINS" },
   not_found: { status: 404, doc: "no such route" },
