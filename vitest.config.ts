@@ -103,6 +103,7 @@ export default defineConfig({
             "test/browser/**/*.test.ts",
             "test/hocuspocus/**/*.test.ts",
             "test/package/**/*.test.ts",
+            "test/docs/**/*.test.ts",
           ],
           environment: "node",
           // Two servers shared by the files that need nothing of their own (the open one and one

@@ -5,6 +5,7 @@ import type * as Y from "yjs";
 import { SyncError } from "./errors";
 import {
   applyAnswer,
+  asSyncError,
   baseUrl,
   postJson,
   refusal,
@@ -82,7 +83,7 @@ export async function syncManyOverHttp(
   try {
     requestToken = await resolveToken(options.token);
   } catch (err) {
-    for (const { id } of options.docs) fail(id, 0, tokenError(err));
+    for (const { id } of options.docs) fail(id, 0, asSyncError(err));
     return options.docs.map((d) => results.get(d.id)!);
   }
   const entries: Entry[] = [];
@@ -93,7 +94,7 @@ export async function syncManyOverHttp(
       const entry = { id: input.id, ...body, ...(token ? { token } : {}) };
       entries.push({ input, body: entry, sentBytes, size: JSON.stringify(entry).length + 1 });
     } catch (err) {
-      fail(input.id, 0, tokenError(err));
+      fail(input.id, 0, asSyncError(err));
     }
   }
   for (const chunk of chunks(entries, options)) {
@@ -137,7 +138,7 @@ async function syncChunk(
       { documents: chunk.map((e) => e.body) },
     );
   } catch (err) {
-    return everyone(0, err instanceof SyncError ? err : new SyncError("closed", String(err)));
+    return everyone(0, asSyncError(err));
   }
   const json = res.json as (BatchAnswer & { error?: { code: string; message: string } }) | null;
   if (!res.ok || !Array.isArray(json?.results))
@@ -160,8 +161,4 @@ async function syncChunk(
     }
     return { id: input.id, ok: true, ...applyAnswer(input.doc, answer as SyncAnswer, sentBytes) };
   });
-}
-
-function tokenError(err: unknown): SyncError {
-  return new SyncError("token", `the token function failed: ${(err as Error)?.message ?? err}`);
 }

@@ -4,6 +4,7 @@
 import * as Y from "yjs";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
 import { SyncError } from "./errors";
+import type { OfflineStore } from "./types";
 
 /** A token, or a function that returns one (called once per sync). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -19,6 +20,13 @@ export interface HttpSyncOptions {
   epoch?: string;
   /** Injectable fetch (defaults to the global). */
   fetch?: typeof fetch;
+  /**
+   * The offline store a SyncProvider keeps this document in. The answer is appended to it, and
+   * when the doc did not change while the request ran (so the server stored all it holds), the
+   * stored copy is marked saved: a provider opened on it later starts with hasUnsavedChanges
+   * false instead of waiting for a socket's saved ack.
+   */
+  store?: OfflineStore;
 }
 
 export interface HttpSyncResult {
@@ -76,10 +84,29 @@ export function refusal(status: number, error: ErrorAnswer["error"]): SyncError 
   return new SyncError("closed", message);
 }
 
-export const resolveToken = async (token: TokenSource | undefined) =>
-  typeof token === "function" ? await token() : token;
+/** A token function that threw, as the SDK's error. */
+export function tokenError(err: unknown): SyncError {
+  return new SyncError("token", `the token function failed: ${(err as Error)?.message ?? err}`);
+}
 
-/** POSTs `body` as JSON; resolves to the status and the parsed answer (null if not JSON). */
+/** `err` as the SDK's error: a SyncError as is, anything else as "closed". */
+export const asSyncError = (err: unknown): SyncError =>
+  err instanceof SyncError ? err : new SyncError("closed", String(err));
+
+/** The token of `token`; a token function that throws rejects with SyncError("token"). */
+export async function resolveToken(token: TokenSource | undefined): Promise<string | undefined> {
+  try {
+    return typeof token === "function" ? await token() : token;
+  } catch (err) {
+    throw tokenError(err);
+  }
+}
+
+/**
+ * POSTs `body` as JSON; resolves to the status and the parsed answer (null if not JSON). A request
+ * that gets no answer at all (offline, DNS, a refused connection: fetch's TypeError) rejects with
+ * SyncError("closed"), the shape every other failure of HTTP sync has.
+ */
 export async function postJson(
   doFetch: typeof fetch | undefined,
   url: string,
@@ -89,28 +116,67 @@ export async function postJson(
   if (!doFetch) throw new SyncError("closed", "no fetch implementation: pass options.fetch");
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body) });
-  return { status: res.status, ok: res.ok, json: await res.json().catch(() => null) };
+  try {
+    const res = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+    return { status: res.status, ok: res.ok, json: await res.json().catch(() => null) };
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error })?.cause?.message;
+    const why = `${(err as Error)?.message ?? err}${cause ? ` (${cause})` : ""}`;
+    throw new SyncError("closed", `no answer from ${url}: ${why}`);
+  }
 }
 
 export const baseUrl = (url: string) => url.replace(/\/$/, "");
 
 /**
- * Syncs `doc` with the server in one request. Throws SyncError("deleted") when the document
- * was deleted since `epoch` (drop local state, then sync again without it), and
- * SyncError("closed") for other refusals (the HTTP status and server code in the message).
+ * Syncs `doc` with the server in one request. Rejects only with SyncError, the codes
+ * syncManyOverHttp reports per document: "deleted" when the document was deleted since `epoch`
+ * (drop local state, then sync again without it), "token" when the token function throws, and
+ * "closed" for other refusals (the HTTP status and server code in the message) and for a request
+ * that got no answer (offline).
  */
 export async function syncOverHttp(doc: Y.Doc, options: HttpSyncOptions): Promise<HttpSyncResult> {
   const token = await resolveToken(options.token);
   const { body, sentBytes } = syncRequest(doc, options.serverStateVector, options.epoch);
-  const res = await postJson(
-    options.fetch ?? globalThis.fetch,
-    `${baseUrl(options.url)}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
-    token,
-    body,
-  );
+  // A change made while the request runs is not in it: the stored copy stays unsaved then.
+  let changedMeanwhile = false;
+  const onUpdate = (_: Uint8Array, origin: unknown) => {
+    if (origin !== HTTP_SYNC_ORIGIN) changedMeanwhile = true;
+  };
+  doc.on("update", onUpdate);
+  let res;
+  try {
+    res = await postJson(
+      options.fetch ?? globalThis.fetch,
+      `${baseUrl(options.url)}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
+      token,
+      body,
+    );
+  } finally {
+    doc.off("update", onUpdate);
+  }
   const json = res.json as SyncAnswer | ErrorAnswer | null;
   if (!res.ok || !json || !("update" in json))
     throw refusal(res.status, json && "error" in json ? json.error : undefined);
-  return applyAnswer(doc, json, sentBytes);
+  const result = applyAnswer(doc, json, sentBytes);
+  if (options.store) await remember(options.store, options.docId, json, !changedMeanwhile);
+  return result;
+}
+
+/** Keeps the answer in the offline store; marks the copy saved when the server has it all. */
+async function remember(
+  store: OfflineStore,
+  docId: string,
+  answer: SyncAnswer,
+  allStored: boolean,
+): Promise<void> {
+  try {
+    await store.append(docId, decodeBase64url(answer.update));
+    await store.setMeta(
+      docId,
+      allStored ? { epoch: answer.epoch, unsaved: false } : { epoch: answer.epoch },
+    );
+  } catch (err) {
+    throw new SyncError("storage", `offline store failed: ${(err as Error)?.message ?? err}`);
+  }
 }

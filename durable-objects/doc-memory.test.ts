@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "./config";
 
-/** The heap one document may take at the default caps (README "Configuration"). */
+/** The heap one document may take at the default caps (docs/configuration.md). */
 const DOCUMENT_HEAP_BOUND = 48 * 1024 * 1024;
 
 const SCRIPT = fileURLToPath(new URL("../bench/memory-shapes.mjs", import.meta.url));

@@ -1,6 +1,7 @@
 // What the REST API asks of a document, as plain functions over a Room: results are plain
 // objects (they cross the RPC boundary), errors are values with an HTTP status and code.
 import * as Y from "yjs";
+import { CloseCode } from "../protocol/close-codes";
 import { validateStateVector } from "../protocol/messages";
 import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "./admission";
 import type { RoomLimits } from "./config";
@@ -13,6 +14,7 @@ import {
   type RpcResult,
 } from "./contract";
 import { DocumentDamagedError, DocumentNotFoundError } from "./document-storage";
+import { D1NotMigratedError } from "./storage/d1-record";
 import type { Room } from "./room";
 import type { DocumentStore } from "./storage/document-store";
 
@@ -20,6 +22,7 @@ import type { DocumentStore } from "./storage/document-store";
 export function loadFailure(err: unknown, docId: string): RpcFailure {
   if (err instanceof DocumentNotFoundError)
     return failure(404, "document_not_found", `document ${docId} does not exist`);
+  if (err instanceof D1NotMigratedError) return failure(500, "d1_not_migrated", err.message);
   if (err instanceof DocumentDamagedError) {
     return failure(
       503,
@@ -30,11 +33,19 @@ export function loadFailure(err: unknown, docId: string): RpcFailure {
   return failure(503, "document_unavailable", "the document could not be loaded; retry later");
 }
 
-/** The close reason for a document that could not be served. */
-export function unavailable(err: unknown): string {
-  return err instanceof DocumentDamagedError
-    ? "document damaged; no intact copy found, kept for an operator"
-    : "document unavailable, retry later";
+/** The close reason of 4412, within a close frame's 123 bytes (the HTTP message is longer). */
+const NOT_MIGRATED_REASON =
+  "edgesync's D1 tables are missing: run wrangler d1 migrations apply <binding> --local";
+
+/** How a socket is closed when its document could not be served: code and reason. */
+export function unavailable(err: unknown): { code: CloseCode; reason: string } {
+  if (err instanceof D1NotMigratedError)
+    return { code: CloseCode.NotMigrated, reason: NOT_MIGRATED_REASON };
+  const reason =
+    err instanceof DocumentDamagedError
+      ? "document damaged; no intact copy found, kept for an operator"
+      : "document unavailable, retry later";
+  return { code: CloseCode.DocumentUnavailable, reason };
 }
 
 /** HTTP sync with the epoch of a deleted incarnation. */

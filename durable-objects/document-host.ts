@@ -38,7 +38,7 @@ import {
 import { Persistence } from "./persistence";
 import { Room } from "./room";
 import { closeQuietly, Sockets } from "./sockets";
-import { D1Record } from "./storage/d1-record";
+import { D1NotMigratedError, D1Record } from "./storage/d1-record";
 import type { DocumentStore } from "./storage/document-store";
 import { SqliteLog } from "./storage/sqlite-log";
 
@@ -164,7 +164,8 @@ export class DocumentHost implements FrameHost {
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
-      this.sockets.closeAll(CloseCode.DocumentUnavailable, unavailable(err));
+      const { code, reason } = unavailable(err);
+      this.sockets.closeAll(code, reason);
       throw err;
     }
     // Sockets that survived hibernation: rebuild their connections and awareness.
@@ -196,7 +197,7 @@ export class DocumentHost implements FrameHost {
       // A reader of a document that does not exist yet gets an empty view and creates nothing.
       await this.ready(handoff.docId, canWrite(handoff.role) ? "create" : "view");
     } catch (err) {
-      return { code: CloseCode.DocumentUnavailable, reason: unavailable(err) };
+      return unavailable(err);
     }
     if (knownEpoch !== null && knownEpoch !== this.epoch()) {
       // The client holds history of an earlier incarnation of this id: it must not merge it.
@@ -237,9 +238,8 @@ export class DocumentHost implements FrameHost {
   }
 
   refuseFrames(frames: Frame[], err: unknown): void {
-    const reason = unavailable(err);
-    for (const ws of new Set(frames.map((f) => f.ws)))
-      closeQuietly(ws, CloseCode.DocumentUnavailable, reason);
+    const { code, reason } = unavailable(err);
+    for (const ws of new Set(frames.map((f) => f.ws))) closeQuietly(ws, code, reason);
   }
 
   handleFrames(frames: Frame[]): void {
@@ -363,6 +363,7 @@ export class DocumentHost implements FrameHost {
       this.desk.clear();
     } catch (err) {
       console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
+      if (err instanceof D1NotMigratedError) return loadFailure(err, docId);
       return failure(
         503,
         "delete_failed",

@@ -18,6 +18,11 @@ export const CloseCode = {
   Forbidden: 4403,
   /** The document was deleted while the socket was open. */
   DocumentDeleted: 4404,
+  /**
+   * The server is not set up: edgesync's D1 tables are missing (its migrations were never
+   * applied). Permanent: retrying cannot help until an operator runs them.
+   */
+  NotMigrated: 4412,
   /** Applying the update would push the document over the configured size limit; it was not applied. */
   DocumentTooLarge: 4413,
   /** An unexpected server error; nothing from the failing frame was applied. Retry with backoff. */

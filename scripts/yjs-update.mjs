@@ -2,7 +2,7 @@
 // `node scripts/yjs-update.mjs <text> [base.bin] > update.bin` writes a binary Yjs update that
 // appends <text> to the root text "t": to a new document, or to the one in base.bin (a Yjs
 // update, e.g. from GET /v1/docs/:id/update), so only the new text is in the output. For trying
-// the REST API with curl (README); an app makes its updates with Yjs itself.
+// the REST API with curl (docs/rest.md); an app makes its updates with Yjs itself.
 import { readFileSync, writeSync } from "node:fs";
 import * as Y from "yjs";
 

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config/read";
+import { D1NotMigratedError } from "../durable-objects/storage/d1-record";
 
 export class ApiError extends Error {
   constructor(
@@ -38,6 +39,9 @@ export function onError(err: Error, c: Context): Response {
     console.error(`edgesync: ${err.message}`);
     return c.json(errorBody("invalid_configuration", `edgesync: ${err.message}`), 500);
   }
+  // The Worker's own D1 reads (the listing, the D1 read fallback) on a database never migrated.
+  if (err instanceof D1NotMigratedError)
+    return c.json(errorBody("d1_not_migrated", err.message), 500);
   // A JSON route's body sent without Content-Type: application/json (@hono/zod-openapi's gate).
   if (err instanceof HTTPException && err.status === 415) {
     return c.json(

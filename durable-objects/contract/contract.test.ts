@@ -1,6 +1,6 @@
 // The contract's own rules: the role lattice, the handoff round trip, the public document info
-// (exactly the schema's fields, nothing internal), and the error table as the README lists it.
-import { readFileSync } from "node:fs";
+// (exactly the schema's fields, nothing internal). Its error table is rendered into docs/errors.md
+// and checked there by test/docs/error-tables.test.ts.
 import { describe, expect, it } from "vitest";
 import {
   actorProblem,
@@ -11,7 +11,6 @@ import {
   readHandoff,
   roleAllows,
   ROLES,
-  RpcError,
   writeHandoff,
   type DocumentStats,
 } from ".";
@@ -117,19 +116,6 @@ describe("the public document info", () => {
     // Internal load details stay inside the Durable Object.
     expect(Object.keys(info.lastLoad!).sort()).toEqual(["deferred", "ms", "recovered", "source"]);
     expect(documentInfo("d", { ...stats, lastLoad: null }).lastLoad).toBeNull();
-  });
-});
-
-describe("the RPC error table", () => {
-  it("is what README's error table lists, each code under its status", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const rows = new Map(
-      [...readme.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].map((m) => [Number(m[1]), m[2]!]),
-    );
-    for (const [code, { status, doc }] of Object.entries(RpcError)) {
-      expect(rows.get(status), `${code} (${status})`).toContain(`\`${code}\``);
-      expect(doc.length, code).toBeGreaterThan(10);
-    }
   });
 });
 

@@ -27,6 +27,10 @@ export const RpcError = {
     status: 413,
     doc: "the update would pass MAX_DOC_BYTES or MAX_DOC_ITEMS; it was not applied",
   },
+  d1_not_migrated: {
+    status: 500,
+    doc: "edgesync's D1 tables are missing: run `wrangler d1 migrations apply <binding> --local` (or `--remote`)",
+  },
   document_unavailable: {
     status: 503,
     doc: "the document could not be loaded, or its object could not start; retry later",

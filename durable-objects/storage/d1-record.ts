@@ -55,25 +55,54 @@ function fromRow(row: DocumentRow): DocumentRecord {
   };
 }
 
+/**
+ * D1 answered "no such table": edgesync's migrations were never applied to this database. No
+ * retry can fix that, so it is an error of its own (`d1_not_migrated`, close code 4412) whose
+ * message says what to run, never "retry later".
+ */
+export class D1NotMigratedError extends Error {
+  override name = "D1NotMigratedError";
+  constructor(readonly table: string) {
+    super(
+      `edgesync's D1 tables are missing (no such table: ${table}): apply its migrations with ` +
+        "`wrangler d1 migrations apply <binding> --local` (--remote when deployed), <binding> " +
+        "being the D1 binding edgesync uses",
+    );
+  }
+}
+
+const NO_SUCH_TABLE = /no such table: (\w+)/;
+
+/** Runs a D1 call; a missing table becomes D1NotMigratedError, anything else passes through. */
+async function d1<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const missing = NO_SUCH_TABLE.exec(String((err as Error)?.message ?? err));
+    throw missing ? new D1NotMigratedError(missing[1]!) : err;
+  }
+}
+
 export class D1Record {
   constructor(private readonly db: D1Database) {}
 
   async get(docId: string): Promise<DocumentRecord | null> {
-    const row = await this.db
-      .prepare("SELECT * FROM documents WHERE id = ?")
-      .bind(docId)
-      .first<DocumentRow>();
+    const row = await d1(() =>
+      this.db.prepare("SELECT * FROM documents WHERE id = ?").bind(docId).first<DocumentRow>(),
+    );
     return row ? fromRow(row) : null;
   }
 
   /** Loads the snapshot of the record's generation; throws if chunks are missing or damaged. */
   async loadSnapshot(record: DocumentRecord): Promise<Uint8Array> {
-    const { results } = await this.db
-      .prepare(
-        "SELECT chunk, data FROM snapshot_chunks WHERE doc_id = ? AND generation = ? ORDER BY chunk",
-      )
-      .bind(record.id, record.generation)
-      .all<{ chunk: number; data: ArrayBuffer }>();
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          "SELECT chunk, data FROM snapshot_chunks WHERE doc_id = ? AND generation = ? ORDER BY chunk",
+        )
+        .bind(record.id, record.generation)
+        .all<{ chunk: number; data: ArrayBuffer }>(),
+    );
     if (results.length !== record.chunkCount || results.some((r, i) => r.chunk !== i)) {
       throw new Error(
         `D1 snapshot of ${record.id} generation ${record.generation} has ${results.length} of ${record.chunkCount} chunks`,
@@ -133,15 +162,17 @@ export class D1Record {
         .prepare("DELETE FROM snapshot_chunks WHERE doc_id = ? AND generation <> ?")
         .bind(record.id, record.generation),
     );
-    await this.db.batch(statements);
+    await d1(() => this.db.batch(statements));
   }
 
   /** Removes a document's index row and snapshots. */
   async delete(docId: string): Promise<void> {
-    await this.db.batch([
-      this.db.prepare("DELETE FROM snapshot_chunks WHERE doc_id = ?").bind(docId),
-      this.db.prepare("DELETE FROM documents WHERE id = ?").bind(docId),
-    ]);
+    await d1(() =>
+      this.db.batch([
+        this.db.prepare("DELETE FROM snapshot_chunks WHERE doc_id = ?").bind(docId),
+        this.db.prepare("DELETE FROM documents WHERE id = ?").bind(docId),
+      ]),
+    );
   }
 
   /** Lists index rows by id, after `cursor`, optionally under an id prefix. */
@@ -151,11 +182,15 @@ export class D1Record {
     limit: number;
   }): Promise<DocumentRecord[]> {
     const prefix = options.prefix ?? "";
-    const { results } = await this.db
-      .prepare(`SELECT * FROM documents WHERE id > ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?`)
-      // SQLite's substr counts characters (code points); JS's length counts UTF-16 units.
-      .bind(options.cursor ?? "", [...prefix].length, prefix, options.limit)
-      .all<DocumentRow>();
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM documents WHERE id > ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?`,
+        )
+        // SQLite's substr counts characters (code points); JS's length counts UTF-16 units.
+        .bind(options.cursor ?? "", [...prefix].length, prefix, options.limit)
+        .all<DocumentRow>(),
+    );
     return results.map(fromRow);
   }
 }

@@ -20,6 +20,12 @@ const docId = params.get("doc") ?? "demo";
 const token = params.get("token") ?? undefined;
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
 const store = new IndexedDBStore();
+/**
+ * Errors after which the provider stops for good: a refused token (the demo's is a fixed string
+ * from the URL, so no fresh one can come) and a permanent close. Edits would then stay in this
+ * browser only, so the editor is disabled and the pill stops saying "saved".
+ */
+const PERMANENT_ERRORS = new Set(["token", "closed"]);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const editor = $<HTMLTextAreaElement>("editor");
@@ -54,7 +60,13 @@ function start() {
     statusEl.dataset.status = status;
     statusEl.textContent = status;
   };
+  let stopped = false;
   const showSaved = () => {
+    if (stopped) {
+      savedEl.dataset.saved = "false";
+      savedEl.textContent = "not saving";
+      return;
+    }
     const saved = !provider.hasUnsavedChanges;
     savedEl.dataset.saved = String(saved);
     savedEl.textContent = saved ? "saved" : provider.status === "connected" ? "saving…" : "unsaved";
@@ -66,6 +78,11 @@ function start() {
     console.warn(`edgesync: ${err.code}: ${err.message}`);
     // Say why (e.g. a refused token stops the provider) until the status changes again.
     statusEl.textContent = `${provider.status} — ${err.code}: ${err.message}`;
+    if (PERMANENT_ERRORS.has(err.code)) {
+      stopped = true;
+      editor.disabled = true;
+      showSaved();
+    }
   });
   provider.on("reset", () => {
     // The server's document was deleted and recreated: start again from an empty doc.

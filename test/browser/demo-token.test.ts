@@ -1,6 +1,7 @@
 // The demo page in real Chromium against a server that requires tokens: with a refused token
 // it says why it cannot connect (the SDK's `token` error in the status pill) instead of
-// flickering between connecting and connected.
+// flickering between connecting and connected, disables the editor (edits could not be saved)
+// and does not show a green "saved".
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/chromium";
@@ -33,6 +34,10 @@ describe("demo page with a refused token", () => {
         /^disconnected — token: server refused the token: \w+/,
       );
       expect(await status.getAttribute("data-status")).toBe("disconnected");
+      expect(await page.locator("#editor").isDisabled()).toBe(true);
+      const saved = page.locator("#saved");
+      expect(await saved.getAttribute("data-saved")).toBe("false");
+      expect(await saved.textContent()).toBe("not saving");
       await page.close();
     });
   }

@@ -11,6 +11,7 @@ import { ApiError } from "../errors";
 import { ROLES, verifyToken, verifyTokenClaims, verifyTokenForPrefix, type Role } from "../tokens";
 import type { Grant, GrantResult, Scope } from "./claims";
 import { jwtOptionsFromEnv, resolveJwtOptions, type JwtConfig, type JwtOptions } from "./config";
+import { describeAuth } from "./describe";
 import { JwksUnavailable, checkInlineKeys, verifyIdpToken } from "./jwks";
 
 export type { Grant, Scope } from "./claims";
@@ -46,6 +47,8 @@ export interface Auth {
   authenticate(request: Request, scope: Scope): Promise<Grant>;
   /** Makes the routes after it authenticate with this Auth. */
   middleware: MiddlewareHandler<AppEnv>;
+  /** What a token must be, in words (the OpenAPI document's bearer scheme); see describe.ts. */
+  readonly scheme?: string;
 }
 
 /** Reads the token from `?token=` (browsers cannot set WebSocket headers) or a Bearer header. */
@@ -160,6 +163,7 @@ export function createAuth(options: AuthOptions): Auth {
       c.set("auth", auth);
       await next();
     },
+    scheme: describeAuth({ ...options, jwt }),
   };
   return auth;
 }

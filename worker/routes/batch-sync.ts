@@ -75,7 +75,7 @@ batchSync.openAPIRegistry.registerPath({
       },
     },
     ...Object.fromEntries(
-      [400, 401, 403, 413, 415, 503].map((status) => [
+      [400, 401, 403, 413, 415, 500, 503].map((status) => [
         status,
         {
           description:

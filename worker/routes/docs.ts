@@ -329,11 +329,13 @@ docs.openapi(
 
 docs.route("/", batchSync); // POST /v1/sync, in this router so /v1/openapi.json describes it
 
+/** The bearer scheme; its description is the mount's own Auth's (see openapi.json below). */
+const BEARER = { type: "http", scheme: "bearer", bearerFormat: "JWT" } as const;
+/** Said of an Auth that does not describe itself (one an app built by hand). */
+const ANY_TOKEN = "a token, as this deployment's Auth checks it (docs/security.md)";
 docs.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-  type: "http",
-  scheme: "bearer",
-  bearerFormat: "JWT",
-  description: "HS256 JWT signed with AUTH_SECRET; claims doc, role, exp (see README, Security)",
+  ...BEARER,
+  description: ANY_TOKEN,
 });
 docs.openAPIRegistry.registerComponent("securitySchemes", "token", {
   type: "apiKey",
@@ -354,7 +356,15 @@ function mountUrl(requestUrl: string, route: string): string {
 /** Every route needs a token (either way); the Worker checks it before anything else. */
 const TOKEN_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }];
 
-docs.doc(OPENAPI_PATH, (c) => ({
+/** The spec, with the bearer scheme of the Auth this mount really uses. */
+docs.get(OPENAPI_PATH, (c) => {
+  const spec = docs.getOpenAPIDocument(specConfig(c));
+  const description = settingsOf(c).auth(c.env).scheme ?? ANY_TOKEN;
+  spec.components!.securitySchemes!.bearer = { ...BEARER, description };
+  return c.json(spec);
+});
+
+const specConfig = (c: Context<AppEnv>) => ({
   openapi: "3.0.0",
   info: {
     title: "edgesync REST API",
@@ -367,4 +377,4 @@ docs.doc(OPENAPI_PATH, (c) => ({
   // path edgesync is mounted under (`app.route("/collab", edgesync)` serves /collab/v1/…).
   servers: [{ url: mountUrl(c.req.url, OPENAPI_PATH) }],
   security: TOKEN_SECURITY,
-}));
+});

@@ -1,7 +1,9 @@
 // The OpenAPI schemas the REST routes share: errors, the document id parameter, the index entry
 // and base64url strings (the document-info schema comes from the contract).
 import { z } from "@hono/zod-openapi";
+import { RpcError } from "../../durable-objects/contract";
 import { DOC_NAME_PLACEHOLDER, DOC_NAME_QUERY, MAX_DOC_NAME_BYTES } from "../../protocol/doc-name";
+import { WorkerError } from "../error-codes";
 
 /** No C0/C1 control characters or DEL (a JSON Schema pattern, ECMA-262 syntax). */
 const DOC_NAME_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$";
@@ -9,11 +11,28 @@ const DOC_NAME_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$";
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .openapi("Error");
+/**
+ * Statuses every route may answer whatever it does: 500 (a fault of ours, a missing binding, D1
+ * not migrated) and 503 (no auth configured, the identity provider's keys unreachable).
+ */
+const EVERY_ROUTE = [500, 503];
+const ERROR_TABLE: Record<string, { status: number; doc: string }> = {
+  ...RpcError,
+  ...WorkerError,
+};
+
+/** "`code`: when; …" for every code answered with `status` (the tables of docs/errors.md). */
+function codesOf(status: number): string {
+  const codes = Object.entries(ERROR_TABLE).filter(([, e]) => e.status === status);
+  return codes.map(([code, { doc }]) => `\`${code}\`: ${doc}`).join("; ") || "error";
+}
+
+/** The error responses of a route: `statuses`, and the ones every route may answer. */
 export const errors = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [
+    [...new Set([...statuses, ...EVERY_ROUTE])].map((s) => [
       s,
-      { description: "error", content: { "application/json": { schema: ErrorSchema } } },
+      { description: codesOf(s), content: { "application/json": { schema: ErrorSchema } } },
     ]),
   );
 // The rule itself is enforced by docIdOf (400 invalid_doc_id, protocol/doc-name.ts); here it is

@@ -16,7 +16,7 @@ export const REMOTE_DOC_ATTEMPTS = 3;
 /** Pause before trying again, doubled each time. */
 export const REMOTE_DOC_RETRY_MS = 100;
 
-/** A refusal from the RPC surface; `code` is the RpcError code (README's error table). */
+/** A refusal from the RPC surface; `code` is the RpcError code (docs/errors.md). */
 export class EdgesyncRpcError extends Error {
   readonly code: RpcFailure["code"];
   readonly status: number;

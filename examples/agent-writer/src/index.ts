@@ -1,8 +1,8 @@
 // An agent as a Worker: streams generated text into a live edgesync document over a service
 // binding, chunk by chunk, shown in presence while it writes; every other request goes on to
-// edgesync over a second binding, so people's editors connect through this Worker too. Imports edgesync's source by
-// relative path for now (the helper is also the package's `RemoteDoc`).
-// The package's source entry (edgesync/server) by path, as the test runs it from this checkout.
+// edgesync over a second binding, so people's editors connect through this Worker too. An app
+// imports from `edgesync/server`; this one imports that entry's source by path, as the test runs
+// it from this checkout.
 import { EdgesyncRpcError, RemoteDoc, type EdgesyncRpc } from "../../../server";
 import { generate, type StreamOptions } from "./generator";
 
