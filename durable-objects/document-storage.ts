@@ -4,10 +4,31 @@
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { validateUpdate } from "../protocol/messages";
+import { failure, type RpcFailure } from "./contract";
 import { maybeFail } from "./faults";
-import type { Replica, ReplicaCopy } from "./persistence";
 import type { D1Record } from "./storage/d1-record";
 import type { DocumentStore, QuarantinedRow, Rescue } from "./storage/document-store";
+
+/** A snapshot of the document handed to the replica. */
+export interface ReplicaCopy {
+  snapshot: Uint8Array;
+  /** The snapshot's state vector (encoded from the document in the same synchronous step). */
+  stateVector: Uint8Array;
+  /** The last log sequence the snapshot covers. */
+  seq: number;
+  /** When the latest change was made, if this instance saw one (memory only). */
+  updatedAt: number | null;
+  flushedAt: number;
+}
+
+/** Where snapshots are replicated (D1: DocumentStorage below). */
+export interface Replica {
+  /**
+   * Writes `copy` as the next generation and returns its number, or null when there is nothing
+   * to replicate yet. Throws when it was not written; the schedule backs off and retries.
+   */
+  replicate(copy: ReplicaCopy): Promise<number | null>;
+}
 
 /** Thrown by `load` in "existing" mode when the document does not exist anywhere. */
 export class DocumentNotFoundError extends Error {
@@ -20,6 +41,27 @@ export class DocumentNotFoundError extends Error {
  */
 export class DocumentDamagedError extends Error {
   override name = "DocumentDamagedError";
+}
+
+/** How an RPC or REST call is answered when its document could not be loaded. */
+export function loadFailure(err: unknown, docId: string): RpcFailure {
+  if (err instanceof DocumentNotFoundError)
+    return failure(404, "document_not_found", `document ${docId} does not exist`);
+  if (err instanceof DocumentDamagedError) {
+    return failure(
+      503,
+      "document_damaged",
+      "the stored document is damaged and no intact copy was found; kept for an operator",
+    );
+  }
+  return failure(503, "document_unavailable", "the document could not be loaded; retry later");
+}
+
+/** The close reason for a document that could not be served. */
+export function unavailable(err: unknown): string {
+  return err instanceof DocumentDamagedError
+    ? "document damaged; no intact copy found, kept for an operator"
+    : "document unavailable, retry later";
 }
 
 /**

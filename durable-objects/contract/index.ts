@@ -39,9 +39,13 @@ export {
 } from "./agents";
 export {
   documentInfo,
-  DocumentInfoSchema,
+  type Batches,
   type DocumentInfo,
   type DocumentStats,
+  type FlushState,
+  type LoadSummary,
+  type QuarantinedRow,
+  type Recovery,
 } from "./document-info";
 export { renderJson } from "./render-json";
 // The Worker caps request bodies with the same limits the Durable Object applies to frames, read
