@@ -1,14 +1,9 @@
 // `createDocumentObject(options)`: the document objects' class for an embedder whose D1 binding
 // has another name, or who sets the room limits in code rather than in [vars] (edgesync/server).
-import { DEFAULT_LIMITS, type RoomLimits } from "./config";
-import { DocumentObject } from "./document-object";
+import { DEFAULT_LIMITS } from "./config";
+import { DocumentObject, type DocumentObjectOptions } from "./document-object";
 
-export interface DocumentObjectOptions {
-  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
-  db?: string;
-  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
-  limits?: Partial<RoomLimits>;
-}
+export type { DocumentObjectOptions };
 
 /** The Durable Object class for `options`; export it under the class_name of your binding. */
 export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {

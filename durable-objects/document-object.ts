@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { activityMaxRows } from "./activity";
 import { agentLeaseMs } from "./agent-peers";
-import { limitsFromEnv } from "./config";
+import { limitsFromEnv, type RoomLimits } from "./config";
 import {
   readHandoff,
   type ActivityEntry,
@@ -26,7 +26,6 @@ import {
   type WriteReply,
 } from "./contract";
 import { DocumentHost } from "./document-host";
-import type { DocumentObjectOptions } from "./create-document-object";
 import { installFeatures } from "./features";
 import { Inbox } from "./inbox";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
@@ -35,6 +34,14 @@ import type { Hosted } from "./operations/open";
 import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
 import { D1Record } from "./storage/d1-record";
+
+/** What `createDocumentObject` (create-document-object.ts) configures the class with. */
+export interface DocumentObjectOptions {
+  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
+  db?: string;
+  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
+  limits?: Partial<RoomLimits>;
+}
 
 /** Cloudflare's object state behind the host's port. */
 function platformOf(ctx: DurableObjectState): DocumentPlatform {
