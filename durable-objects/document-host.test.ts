@@ -10,7 +10,7 @@ import { FakeSocket, NodePlatform, nodeD1 } from "../test/helpers/node-platform"
 import { DEFAULT_LIMITS } from "./config";
 import type { Handoff } from "./contract";
 import { DocumentHost } from "./document-host";
-import { DocumentNotFoundError } from "./document-storage";
+import { DocumentNotFoundError } from "./backends";
 import type { DocumentEventMap } from "./events";
 import { installFeatures } from "./features";
 import { agentWrite, agentPresence } from "./operations/agent";

@@ -10,11 +10,11 @@ import { canWrite, type Handoff } from "./contract";
 import type { RoomLimits } from "./config";
 import {
   DocumentNotFoundError,
-  DocumentStorage,
+  Backends,
   unavailable,
   type LoadMode,
   type LoadReport,
-} from "./document-storage";
+} from "./backends";
 import { DocumentEvents, emitStored } from "./events";
 import type { Frame, FrameHost } from "./inbox";
 import type { DocumentPlatform, HostSocket } from "./platform";
@@ -47,9 +47,9 @@ export interface HostOptions {
 export class DocumentHost implements FrameHost {
   readonly events = new DocumentEvents();
   readonly timers: Timers;
-  /** The document's own store (typed verbs, storage/) and the steps that also touch D1. */
+  /** The document's own store (typed verbs, storage/) and its two backends' steps (with D1). */
   store!: DocumentStore;
-  storage!: DocumentStorage;
+  backends!: Backends;
   /** Why this object's SQLite storage could not be opened (a damaged database), or null. */
   private storageError: Error | null = null;
   private readonly sockets: Sockets;
@@ -96,7 +96,7 @@ export class DocumentHost implements FrameHost {
     const { platform } = this;
     try {
       this.store = new SqliteLog(platform.sql, (fn) => platform.transaction(fn), this.now);
-      this.storage = new DocumentStorage(this.store, this.opts.d1, this.now);
+      this.backends = new Backends(this.store, this.opts.d1, this.now);
       this.storageError = null;
       return true;
     } catch (err) {
@@ -163,7 +163,7 @@ export class DocumentHost implements FrameHost {
       tombstone: store.identity().tombstone,
     });
     try {
-      this.lastLoad = await this.storage.load(room, docId, mode);
+      this.lastLoad = await this.backends.load(room, docId, mode);
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
@@ -196,7 +196,7 @@ export class DocumentHost implements FrameHost {
    */
   async delete(room: Room): Promise<void> {
     const { docId, epoch } = this.store.identity();
-    await this.storage.destroy(Y.encodeStateVector(room.doc));
+    await this.backends.destroy(Y.encodeStateVector(room.doc));
     this.room = null;
     this.sockets.closeAll(CloseCode.DocumentDeleted, "document deleted");
     const cleared = this.timers.clear();

@@ -4,7 +4,7 @@
 // commits with the update; one that throws fails the write like a storage error would.
 import type { Connection } from "./connection";
 import type { ActivityEntry, RpcErrorCode } from "./contract";
-import type { LoadReport } from "./document-storage";
+import type { LoadReport } from "./backends";
 import type { Room } from "./room";
 import type { QuarantinedRow } from "./storage/document-store";
 

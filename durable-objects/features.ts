@@ -58,7 +58,7 @@ function installPersistence(host: DocumentHost, limits: RoomLimits, now: () => n
   const { events, timers } = host;
   let persistence: Persistence | null = null;
   events.on("loaded", () => {
-    persistence ??= new Persistence(host.store, host.storage, limits, now, events);
+    persistence ??= new Persistence(host.store, host.backends, limits, now, events);
     persistence.resume();
   });
   events.on("stored", () => {

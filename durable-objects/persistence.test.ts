@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { DEFAULT_LIMITS } from "./config";
-import type { ReplicaCopy } from "./document-storage";
+import type { ReplicaCopy } from "./backends";
 import { COMPACT_BACKSTOP_FACTOR, Persistence } from "./persistence";
 import { MemoryStore } from "./storage/memory-store";
 

@@ -7,7 +7,7 @@ import type { RoomLimits } from "./config";
 import { DocumentEvents } from "./events";
 import { maybeFail } from "./faults";
 import type { FlushState } from "./contract";
-import type { Replica, ReplicaCopy } from "./document-storage";
+import type { Replica, ReplicaCopy } from "./backends";
 import type { DocumentStore } from "./storage/document-store";
 
 /** How far past its thresholds the log may grow before a message compacts it directly. */

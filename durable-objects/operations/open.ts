@@ -3,7 +3,7 @@
 // why not; and announce a refusal (the `refused` event) before answering it.
 import type { Batches, RpcFailure, RpcResult } from "../contract";
 import type { DocumentHost } from "../document-host";
-import { loadFailure, type LoadMode } from "../document-storage";
+import { loadFailure, type LoadMode } from "../backends";
 import type { WriteOrigin } from "../events";
 import type { Features } from "../features";
 import type { Room } from "../room";

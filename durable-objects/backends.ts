@@ -21,7 +21,7 @@ export interface ReplicaCopy {
   flushedAt: number;
 }
 
-/** Where snapshots are replicated (D1: DocumentStorage below). */
+/** Where snapshots are replicated (D1: Backends below). */
 export interface Replica {
   /**
    * Writes `copy` as the next generation and returns its number, or null when there is nothing
@@ -83,7 +83,7 @@ export interface LoadReport {
   /** The document does not exist yet and was opened as an empty view; nothing was written. */
   provisional: boolean;
   ms: number;
-  /** The snapshot was left to be applied when first needed (see Room.loadFrom). */
+  /** The snapshot was left to be applied when first needed (see LoadedDoc.loadFrom). */
   deferred: boolean;
 }
 
@@ -98,7 +98,11 @@ export interface Loadable {
   readonly doc: Y.Doc;
 }
 
-export class DocumentStorage implements Replica {
+/**
+ * The document's two backends together (named apart from `DocumentStore`, the DO store's own
+ * interface, which it holds beside D1).
+ */
+export class Backends implements Replica {
   constructor(
     readonly store: DocumentStore,
     private readonly d1: D1Record,
@@ -240,7 +244,7 @@ export class DocumentStorage implements Replica {
 
   /**
    * Deletes the document everywhere. Keeps only a tombstone — the deleted document's state
-   * vector — so that stale clients' old content is not accepted back (see Room.applyUpdate).
+   * vector — so that stale clients' old content is not accepted back (see Room.write).
    */
   async destroy(stateVector: Uint8Array): Promise<void> {
     const { docId, tombstone } = this.store.identity();
