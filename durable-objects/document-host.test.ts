@@ -22,14 +22,16 @@ const DOC = "notes";
 const WRITER: Handoff = { docId: DOC, role: "write", exp: null, sub: "ada" };
 const ACTOR = { id: "agent-7", name: "Seven" };
 
-/** One object: its SQLite (kept across restarts by passing `db`) and a shared D1. */
-function object(db = new DatabaseSync(":memory:"), d1 = nodeD1()) {
+/** One object: its SQLite (kept across restarts by passing `db`), a shared D1, a clock. */
+function object(db = new DatabaseSync(":memory:"), d1 = nodeD1(), clock = { t: Date.now() }) {
   const platform = new NodePlatform(db);
-  const host = new DocumentHost({ platform, d1: new D1Record(d1), limits: DEFAULT_LIMITS });
+  const now = () => clock.t;
+  const host = new DocumentHost({ platform, d1: new D1Record(d1), limits: DEFAULT_LIMITS, now });
   const features = installFeatures(host, platform.sql, {
     limits: DEFAULT_LIMITS,
     agentLeaseMs: 60_000,
     activityMaxRows: 100,
+    now,
   });
   const doc: Hosted = { host, features, batches: { count: 0, frames: 0, largest: 0 } };
   const seen: { [K in keyof DocumentEventMap]?: DocumentEventMap[K][] } = {};
@@ -44,7 +46,7 @@ function object(db = new DatabaseSync(":memory:"), d1 = nodeD1()) {
     host.connect(ws, handoff, false);
     return { ws, refusal };
   };
-  return { db, d1, platform, host, doc, seen, connect };
+  return { db, d1, platform, host, doc, seen, connect, clock };
 }
 
 /** A client edit, framed as a y-websocket update. */
@@ -71,6 +73,24 @@ describe("the document host", () => {
     await restarted.host.wake();
     expect(restarted.seen.loaded?.map((e) => e.report.source)).toEqual(["storage"]);
     expect((await textOf(restarted.host)).toString()).toBe("hello");
+  });
+
+  it("sets the alarm for changes D1 lacks, again after a restart, and replicates when it fires", async () => {
+    const first = object();
+    const { ws } = await first.connect();
+    first.host.handleFrames([{ ws, data: edit("to replicate") }]);
+    expect(first.platform.alarm).toBe(first.clock.t + DEFAULT_LIMITS.flushDebounceMs);
+
+    // The object restarts with its alarm lost: loading finds the change D1 lacks and sets it.
+    const restarted = object(first.db, first.d1, first.clock);
+    await restarted.host.wake();
+    expect(restarted.platform.alarm).toBe(first.clock.t + DEFAULT_LIMITS.flushDebounceMs);
+    restarted.clock.t = restarted.platform.alarm!;
+    restarted.platform.alarm = null; // it fired
+    await restarted.host.alarm();
+    const record = await new D1Record(first.d1).get(DOC);
+    expect(record?.flushedSeq).toBe(1);
+    expect(restarted.platform.alarm).toBeNull(); // nothing left to do
   });
 
   it("refuses sockets while a load fails, closes the ones it had, and loads on the next try", async () => {

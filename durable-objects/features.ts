@@ -59,7 +59,8 @@ function installPersistence(host: DocumentHost, limits: RoomLimits, now: () => n
   let persistence: Persistence | null = null;
   events.on("loaded", () => {
     persistence ??= new Persistence(host.store, host.backends, limits, now, events);
-    persistence.resume();
+    persistence.resume(); // stored changes D1 lacks are due again
+    timers.at(PERSISTENCE_TIMER, persistence.dueAt());
   });
   events.on("stored", () => {
     if (!persistence) return;
