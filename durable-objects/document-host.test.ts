@@ -81,11 +81,12 @@ describe("the document host", () => {
     first.host.handleFrames([{ ws, data: edit("to replicate") }]);
     expect(first.platform.alarm).toBe(first.clock.t + DEFAULT_LIMITS.flushDebounceMs);
 
-    // The object restarts with its alarm lost: loading finds the change D1 lacks and sets it.
+    // The object restarts with its alarm lost: loading finds the change D1 lacks and sets the
+    // alarm for it — due at once (when the change was made is not known after a restart).
     const restarted = object(first.db, first.d1, first.clock);
     await restarted.host.wake();
-    expect(restarted.platform.alarm).toBe(first.clock.t + DEFAULT_LIMITS.flushDebounceMs);
-    restarted.clock.t = restarted.platform.alarm!;
+    expect(restarted.platform.alarm).not.toBeNull();
+    expect(restarted.platform.alarm!).toBeLessThanOrEqual(restarted.clock.t);
     restarted.platform.alarm = null; // it fired
     await restarted.host.alarm();
     const record = await new D1Record(first.d1).get(DOC);

@@ -22,6 +22,10 @@ function tsFiles(dir: string): string[] {
   });
 }
 
+/** Every module specifier a file imports (packages included). */
+const specifiers = (file: string) =>
+  ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((f) => f.fileName);
+
 /** Each file's relative imports, as repository paths of the files they resolve to. */
 function importGraph(files: string[]): Map<string, string[]> {
   const known = new Set(files.map((f) => relative(root, f)));
@@ -31,9 +35,7 @@ function importGraph(files: string[]): Map<string, string[]> {
   };
   return new Map(
     files.map((file) => {
-      const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-      const targets = info.importedFiles
-        .map(({ fileName }) => fileName)
+      const targets = specifiers(file)
         .filter((spec) => spec.startsWith("."))
         .map((spec) => resolveSpec(file, spec))
         .filter((p): p is string => p !== undefined);
@@ -95,6 +97,32 @@ describe("the module structure", () => {
     expect(graph.get(host)).toContain("durable-objects/room.ts");
     const looped = new Map(graph).set("durable-objects/room.ts", [host]);
     expect(circles(looped).map(key)).toContain(key([host, "durable-objects/room.ts"]));
+  });
+
+  it("keeps the contract plain: no Durable Object internals (but the limits table), no zod", () => {
+    const contract = [...graph.keys()].filter((f) => f.startsWith("durable-objects/contract/"));
+    const inside = (f: string) =>
+      f.startsWith("durable-objects/contract/") ||
+      f.startsWith("protocol/") ||
+      f === "durable-objects/config.ts";
+    const leaks = contract.flatMap((f) =>
+      graph
+        .get(f)!
+        .filter((t) => !inside(t))
+        .map((t) => `${f} → ${t}`),
+    );
+    expect(leaks).toEqual([]);
+    // Nothing the Durable Object's class reaches imports zod (the OpenAPI schemas are the Worker's).
+    const reached = new Set<string>();
+    const walk = (f: string) => {
+      if (reached.has(f)) return;
+      reached.add(f);
+      for (const next of graph.get(f) ?? []) walk(next);
+    };
+    walk("durable-objects/document-object.ts");
+    expect(reached.size).toBeGreaterThan(20);
+    const zod = [...reached].filter((f) => specifiers(join(root, f)).some((m) => /zod/.test(m)));
+    expect(zod).toEqual([]);
   });
 
   it(`has no source file over ${MAX_FILE_LINES} lines`, () => {
