@@ -5,21 +5,20 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { AgentPeers } from "./agent-peers";
 import { Presence } from "./presence";
+import { nodeSql } from "../test/helpers/node-platform";
+import { PeerTable } from "./storage/agent-tables";
+import { createStatements } from "./storage/schema";
 import type { Sql } from "./storage/sqlite-log";
 
 const LEASE_MS = 1_000;
 const ACTOR = { id: "writer", name: "Writer" };
 const CURSOR = { anchor: { tname: "text" }, head: { tname: "text" } };
 
-/** Node's SQLite behind the subset of Cloudflare's SqlStorage the module uses. */
-function nodeSql(): Sql {
-  const db = new DatabaseSync(":memory:");
-  return {
-    exec(query: string, ...bindings: unknown[]) {
-      const rows = db.prepare(query).all(...(bindings as never[]));
-      return { toArray: () => rows, one: () => rows[0] } as never;
-    },
-  };
+/** Node's SQLite with the document's tables (storage/schema.ts). */
+function nodeTables(): Sql {
+  const sql = nodeSql(new DatabaseSync(":memory:"));
+  for (const statement of createStatements()) sql.exec(statement);
+  return sql;
 }
 
 function object(sql: Sql, clock: { now: number }) {
@@ -30,7 +29,7 @@ function object(sql: Sql, clock: { now: number }) {
     () => clock.now,
   );
   const peers = new AgentPeers(
-    sql,
+    new PeerTable(sql),
     LEASE_MS,
     (at) => alarms.push(at),
     () => clock.now,
@@ -45,7 +44,7 @@ function object(sql: Sql, clock: { now: number }) {
 
 describe("agents' peers", () => {
   it("are shown with a lease, kept for their actor, and survive a wake until it ends", () => {
-    const sql = nodeSql();
+    const sql = nodeTables();
     const clock = { now: 1_790_000_000_000 };
     const before = object(sql, clock);
     expect(before.peers.show(before.presence, ACTOR, { clientId: 5, cursor: CURSOR })).toBe(true);
@@ -77,7 +76,7 @@ describe("agents' peers", () => {
   });
 
   it("leave at once when their actor ends the session", () => {
-    const sql = nodeSql();
+    const sql = nodeTables();
     const clock = { now: 1_790_000_000_000 };
     const { presence, peers, stateOf } = object(sql, clock);
     peers.show(presence, ACTOR, { clientId: 6 });

@@ -1,7 +1,13 @@
 // A socket as the room sees it: transport-agnostic, with the facts that must survive
 // hibernation kept in `state` (the DO stores it as the WebSocket attachment).
 import type { Role } from "../protocol/roles";
-import type { OwnedAwareness } from "./presence";
+
+/**
+ * What a socket owns, as kept in its hibernation attachment: per client id, the owner's latest
+ * clock and state, and how far the room clock is ahead of the owner's (absent when 0). Presence
+ * (presence.ts) keeps it.
+ */
+export type OwnedAwareness = Record<string, [clock: number, state: unknown, offset?: number]>;
 
 /** Per-socket facts persisted in the hibernation attachment (≤ 16 KiB). */
 export interface ConnectionState {

@@ -3,17 +3,9 @@
 // (edgesync/server). Options are checked here, once, by the one config reader.
 import { checkOptions, ConfigError } from "../config/read";
 import { AGENT_TABLE, ROOM_TABLE } from "../config/tables";
-import type { AgentSettings, RoomLimits } from "./config";
-import { DocumentObject } from "./document-object";
+import { DocumentObject, type DocumentObjectOptions } from "./document-object";
 
-export interface DocumentObjectOptions {
-  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
-  db?: string;
-  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
-  limits?: Partial<RoomLimits>;
-  /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
-  agents?: Partial<AgentSettings>;
-}
+export type { DocumentObjectOptions };
 
 const OPTION_KEYS = ["db", "limits", "agents"];
 

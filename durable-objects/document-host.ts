@@ -1,83 +1,90 @@
-// One document behind its Durable Object, free of Cloudflare's class API: storage and loading,
-// the sockets, failure and reload, when the alarm is due, and what the REST API asks of it.
-// Every call comes through the Inbox (inbox.ts), after the frames received before it.
+// One document behind a platform port (platform.ts): the load lifecycle (with the load-mode
+// race), the sockets, failure and reload, and the alarm's named timers. It hands out the loaded
+// document — room, store, events, timers — to the operations above it (operations/) and to the
+// features on its seam (features.ts), and imports none of them. Every call comes through the
+// Inbox (inbox.ts), after the frames received before it.
 import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
-import type { AgentSettings, RoomLimits } from "./config";
-import type { ConnectionState } from "./connection";
-import {
-  canWrite,
-  failure,
-  renderJson,
-  type DocumentStats,
-  type Handoff,
-  type Role,
-  type RpcFailure,
-  type RpcResult,
-} from "./contract";
-import {
-  checkUpdate,
-  documentStats,
-  EPOCH_MISMATCH,
-  httpSync,
-  loadFailure,
-  readUpdate,
-  stateVectorProblem,
-  unavailable,
-  writeUpdate,
-} from "./document-api";
-import { openDesk, type AgentDesk } from "./agent-desk";
-import type { Frame, FrameHost } from "./inbox";
+import { canWrite, type Handoff } from "./contract";
+import type { RoomLimits } from "./config";
 import {
   DocumentNotFoundError,
-  DocumentStorage,
+  Backends,
+  unavailable,
   type LoadMode,
   type LoadReport,
-} from "./document-storage";
-import { Persistence } from "./persistence";
+} from "./backends";
+import { DocumentEvents, emitStored } from "./events";
+import type { Frame, FrameHost } from "./inbox";
+import type { DocumentPlatform, HostSocket } from "./platform";
 import { Room } from "./room";
 import { closeQuietly, Sockets } from "./sockets";
-import { D1NotMigratedError, D1Record } from "./storage/d1-record";
+import type { D1Record } from "./storage/d1-record";
 import type { DocumentStore } from "./storage/document-store";
 import { SqliteLog } from "./storage/sqlite-log";
+import { Timers } from "./timers";
 
-/** Delay before retrying a compaction that failed (the alarm's own work, not D1's backoff). */
-const PERSIST_RETRY_MS = 1_000;
+/** Delay before a timer whose task failed runs again. */
+export const TIMER_RETRY_MS = 1_000;
+/** The host's own timer: closes sockets whose token has expired. */
+export const TOKEN_TIMER = "token-expiry";
+
+/** How a socket that holds an earlier incarnation of its document is refused. */
+const OLD_INCARNATION = {
+  code: CloseCode.DocumentDeleted,
+  reason: "document was deleted; drop local state",
+};
+
+export interface HostOptions {
+  platform: DocumentPlatform;
+  /** D1, the system of record (storage/d1-record.ts). */
+  d1: D1Record;
+  limits: RoomLimits;
+  now?: () => number;
+}
 
 export class DocumentHost implements FrameHost {
-  private store!: DocumentStore;
-  private storage!: DocumentStorage;
-  private persistence!: Persistence;
+  readonly events = new DocumentEvents();
+  readonly timers: Timers;
+  /** The document's own store (typed verbs, storage/) and its two backends' steps (with D1). */
+  store!: DocumentStore;
+  backends!: Backends;
   /** Why this object's SQLite storage could not be opened (a damaged database), or null. */
   private storageError: Error | null = null;
   private readonly sockets: Sockets;
   private room: Room | null = null;
   private loading: { mode: LoadMode; promise: Promise<Room> } | null = null;
-  private lastLoad: LoadReport | null = null;
-  /** Mirror of the scheduled alarm time, so the hot path rarely touches the alarm API. */
-  private alarmAt: number | null = null;
-  /** Batches handled since this instance started (memory only; see DocumentStats). */
-  private readonly batches = { count: 0, frames: 0, largest: 0 };
-  /** Agents' peers in presence and who wrote over RPC (agent-desk.ts; never the socket path). */
-  readonly desk: AgentDesk;
+  /** How the document was last loaded. */
+  lastLoad: LoadReport | null = null;
+  private readonly platform: DocumentPlatform;
+  readonly limits: RoomLimits;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly ctx: DurableObjectState,
-    private readonly db: D1Database,
-    private readonly limits: RoomLimits,
-    agents: AgentSettings,
-  ) {
-    this.sockets = new Sockets(() => ctx.getWebSockets());
-    this.desk = openDesk(ctx.storage.sql, agents, (at) => this.scheduleAlarm(at));
+  constructor(private readonly opts: HostOptions) {
+    ({ platform: this.platform, limits: this.limits, now: this.now = Date.now } = opts);
+    const refused = (code: number, reason: string) =>
+      this.events.emit("refused", { origin: "socket", code, reason });
+    this.sockets = new Sockets(() => this.platform.sockets(), refused);
+    this.timers = new Timers(this.platform, this.now);
+    this.timers.register(TOKEN_TIMER, () => this.room?.expireTokens() ?? null);
     this.openStorage();
+  }
+
+  /** Open sockets. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+  /** The loaded room, or null (not loaded yet, or dropped after a failure or a delete). */
+  get loaded(): Room | null {
+    return this.room;
   }
 
   /** On start: learns the scheduled alarm and loads a known document (a failure is retried). */
   async wake(): Promise<void> {
-    this.alarmAt = await this.ctx.storage.getAlarm();
+    await this.timers.wake();
     const docId = this.storageError ? null : this.knownDocId();
-    if (docId !== null) await this.ready(docId, "view").catch(() => undefined);
+    if (docId !== null) await this.open(docId, "view").catch(() => undefined);
   }
 
   /**
@@ -86,29 +93,25 @@ export class DocumentHost implements FrameHost {
    * refuses the document with 503 / 4503 until storage opens.
    */
   private openStorage(): boolean {
+    const { platform } = this;
     try {
-      this.store = new SqliteLog(this.ctx.storage.sql, (fn) =>
-        this.ctx.storage.transactionSync(fn),
-      );
-      this.storage = new DocumentStorage(this.store, new D1Record(this.db));
-      this.persistence = new Persistence(this.store, this.storage, this.limits);
+      this.store = new SqliteLog(platform.sql, (fn) => platform.transaction(fn), this.now);
+      this.backends = new Backends(this.store, this.opts.d1, this.now);
       this.storageError = null;
       return true;
     } catch (err) {
       this.storageError = err as Error;
-      console.error(
-        `edgesync: storage of ${this.ctx.id} cannot be opened: ${this.storageError.message}`,
-      );
+      console.error(`edgesync: storage of ${platform.name} cannot be opened: ${err}`);
       return false;
     }
   }
 
   /** True once the document exists in storage (false for a provisional view). */
-  private exists(): boolean {
+  exists(): boolean {
     return this.store.identity().epoch !== "";
   }
 
-  private epoch(): string {
+  epoch(): string {
     return this.store.identity().epoch;
   }
 
@@ -120,15 +123,15 @@ export class DocumentHost implements FrameHost {
   /**
    * Loads the document once; a failure is reported to the caller and retried next time. `mode`
    * says what to do if it does not exist (see LoadMode); "create" also gives a document opened
-   * as a read-only view its identity.
+   * as a read-only view its identity. `docId` null: the one storage or a socket knows.
    */
-  private ready(docId: string | null, mode: LoadMode): Promise<Room> {
+  open(docId: string | null, mode: LoadMode): Promise<Room> {
     if (this.storageError && !this.openStorage()) return Promise.reject(this.storageError);
     if (this.room) {
       if (mode === "existing" && !this.exists()) {
         return Promise.reject(new DocumentNotFoundError(`document ${docId} does not exist`));
       }
-      if (mode === "create" && docId !== null) this.store.create(docId, Date.now());
+      if (mode === "create" && docId !== null) this.store.create(docId, this.now());
       return Promise.resolve(this.room);
     }
     docId ??= this.knownDocId();
@@ -141,26 +144,26 @@ export class DocumentHost implements FrameHost {
     // ("existing", a REST read) may find nothing: a writer that joined it loads again in its
     // own mode instead of being refused (a POST racing a GET on a new document got 404).
     return loading.promise.then(
-      () => this.ready(docId, mode),
+      () => this.open(docId, mode),
       (err: unknown) =>
         err instanceof DocumentNotFoundError && loading.mode === "existing" && mode !== "existing"
-          ? this.ready(docId, mode)
+          ? this.open(docId, mode)
           : Promise.reject(err),
     );
   }
 
   private async load(docId: string, mode: LoadMode): Promise<Room> {
+    const store = this.store;
     const room = new Room({
-      append: (update) => this.store.append(update),
-      storedBytes: () => this.store.size().bytes,
+      append: (update) => store.append(update),
+      storedBytes: () => store.size().bytes,
       limits: this.limits,
       connections: () => this.sockets.values(),
-      onChange: () => this.persistence.noteChange(),
-      tombstone: this.store.identity().tombstone,
+      onChange: (seq, update, origin) => emitStored(this.events, seq, update, origin),
+      tombstone: store.identity().tombstone,
     });
     try {
-      this.lastLoad = await this.storage.load(room, docId, mode);
-      this.persistence.resume();
+      this.lastLoad = await this.backends.load(room, docId, mode);
     } catch (err) {
       if (err instanceof DocumentNotFoundError) throw err;
       console.error(`edgesync: loading ${docId} failed: ${(err as Error).message}`);
@@ -170,20 +173,36 @@ export class DocumentHost implements FrameHost {
     }
     // Sockets that survived hibernation: rebuild their connections and awareness.
     for (const conn of this.sockets.restore()) room.presence.restore(conn.state.aw);
-    this.desk.peers.restore(room.presence);
+    const report = this.lastLoad;
+    if (report.quarantined.length > 0)
+      this.events.emit("quarantined", { rows: report.quarantined });
+    this.events.emit("loaded", { docId, report, room });
     this.room = room;
     return room;
   }
 
   /**
-   * An unexpected error while handling a message: memory may no longer match storage, so drop
-   * the in-memory document and close every socket with a transient code; clients reconnect and
-   * resync against a document reloaded from storage.
+   * An unexpected error while handling a message: memory may no longer match storage, so the
+   * room is dropped and every socket closed (transient code) to resync against a reload.
    */
   private fail(err: unknown): void {
     console.error(`edgesync: room failure, reloading from storage: ${(err as Error).stack ?? err}`);
     this.room = null;
     this.sockets.closeAll(CloseCode.InternalError, "internal error, reconnect");
+  }
+
+  /**
+   * Deletes the document from D1 and from every table of DO storage (one transaction), then
+   * closes every socket with 4404. Throws when D1 fails: then nothing was removed.
+   */
+  async delete(room: Room): Promise<void> {
+    const { docId, epoch } = this.store.identity();
+    await this.backends.destroy(Y.encodeStateVector(room.doc));
+    this.room = null;
+    this.sockets.closeAll(CloseCode.DocumentDeleted, "document deleted");
+    const cleared = this.timers.clear();
+    this.events.emit("deleted", { docId: docId ?? "", epoch });
+    await cleared;
   }
 
   // ---- sockets (see FrameHost) ----
@@ -193,48 +212,40 @@ export class DocumentHost implements FrameHost {
     handoff: Handoff,
     knownEpoch: string | null,
   ): Promise<{ code: number; reason: string } | null> {
+    let refusal: { code: number; reason: string } | null = null;
     try {
       // A reader of a document that does not exist yet gets an empty view and creates nothing.
-      await this.ready(handoff.docId, canWrite(handoff.role) ? "create" : "view");
+      await this.open(handoff.docId, canWrite(handoff.role) ? "create" : "view");
+      // A client holding history of an earlier incarnation of this id must not merge it.
+      if (knownEpoch !== null && knownEpoch !== this.epoch()) refusal = OLD_INCARNATION;
     } catch (err) {
-      return unavailable(err);
+      refusal = unavailable(err);
     }
-    if (knownEpoch !== null && knownEpoch !== this.epoch()) {
-      // The client holds history of an earlier incarnation of this id: it must not merge it.
-      return { code: CloseCode.DocumentDeleted, reason: "document was deleted; drop local state" };
-    }
-    return null;
+    if (refusal) this.events.emit("refused", { origin: "socket", ...refusal });
+    return refusal;
   }
 
   /** Greets an accepted socket (after admitSocket); `ext` clients also learn the epoch. */
-  connect(ws: WebSocket, handoff: Handoff, ext: boolean): void {
-    const state: ConnectionState = {
-      id: crypto.randomUUID(),
-      doc: handoff.docId,
-      role: handoff.role,
-      exp: handoff.exp,
-      aw: {},
-    };
-    if (handoff.sub) state.sub = handoff.sub;
-    const conn = this.sockets.add(ws, state);
+  connect(ws: HostSocket, handoff: Handoff, ext: boolean): void {
+    const conn = this.sockets.add(ws, handoff);
     this.room!.onConnect(conn);
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
     if (ext && this.exists()) conn.send(encodeEpoch(this.epoch()));
-    this.scheduleAlarm(handoff.exp !== null ? handoff.exp * 1000 : null);
+    this.timers.at(TOKEN_TIMER, handoff.exp !== null ? handoff.exp * 1000 : null);
   }
 
   /** A socket closed or failed: its awareness is removed and the others told. */
-  disconnect(ws: WebSocket): void {
+  disconnect(ws: HostSocket): void {
     const conn = this.sockets.forget(ws);
     if (conn && this.room) this.room.onClose(conn);
   }
 
-  refuses(ws: WebSocket): boolean {
+  refuses(ws: HostSocket): boolean {
     return this.sockets.refuses(ws);
   }
 
   whenReady(): Promise<Room> | null {
-    return this.room ? null : this.ready(null, "view");
+    return this.room ? null : this.open(null, "view");
   }
 
   refuseFrames(frames: Frame[], err: unknown): void {
@@ -243,156 +254,22 @@ export class DocumentHost implements FrameHost {
   }
 
   handleFrames(frames: Frame[]): void {
-    const room = this.room!;
-    this.batches.count++;
-    this.batches.frames += frames.length;
-    this.batches.largest = Math.max(this.batches.largest, frames.length);
     try {
-      room.handleMessages(frames.map(({ ws, data }) => ({ conn: this.sockets.of(ws), data })));
+      this.room!.handleMessages(
+        frames.map(({ ws, data }) => ({ conn: this.sockets.of(ws), data })),
+      );
     } catch (err) {
-      return this.fail(err);
+      this.fail(err);
     }
-    this.persistence.compactIfOverdue(room);
-    this.scheduleAlarm(this.persistence.dueAt());
   }
 
   // ---- the alarm ----
 
+  /** The alarm fired: loads the document and runs the timers that are due (timers.ts). */
   async alarm(): Promise<void> {
-    this.alarmAt = null;
+    this.timers.fired();
     if (this.storageError || this.knownDocId() === null) return; // deleted, or nothing to load
-    const room = await this.ready(null, "view");
-    this.scheduleAlarm(room.expireTokens());
-    this.scheduleAlarm(this.desk.peers.expire(room.presence));
-    if (!this.exists()) return; // a view of a document not created yet: nothing stored
-    try {
-      await this.persistence.run(room);
-    } catch (err) {
-      // Compaction is one transaction, so a failure left the previous state intact; retry.
-      console.error(
-        `edgesync: persistence of ${this.store.identity().docId} failed: ${(err as Error).message}`,
-      );
-      this.scheduleAlarm(Date.now() + PERSIST_RETRY_MS);
-      return;
-    }
-    this.scheduleAlarm(this.persistence.dueAt());
-  }
-
-  /** Sets the alarm if `at` is earlier than the one scheduled. */
-  private scheduleAlarm(at: number | null): void {
-    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
-    this.alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
-  }
-
-  // ---- what the REST API asks (results are plain values; see document-api.ts) ----
-
-  /** Loads an existing document for a REST or RPC call, or returns a 404/503 failure. */
-  async existing(docId: string, mode: LoadMode = "existing"): Promise<Room | RpcFailure> {
-    try {
-      return await this.ready(docId, mode);
-    } catch (err) {
-      return loadFailure(err, docId);
-    }
-  }
-
-  async getUpdate(
-    docId: string,
-    sv: Uint8Array | null,
-  ): Promise<RpcResult<{ update: Uint8Array }>> {
-    const problem = sv && stateVectorProblem(sv);
-    if (problem) return problem;
-    const room = await this.existing(docId);
-    return room instanceof Room ? readUpdate(room, sv) : room;
-  }
-
-  async getJson(docId: string): Promise<RpcResult<{ json: Record<string, unknown> }>> {
-    const room = await this.existing(docId);
-    return room instanceof Room ? { ok: true, json: renderJson(room.doc) } : room;
-  }
-
-  async postUpdate(
-    docId: string,
-    update: Uint8Array,
-    role: Role,
-  ): Promise<RpcResult<{ stateVector: Uint8Array; changed: boolean }>> {
-    const checked = checkUpdate(update, this.limits); // refused before anything is created
-    if (!(checked instanceof Uint8Array)) return checked;
-    const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
-    if (!(room instanceof Room)) return room;
-    const result = writeUpdate(room, checked, role);
-    this.scheduleAlarm(this.persistence.dueAt());
-    return result; // output gates hold the response until the appended update is durable
-  }
-
-  async httpSync(
-    docId: string,
-    stateVector: Uint8Array,
-    update: Uint8Array | null,
-    role: Role,
-    epoch: string | null,
-  ) {
-    const checked = update && checkUpdate(update, this.limits); // refused before anything is created
-    if (checked && !(checked instanceof Uint8Array)) return checked;
-    const problem = stateVectorProblem(stateVector);
-    if (problem) return problem;
-    // A read token's HTTP sync creates nothing: a missing document is a 404, as for other reads.
-    const room = await this.existing(docId, canWrite(role) ? "create" : "existing");
-    if (!(room instanceof Room)) return room;
-    if (epoch !== null && epoch !== this.epoch()) {
-      return EPOCH_MISMATCH;
-    }
-    const result = httpSync(room, stateVector, checked, role);
-    this.scheduleAlarm(this.persistence.dueAt());
-    return result.ok ? { ...result, epoch: this.epoch() } : result;
-  }
-
-  async info(docId: string): Promise<RpcResult<{ stats: DocumentStats }>> {
-    const room = await this.existing(docId);
-    return room instanceof Room ? { ok: true, stats: this.statsOf(room) } : room;
-  }
-
-  /** Closes every socket with 4404 and removes the document from DO storage and D1. */
-  async destroy(docId: string): Promise<RpcResult<{ deleted: true }>> {
-    const room = await this.existing(docId);
-    if (!(room instanceof Room)) return room;
-    try {
-      await this.persistence.idle();
-      await this.storage.destroy(Y.encodeStateVector(room.doc));
-      this.persistence.reset();
-      this.desk.clear();
-    } catch (err) {
-      console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
-      if (err instanceof D1NotMigratedError) return loadFailure(err, docId);
-      return failure(
-        503,
-        "delete_failed",
-        "the document could not be deleted from D1; nothing was removed, retry",
-      );
-    }
-    this.room = null;
-    this.sockets.closeAll(CloseCode.DocumentDeleted, "document deleted");
-    await this.ctx.storage.deleteAlarm();
-    this.alarmAt = null;
-    return { ok: true, deleted: true };
-  }
-
-  /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */
-  async persistNow(force: { compact?: boolean; flush?: boolean }): Promise<void> {
-    await this.persistence.run(await this.ready(null, "existing"), force);
-  }
-
-  /** Operational facts about the document (loads it if needed). */
-  async stats(): Promise<DocumentStats> {
-    return this.statsOf(await this.ready(null, "view"));
-  }
-
-  private statsOf(room: Room): DocumentStats {
-    return documentStats(room, this.store, {
-      connections: this.sockets.size,
-      d1: this.persistence.flushState(),
-      lastLoad: this.lastLoad,
-      batches: { ...this.batches },
-    });
+    await this.open(null, "view");
+    await this.timers.run(TIMER_RETRY_MS);
   }
 }

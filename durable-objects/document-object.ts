@@ -1,9 +1,9 @@
 // The per-document Durable Object: a thin adapter from Cloudflare's hibernation API to the
-// DocumentHost, reached only through the Inbox, so every event follows the frames before it.
+// DocumentHost's platform port, with the features installed on its seam; every event and RPC
+// reaches the host and the operations above it through the Inbox, after the frames before it.
 // `createDocumentObject(options)` (create-document-object.ts) makes it for another D1 binding or limits.
 import { DurableObject } from "cloudflare:workers";
-import { activity, agentPresence, agentWrite } from "./agent-desk";
-import { agentSettingsFromEnv, limitsFromEnv } from "./config";
+import { agentSettingsFromEnv, limitsFromEnv, type AgentSettings, type RoomLimits } from "./config";
 import {
   readHandoff,
   type ActivityEntry,
@@ -24,9 +24,38 @@ import {
   type WriteReply,
 } from "./contract";
 import { DocumentHost } from "./document-host";
-import type { DocumentObjectOptions } from "./create-document-object";
+import { installFeatures } from "./features";
 import { Inbox } from "./inbox";
+import { activity, agentPresence, agentWrite } from "./operations/agent";
+import * as ops from "./operations/document";
+import type { Hosted } from "./operations/open";
+import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
+import { D1Record } from "./storage/d1-record";
+
+/** What `createDocumentObject` (create-document-object.ts) configures the class with. */
+export interface DocumentObjectOptions {
+  /** Name of the D1 binding in the Worker's wrangler.toml. Default: DB. */
+  db?: string;
+  /** Room limits instead of the environment's (MAX_DOC_BYTES…); the rest as the environment says. */
+  limits?: Partial<RoomLimits>;
+  /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
+  agents?: Partial<AgentSettings>;
+}
+
+/** Cloudflare's object state behind the host's port. */
+function platformOf(ctx: DurableObjectState): DocumentPlatform {
+  const { storage } = ctx;
+  return {
+    name: String(ctx.id),
+    sql: storage.sql,
+    transaction: (fn) => storage.transactionSync(fn),
+    sockets: () => ctx.getWebSockets(),
+    getAlarm: () => storage.getAlarm(),
+    setAlarm: (at) => void storage.setAlarm(at),
+    deleteAlarm: () => storage.deleteAlarm(),
+  };
+}
 
 export class DocumentObject
   extends DurableObject<Record<string, unknown>>
@@ -35,6 +64,8 @@ export class DocumentObject
   /** What createDocumentObject configured the class with; this class uses the defaults. */
   static readonly options: DocumentObjectOptions = {};
   private readonly inbox: Inbox<DocumentHost>;
+  /** What the operations run on: the host and the features on its seam. */
+  private readonly doc: Hosted;
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -45,7 +76,15 @@ export class DocumentObject
     if (typeof db?.prepare !== "function")
       throw new Error(`edgesync: the Durable Object has no D1 binding named ${name}`);
     const agents = agentSettingsFromEnv(env, options.agents);
-    this.inbox = new Inbox(new DocumentHost(ctx, db, limits, agents), limits);
+    const platform = platformOf(ctx);
+    const host = new DocumentHost({ platform, d1: new D1Record(db), limits });
+    const features = installFeatures(host, platform.sql, {
+      limits,
+      agentLeaseMs: agents.leaseMs,
+      activityMaxRows: agents.activityMaxRows,
+    });
+    this.inbox = new Inbox(host, limits);
+    this.doc = { host, features, batches: this.inbox.batches };
     // Keep-alives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     ctx.blockConcurrencyWhile(() => this.inbox.run((host) => host.wake()));
@@ -88,18 +127,18 @@ export class DocumentObject
     await this.inbox.run((host) => host.alarm());
   }
 
-  // ---- RPC for the REST API (and tests). Results are plain values; see contract/results.ts ----
+  // ---- RPC for the REST API (operations/document.ts). Results are plain values (contract/results.ts) ----
 
   getUpdate(docId: string, sv: Uint8Array | null): Promise<RpcResult<UpdateReply>> {
-    return this.inbox.run((host) => host.getUpdate(docId, sv));
+    return this.inbox.run(() => ops.getUpdate(this.doc, docId, sv));
   }
 
   getJson(docId: string): Promise<RpcResult<JsonReply>> {
-    return this.inbox.run((host) => host.getJson(docId));
+    return this.inbox.run(() => ops.getJson(this.doc, docId));
   }
 
   postUpdate(docId: string, update: Uint8Array, role: Role): Promise<RpcResult<WriteReply>> {
-    return this.inbox.run((host) => host.postUpdate(docId, update, role));
+    return this.inbox.run(() => ops.postUpdate(this.doc, docId, update, role));
   }
 
   httpSync(
@@ -109,19 +148,19 @@ export class DocumentObject
     role: Role,
     epoch: string | null,
   ): Promise<RpcResult<HttpSyncReply>> {
-    return this.inbox.run((host) => host.httpSync(docId, stateVector, update, role, epoch));
+    return this.inbox.run(() => ops.httpSync(this.doc, docId, stateVector, update, role, epoch));
   }
 
   info(docId: string): Promise<RpcResult<InfoReply>> {
-    return this.inbox.run((host) => host.info(docId));
+    return this.inbox.run(() => ops.info(this.doc, docId));
   }
 
   /** Closes every socket with 4404 and removes the document from DO storage and D1. */
   destroy(docId: string): Promise<RpcResult<DeleteReply>> {
-    return this.inbox.run((host) => host.destroy(docId));
+    return this.inbox.run(() => ops.destroy(this.doc, docId));
   }
 
-  // ---- RPC for other Workers and agents (worker/rpc/; see agent-desk.ts) ----
+  // ---- RPC for other Workers and agents (worker/rpc/; see operations/agent.ts) ----
 
   agentWrite(
     docId: string,
@@ -130,26 +169,26 @@ export class DocumentObject
     via: ActivityEntry["via"],
     peer: AgentPeer | null,
   ): Promise<RpcResult<WriteReply>> {
-    return this.inbox.run((host) => agentWrite(host, docId, update, actor, via, peer));
+    return this.inbox.run(() => agentWrite(this.doc, docId, update, actor, via, peer));
   }
 
   agentPresence(docId: string, actor: Actor, peer: AgentPeer, leave: boolean) {
-    return this.inbox.run((host): Promise<RpcResult<PresenceReply>> =>
-      agentPresence(host, docId, actor, peer, leave),
+    return this.inbox.run((): Promise<RpcResult<PresenceReply>> =>
+      agentPresence(this.doc, docId, actor, peer, leave),
     );
   }
 
   activity(docId: string, limit: number): Promise<RpcResult<ActivityReply>> {
-    return this.inbox.run((host) => activity(host, docId, limit));
+    return this.inbox.run(() => activity(this.doc, docId, limit));
   }
 
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */
   persistNow(force: { compact?: boolean; flush?: boolean } = { compact: true, flush: true }) {
-    return this.inbox.run((host) => host.persistNow(force));
+    return this.inbox.run(() => ops.persistNow(this.doc, force));
   }
 
   /** Operational facts about the document (loads it if needed). */
   stats(): Promise<DocumentStats> {
-    return this.inbox.run((host) => host.stats());
+    return this.inbox.run(() => ops.stats(this.doc));
   }
 }

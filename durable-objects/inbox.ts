@@ -1,17 +1,18 @@
 // Frame batching, and the one door to the document host: every event reaches the host through
 // `run`, which first handles every frame received before it, so order is kept by construction.
 import type { RoomLimits } from "./config";
+import type { HostSocket } from "./platform";
 
 /** One frame as the runtime delivered it. */
 export interface Frame {
-  ws: WebSocket;
+  ws: HostSocket;
   data: ArrayBuffer | string;
 }
 
 /** What the inbox asks of the host it guards. */
 export interface FrameHost {
   /** True for a socket whose frames are dropped unread (the room closed it). */
-  refuses(ws: WebSocket): boolean;
+  refuses(ws: HostSocket): boolean;
   /** Null when frames can be handled now, else a promise that settles once they can. */
   whenReady(): Promise<unknown> | null;
   /** Handles frames in arrival order, synchronously (one batch, one commit). */
@@ -41,6 +42,8 @@ export class Inbox<H extends FrameHost> {
    * as soon as the frames already delivered are queued and never holds the object awake idle.
    */
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Batches handled since this instance started (memory only; see DocumentStats). */
+  readonly batches = { count: 0, frames: 0, largest: 0 };
 
   constructor(
     private readonly host: H,
@@ -55,7 +58,7 @@ export class Inbox<H extends FrameHost> {
   }
 
   /** Queues a frame; handles the queue at once when it should not wait (see the class doc). */
-  push(ws: WebSocket, data: ArrayBuffer | string): Promise<void> | undefined {
+  push(ws: HostSocket, data: ArrayBuffer | string): Promise<void> | undefined {
     // A refused socket may have thousands of frames in flight: each costs one lookup, no more.
     if (this.host.refuses(ws)) return;
     const now = this.now();
@@ -93,6 +96,9 @@ export class Inbox<H extends FrameHost> {
     const frames = this.take();
     if (frames.length === 0) return; // a drain that ran meanwhile took them
     this.drainedAt = this.now();
+    this.batches.count++;
+    this.batches.frames += frames.length;
+    this.batches.largest = Math.max(this.batches.largest, frames.length);
     this.host.handleFrames(frames);
   }
 

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { DEFAULT_LIMITS } from "./config";
-import { COMPACT_BACKSTOP_FACTOR, Persistence, type ReplicaCopy } from "./persistence";
+import type { ReplicaCopy } from "./backends";
+import { COMPACT_BACKSTOP_FACTOR, Persistence } from "./persistence";
 import { MemoryStore } from "./storage/memory-store";
 
 const limits = {

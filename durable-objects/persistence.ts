@@ -4,32 +4,14 @@
 // an injected clock. Alarms run at least once: every step is idempotent.
 import * as Y from "yjs";
 import type { RoomLimits } from "./config";
+import { DocumentEvents } from "./events";
 import { maybeFail } from "./faults";
-import type { DocumentStore, ReplicationState } from "./storage/document-store";
+import type { FlushState } from "./contract";
+import type { Replica, ReplicaCopy } from "./backends";
+import type { DocumentStore } from "./storage/document-store";
 
 /** How far past its thresholds the log may grow before a message compacts it directly. */
 export const COMPACT_BACKSTOP_FACTOR = 4;
-
-/** A snapshot of the document handed to the replica. */
-export interface ReplicaCopy {
-  snapshot: Uint8Array;
-  /** The snapshot's state vector (encoded from the document in the same synchronous step). */
-  stateVector: Uint8Array;
-  /** The last log sequence the snapshot covers. */
-  seq: number;
-  /** When the latest change was made, if this instance saw one (memory only). */
-  updatedAt: number | null;
-  flushedAt: number;
-}
-
-/** Where snapshots are replicated (D1: see document-storage.ts). */
-export interface Replica {
-  /**
-   * Writes `copy` as the next generation and returns its number, or null when there is nothing
-   * to replicate yet. Throws when it was not written; the schedule backs off and retries.
-   */
-  replicate(copy: ReplicaCopy): Promise<number | null>;
-}
 
 /** The thresholds and delays the schedule follows (see config.ts for each). */
 export type ScheduleLimits = Pick<
@@ -41,10 +23,6 @@ export type ScheduleLimits = Pick<
   | "flushRetryBaseMs"
   | "flushRetryMaxMs"
 >;
-
-export interface FlushState extends ReplicationState {
-  lastError: string | null;
-}
 
 export class Persistence {
   /** When the first change not yet in D1 was made, and the latest change (memory only). */
@@ -60,6 +38,8 @@ export class Persistence {
     private readonly replica: Replica,
     private readonly limits: ScheduleLimits,
     private readonly now: () => number = Date.now,
+    /** Where compactions and replications are announced (events.ts). */
+    private readonly events: DocumentEvents = new DocumentEvents(),
   ) {}
 
   /** After a load: stored changes that D1 does not have yet are due (debounced from now). */
@@ -127,7 +107,8 @@ export class Persistence {
     if (!this.compactionDue(COMPACT_BACKSTOP_FACTOR)) return;
     try {
       const doc = source.doc;
-      this.compact(Y.encodeStateAsUpdate(doc), this.store.size().lastSeq, Y.encodeStateVector(doc));
+      const snapshot = Y.encodeStateAsUpdate(doc);
+      this.compact(snapshot, this.store.size().lastSeq, Y.encodeStateVector(doc), true);
     } catch (err) {
       // The transaction rolled back; the alarm (or the next message) tries again.
       const docId = this.store.identity().docId;
@@ -136,7 +117,12 @@ export class Persistence {
   }
 
   /** Replaces the snapshot and drops covered log rows in one transaction (see DocumentStore). */
-  private compact(snapshot: Uint8Array, seq: number, stateVector: Uint8Array): void {
+  private compact(
+    snapshot: Uint8Array,
+    seq: number,
+    stateVector: Uint8Array,
+    backstop = false,
+  ): void {
     const docId = this.store.identity().docId;
     // `stateVector` is the snapshot's: callers encode both from the document in one synchronous step.
     this.store.compact(snapshot, stateVector, {
@@ -144,6 +130,7 @@ export class Persistence {
       updatedAt: this.lastChangeAt || this.now(),
       beforeCommit: () => maybeFail(docId, "compact-before-commit"),
     });
+    this.events.emit("compacted", { throughSeq: seq, snapshotBytes: snapshot.length, backstop });
   }
 
   /** Replicates `snapshot` (covering `seq`); on failure, backs off exponentially up to a cap. */
@@ -173,10 +160,14 @@ export class Persistence {
       console.error(
         `edgesync: D1 flush of ${this.store.identity().docId} failed (attempt ${failures}, retry in ${delay} ms): ${this.lastFlushError}`,
       );
+      const error = this.lastFlushError;
+      this.events.emit("replicated", { ok: false, error, failures, retryAt: this.retryAt });
       return;
     }
     if (generation === null) return;
-    this.store.recordFlush({ generation, flushedSeq: copy.seq, bytes: copy.snapshot.length });
+    const written = { generation, flushedSeq: copy.seq, bytes: copy.snapshot.length };
+    this.store.recordFlush(written);
+    this.events.emit("replicated", { ok: true, ...written });
     this.retryAt = null;
     this.lastFlushError = null;
     this.firstUnflushedAt = this.store.size().lastSeq > copy.seq ? this.lastChangeAt : null;

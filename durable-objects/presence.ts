@@ -12,13 +12,9 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import type * as Y from "yjs";
 import { encodeAwareness, encodeAwarenessEntries, type AwarenessEntry } from "../protocol/messages";
-import type { Connection } from "./connection";
+import type { Connection, OwnedAwareness } from "./connection";
 
-/**
- * What a socket owns, as kept in its hibernation attachment: per client id, the owner's latest
- * clock and state, and how far the room clock is ahead of the owner's (absent when 0).
- */
-export type OwnedAwareness = Record<string, [clock: number, state: unknown, offset?: number]>;
+export type { OwnedAwareness };
 
 /** Serialized awareness states above this size are not kept in the attachment (16 KiB limit). */
 export const MAX_ATTACHMENT_AWARENESS_BYTES = 8 * 1024;

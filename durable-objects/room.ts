@@ -1,6 +1,6 @@
 // One document's live state and the sync protocol over any transport. Frames and writes pass the
 // room's admission (admission.ts); every change is appended to the DO's SQLite log before it is
-// broadcast; compaction and D1 replication are scheduled by the owner through `onChange`.
+// broadcast; the owner hears of each stored change through `onChange`.
 import * as Y from "yjs";
 import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
@@ -37,8 +37,11 @@ export interface RoomOptions {
   limits: RoomLimits;
   /** Every open connection (the DO derives them from its hibernatable sockets). */
   connections: () => Iterable<Connection>;
-  /** Called after each stored change (drives compaction and replication scheduling). */
-  onChange: (seq: number, bytes: number) => void;
+  /**
+   * Called after each stored change with its transaction origin (a Connection, or what
+   * `writeFrom` was given): the owner's `stored` event (events.ts).
+   */
+  onChange: (seq: number, update: Uint8Array, origin: unknown) => void;
   /** State vector of a deleted earlier incarnation: content below it is never accepted back. */
   tombstone?: Uint8Array | null;
   now?: () => number;
@@ -136,7 +139,7 @@ export class Room extends LoadedDoc {
    * A write over HTTP: the same verdict as a socket's, applied, stored and broadcast before this
    * returns. `changed` says whether the document changed (whether anything was appended).
    */
-  writeFrom(origin: string, update: CheckedUpdate, role: Role): Refusal | { changed: boolean } {
+  writeFrom(origin: unknown, update: CheckedUpdate, role: Role): Refusal | { changed: boolean } {
     const appended = this.appended;
     return this.write(update, role, "http", origin) ?? { changed: this.appended !== appended };
   }
@@ -213,7 +216,7 @@ export class Room extends LoadedDoc {
     const seq = this.opts.append(update);
     this.appended++;
     this.noteStored(update.length);
-    this.opts.onChange(seq, update.length);
+    this.opts.onChange(seq, update, origin);
     const message = encodeSyncUpdate(update);
     for (const conn of this.opts.connections()) {
       if (conn !== origin && !conn.closed) conn.send(message);

@@ -1,17 +1,25 @@
-// The document's sockets as the room sees them: each hibernatable WebSocket wrapped as a
+// The document's sockets as the room sees them: each hibernatable WebSocket (a HostSocket) wrapped as a
 // Connection whose facts live in its attachment, the sockets the room refused, and closing all.
 import type { Connection, ConnectionState } from "./connection";
+import type { Handoff } from "./contract";
+import type { HostSocket } from "./platform";
 
 export class Sockets {
-  private readonly connections = new Map<WebSocket, Connection>();
+  private readonly connections = new Map<HostSocket, Connection>();
   /**
    * Sockets the room refused (closed): the frames they still have in flight are dropped before
    * anything else is done with them. Rebuilt from the attachments after a wake (see restore).
    */
-  private readonly refused = new WeakSet<WebSocket>();
+  private readonly refused = new WeakSet<HostSocket>();
 
-  /** `all` lists every accepted socket, those that survived hibernation included. */
-  constructor(private readonly all: () => WebSocket[]) {}
+  /**
+   * `all` lists every accepted socket, those that survived hibernation included; `refused` hears
+   * of each socket the room closes (a write, a frame or a budget refused).
+   */
+  constructor(
+    private readonly all: () => HostSocket[],
+    private readonly refused_: (code: number, reason: string) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.connections.size;
@@ -22,7 +30,7 @@ export class Sockets {
   }
 
   /** True for a socket the room closed: its frames are not read. */
-  refuses(ws: WebSocket): boolean {
+  refuses(ws: HostSocket): boolean {
     return this.refused.has(ws);
   }
 
@@ -35,14 +43,17 @@ export class Sockets {
     return null;
   }
 
-  /** Registers a newly accepted socket with its facts (written to its attachment). */
-  add(ws: WebSocket, state: ConnectionState): Connection {
+  /** Registers a newly accepted socket with its handoff's facts (written to its attachment). */
+  add(ws: HostSocket, handoff: Handoff): Connection {
+    const { docId: doc, role, exp, sub } = handoff;
+    const state: ConnectionState = { id: crypto.randomUUID(), doc, role, exp, aw: {} };
+    if (sub) state.sub = sub;
     ws.serializeAttachment(state);
     return this.wrap(ws, state);
   }
 
   /** The connection of a socket, rebuilt from its attachment if it survived hibernation. */
-  of(ws: WebSocket): Connection {
+  of(ws: HostSocket): Connection {
     return this.connections.get(ws) ?? this.wrap(ws, ws.deserializeAttachment() as ConnectionState);
   }
 
@@ -58,7 +69,7 @@ export class Sockets {
   }
 
   /** Forgets a socket that closed; returns its connection, if it had one. */
-  forget(ws: WebSocket): Connection | undefined {
+  forget(ws: HostSocket): Connection | undefined {
     const conn = this.connections.get(ws);
     this.connections.delete(ws);
     return conn;
@@ -70,7 +81,7 @@ export class Sockets {
     this.connections.clear();
   }
 
-  private wrap(ws: WebSocket, state: ConnectionState): Connection {
+  private wrap(ws: HostSocket, state: ConnectionState): Connection {
     const conn: Connection = {
       state,
       send: (data) => {
@@ -90,6 +101,7 @@ export class Sockets {
           // already closed by the peer: no frames will follow
         }
         closeQuietly(ws, code, reason);
+        this.refused_(code, reason);
       },
       saveState: () => ws.serializeAttachment(conn.state),
     };
@@ -98,7 +110,7 @@ export class Sockets {
   }
 }
 
-export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+export function closeQuietly(ws: HostSocket, code: number, reason: string): void {
   try {
     ws.close(code, reason);
   } catch {

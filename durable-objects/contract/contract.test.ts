@@ -1,19 +1,8 @@
-// The contract's own rules: the role lattice, the handoff round trip, the public document info
-// (exactly the schema's fields, nothing internal). Its error table is rendered into docs/errors.md
+// The contract's own rules: the role lattice, the handoff round trip (the public document info and
+// its schema: worker/routes/document-info-schema.test.ts). Its error table is rendered into docs/errors.md
 // and checked there by test/docs/error-tables.test.ts.
 import { describe, expect, it } from "vitest";
-import {
-  actorProblem,
-  canWrite,
-  documentInfo,
-  DocumentInfoSchema,
-  isRole,
-  readHandoff,
-  roleAllows,
-  ROLES,
-  writeHandoff,
-  type DocumentStats,
-} from ".";
+import { actorProblem, canWrite, isRole, readHandoff, roleAllows, ROLES, writeHandoff } from ".";
 
 describe("the role lattice", () => {
   it("orders read < write < admin, and only write and admin may change a document", () => {
@@ -74,48 +63,6 @@ describe("the handoff", () => {
     writeHandoff(forged, { docId: "d", role: "read", exp: null });
     forged.set("x-edgesync-role", "owner");
     expect(() => readHandoff(forged)).toThrow(/edgesync Worker/);
-  });
-});
-
-const stats: DocumentStats = {
-  docId: "d",
-  epoch: "e1",
-  connections: 2,
-  logRows: 7,
-  updateCount: 9,
-  snapshotBytes: 100,
-  encodedBytes: 120,
-  createdAt: 1,
-  updatedAt: 2,
-  d1: { generation: 3, flushedSeq: 8, failures: 0, lastError: null },
-  written: { compactions: 1 },
-  quarantined: [{ id: 1, source: "log", reason: "crc", bytes: 5, at: 3 }],
-  lastLoad: {
-    source: "storage",
-    quarantined: [],
-    recovered: { from: "d1", generation: 2, lostSeqs: [4, 6] },
-    provisional: false,
-    ms: 12,
-    deferred: true,
-  },
-  snapshotPending: false,
-  batches: { count: 4, frames: 10, largest: 5 },
-};
-
-describe("the public document info", () => {
-  it("is computed from the stats with exactly the schema's fields", () => {
-    const info = documentInfo("d", stats);
-    expect(DocumentInfoSchema.strict().parse(info)).toEqual(info);
-    expect(info).toMatchObject({
-      id: "d",
-      encodedSize: 120,
-      generation: 3,
-      quarantinedRows: 1,
-      lastLoad: { source: "storage", ms: 12, deferred: true },
-    });
-    // Internal load details stay inside the Durable Object.
-    expect(Object.keys(info.lastLoad!).sort()).toEqual(["deferred", "ms", "recovered", "source"]);
-    expect(documentInfo("d", { ...stats, lastLoad: null }).lastLoad).toBeNull();
   });
 });
 

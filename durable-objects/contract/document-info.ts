@@ -1,61 +1,73 @@
-// The public facts about one document (GET /v1/docs/:id), defined once: the schema below is the
-// OpenAPI description, its inferred type is what the route answers, and `documentInfo` computes
-// it from the Durable Object's operational stats (`DocumentStats`, the `stats`/`info` RPCs).
-import { z } from "@hono/zod-openapi";
-import type { LoadReport } from "../document-storage";
-import type { FlushState } from "../persistence";
-import type { QuarantinedRow } from "../storage/document-store";
+// The public facts about one document (GET /v1/docs/:id) and the operational stats they are
+// computed from (the `stats`/`info` RPCs), as plain types: the Worker describes `DocumentInfo`
+// in its OpenAPI schema (worker/routes/document-info-schema.ts, checked against this type), and
+// `documentInfo` picks it out of the Durable Object's `DocumentStats`.
 
-const LastLoadSchema = z
-  .object({
-    source: z.enum(["storage", "d1", "new"]),
-    ms: z.number(),
-    deferred: z.boolean(),
-    recovered: z
-      .object({
-        from: z.literal("d1"),
-        generation: z.number(),
-        lostSeqs: z.array(z.number()).nullable(),
-      })
-      .nullable()
-      .describe(
-        "the stored snapshot was damaged and the document was rebuilt from this D1 generation plus the intact log",
-      ),
-  })
-  .nullable()
-  .describe(
-    "how the Durable Object last loaded the document; deferred: its snapshot was left to be applied when first needed",
-  );
+/** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
+export interface QuarantinedRow {
+  id: number;
+  source: string;
+  reason: string;
+  bytes: number;
+  at: number;
+}
 
-const BatchesSchema = z
-  .object({ count: z.number(), frames: z.number(), largest: z.number() })
-  .describe(
-    "WebSocket frames handled since the Durable Object last started, in how many batches, and the largest",
-  );
+/** What D1 holds of the document, as far as its Durable Object knows, and the last failure. */
+export interface FlushState {
+  /** The D1 snapshot generation last written (0 before the first flush). */
+  generation: number;
+  /** Last log sequence replicated to D1. */
+  flushedSeq: number;
+  /** Consecutive failed flushes (drives backoff); 0 when healthy. */
+  failures: number;
+  lastError: string | null;
+}
 
-const WrittenSchema = z
-  .record(z.string(), z.number())
-  .describe("cumulative bytes and operations written to DO storage and D1");
+/** Set when a damaged snapshot was rebuilt from D1's generation plus the intact log. */
+export interface Recovery {
+  from: "d1";
+  generation: number;
+  /** Updates only the damaged snapshot held (first, last), or null. */
+  lostSeqs: number[] | null;
+}
 
-export const DocumentInfoSchema = z.object({
-  id: z.string(),
-  epoch: z.string(),
-  encodedSize: z.number(),
-  updateCount: z.number(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  generation: z.number(),
-  connections: z.number(),
-  quarantinedRows: z.number(),
-  written: WrittenSchema,
-  batches: BatchesSchema,
-  lastLoad: LastLoadSchema,
-  snapshotPending: z
-    .boolean()
-    .describe("the loaded snapshot was still waiting to be applied (this request applied it)"),
-});
+/** How the Durable Object last loaded the document. */
+export interface LoadSummary {
+  source: "storage" | "d1" | "new";
+  quarantined: QuarantinedRow[];
+  recovered: Recovery | null;
+  /** The document does not exist yet and was opened as an empty view. */
+  provisional: boolean;
+  ms: number;
+  /** Its snapshot was left to be applied when first needed. */
+  deferred: boolean;
+}
 
-export type DocumentInfo = z.infer<typeof DocumentInfoSchema>;
+/** WebSocket frames handled since the object last started, and in how many batches. */
+export interface Batches {
+  count: number;
+  frames: number;
+  largest: number;
+}
+
+/** The public facts about a document (the schema the Worker publishes has exactly these). */
+export interface DocumentInfo {
+  id: string;
+  epoch: string;
+  encodedSize: number;
+  updateCount: number;
+  createdAt: number;
+  updatedAt: number;
+  generation: number;
+  connections: number;
+  quarantinedRows: number;
+  /** Cumulative bytes and operations written to DO storage and D1. */
+  written: Record<string, number>;
+  batches: Batches;
+  lastLoad: Pick<LoadSummary, "source" | "ms" | "deferred" | "recovered"> | null;
+  /** The loaded snapshot was still waiting to be applied (this request applied it). */
+  snapshotPending: boolean;
+}
 
 /** Operational facts about a document as the Durable Object keeps them (tests, operators). */
 export interface DocumentStats {
@@ -69,16 +81,12 @@ export interface DocumentStats {
   createdAt: number;
   updatedAt: number;
   d1: FlushState;
-  written: DocumentInfo["written"];
+  written: Record<string, number>;
   quarantined: QuarantinedRow[];
-  /** How the document was last loaded; its `recovered.lostSeqs` pair arrives over RPC as an array. */
-  lastLoad:
-    | (Omit<LoadReport, "recovered"> & Pick<NonNullable<DocumentInfo["lastLoad"]>, "recovered">)
-    | null;
+  lastLoad: LoadSummary | null;
   /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
   snapshotPending: boolean;
-  /** WebSocket frames handled since the object last started, and in how many batches. */
-  batches: DocumentInfo["batches"];
+  batches: Batches;
 }
 
 /** The public info of document `id` (only the fields the schema names: nothing internal leaks). */

@@ -39,9 +39,13 @@ export {
 } from "./agents";
 export {
   documentInfo,
-  DocumentInfoSchema,
+  type Batches,
   type DocumentInfo,
   type DocumentStats,
+  type FlushState,
+  type LoadSummary,
+  type QuarantinedRow,
+  type Recovery,
 } from "./document-info";
 export { renderJson } from "./render-json";
 // The settings both halves read (MAX_MESSAGE_BYTES…) live in config/ at the top level, which

@@ -6,45 +6,11 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { DocumentStore } from "./document-store";
 import { emptyMemoryData, MemoryStore } from "./memory-store";
-import { SqliteLog, type Sql } from "./sqlite-log";
-
-/** Cloudflare's `sql.exec` over node:sqlite: BLOBs come back as ArrayBuffers, as in workerd. */
-function nodeSql(db: DatabaseSync): Sql {
-  return {
-    exec(query: string, ...bindings: unknown[]) {
-      const rows = db
-        .prepare(query)
-        .all(...(bindings as never[]))
-        .map((row) =>
-          Object.fromEntries(
-            Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? toBuffer(v) : v]),
-          ),
-        );
-      const cursor = {
-        toArray: () => rows,
-        one: () => rows[0],
-        [Symbol.iterator]: () => rows[Symbol.iterator](),
-      };
-      return cursor as unknown as SqlStorageCursor<never>;
-    },
-  };
-}
-
-const toBuffer = (v: Uint8Array) => v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
+import { nodeSql, nodeTransaction } from "../../test/helpers/node-platform";
+import { SqliteLog } from "./sqlite-log";
 
 function sqliteBackend(db = new DatabaseSync(":memory:")) {
-  const transaction = <T>(fn: () => T): T => {
-    db.exec("SAVEPOINT t");
-    try {
-      const result = fn();
-      db.exec("RELEASE t");
-      return result;
-    } catch (err) {
-      db.exec("ROLLBACK TO t");
-      db.exec("RELEASE t");
-      throw err;
-    }
-  };
+  const transaction = nodeTransaction(db);
   return { db, open: (): DocumentStore => new SqliteLog(nodeSql(db), transaction) };
 }
 

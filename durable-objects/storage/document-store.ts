@@ -1,14 +1,8 @@
 // What a backend for one document's own storage offers: a few typed verbs. The Durable
 // Object's SQLite log implements it (sqlite-log.ts); a Node test fake honours the same contract.
+import type { QuarantinedRow } from "../contract";
 
-/** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
-export interface QuarantinedRow {
-  id: number;
-  source: string;
-  reason: string;
-  bytes: number;
-  at: number;
-}
+export type { QuarantinedRow };
 
 /** A stored row that did not pass its checks. */
 export interface Damage {
@@ -137,7 +131,10 @@ export interface DocumentStore {
   compact(snapshot: Uint8Array, stateVector: Uint8Array, opts: CompactOptions): void;
   /** Makes D1's copy this store's whole state (snapshot, identity, replication): one transaction. */
   hydrate(copy: Hydration): void;
-  /** Deletes everything stored for the document, keeping only `tombstone`: one transaction. */
+  /**
+   * Deletes everything stored for the document — every table of schema.ts, agents' peers and
+   * activity included — keeping only `tombstone`: one transaction.
+   */
   wipe(tombstone: Uint8Array): void;
   /** Gives a new document its identity (id, a new epoch, creation time); a no-op once it has one. */
   create(docId: string, at: number): void;

@@ -6,6 +6,7 @@ import { CHUNK_BYTES } from "../config";
 import { joinChunks, splitChunks } from "./chunks";
 import { checkLog, crcProblem, decodeProblem, type LogRow } from "./checks";
 import { crc32 } from "./crc32";
+import { createStatements, TABLES } from "./schema";
 import type {
   CompactOptions,
   Damage,
@@ -29,13 +30,6 @@ export interface Sql {
     ...bindings: unknown[]
   ): SqlStorageCursor<T>;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS es_log (seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER, PRIMARY KEY (seq, part));
-CREATE TABLE IF NOT EXISTS es_snapshot (part INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS es_meta (key TEXT PRIMARY KEY, value);
-CREATE TABLE IF NOT EXISTS es_quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, reason TEXT NOT NULL, data BLOB, at INTEGER NOT NULL);
-`;
 
 /** Keys of es_meta (their names are stored: never rename one). */
 type MetaKey =
@@ -74,11 +68,7 @@ export class SqliteLog implements DocumentStore {
     private readonly transaction: <T>(fn: () => T) => T,
     private readonly now: () => number = Date.now,
   ) {
-    for (const statement of SCHEMA.split(";")
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      sql.exec(statement);
-    }
+    for (const statement of createStatements()) sql.exec(statement);
     // Logs written before rows carried checksums: add the column (those rows keep NULL and
     // are checked by decoding them instead).
     try {
@@ -272,10 +262,8 @@ export class SqliteLog implements DocumentStore {
 
   wipe(tombstone: Uint8Array): void {
     this.transaction(() => {
-      this.sql.exec("DELETE FROM es_log");
-      this.sql.exec("DELETE FROM es_snapshot");
-      this.sql.exec("DELETE FROM es_meta");
-      this.sql.exec("DELETE FROM es_quarantine");
+      // Every table the document has (schema.ts), agents' peers and activity included.
+      for (const table of Object.keys(TABLES)) this.sql.exec(`DELETE FROM ${table}`);
       this.setMeta("tombstone_sv", tombstone);
     });
     this.nextSeq = 1;

@@ -3,7 +3,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import * as Y from "yjs";
-import { documentInfo, DocumentInfoSchema, renderJson } from "../../durable-objects/contract";
+import { documentInfo, renderJson } from "../../durable-objects/contract";
 import { D1Record } from "../../durable-objects/storage/d1-record";
 import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 import type { AppEnv } from "../app";
@@ -14,6 +14,7 @@ import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents"
 import { ApiError } from "../errors";
 import { settingsOf } from "../settings";
 import { batchSync } from "./batch-sync";
+import { DocumentInfoSchema } from "./document-info-schema";
 import { Base64url, DocumentSchema, errors, IdParam } from "./schemas";
 
 /** Default and maximum page size of GET /v1/docs. */

@@ -1,10 +1,9 @@
 // What the REST API asks of a document, as plain functions over a Room: results are plain
 // objects (they cross the RPC boundary), errors are values with an HTTP status and code.
 import * as Y from "yjs";
-import { CloseCode } from "../protocol/close-codes";
-import { validateStateVector } from "../protocol/messages";
-import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "./admission";
-import type { RoomLimits } from "./config";
+import { validateStateVector } from "../../protocol/messages";
+import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "../admission";
+import type { RoomLimits } from "../config";
 import {
   failure,
   RpcError,
@@ -12,41 +11,10 @@ import {
   type Role,
   type RpcFailure,
   type RpcResult,
-} from "./contract";
-import { DocumentDamagedError, DocumentNotFoundError } from "./document-storage";
-import { D1NotMigratedError } from "./storage/d1-record";
-import type { Room } from "./room";
-import type { DocumentStore } from "./storage/document-store";
-
-/** How a REST call is answered when its document could not be loaded. */
-export function loadFailure(err: unknown, docId: string): RpcFailure {
-  if (err instanceof DocumentNotFoundError)
-    return failure(404, "document_not_found", `document ${docId} does not exist`);
-  if (err instanceof D1NotMigratedError) return failure(500, "d1_not_migrated", err.message);
-  if (err instanceof DocumentDamagedError) {
-    return failure(
-      503,
-      "document_damaged",
-      "the stored document is damaged and no intact copy was found; kept for an operator",
-    );
-  }
-  return failure(503, "document_unavailable", "the document could not be loaded; retry later");
-}
-
-/** The close reason of 4412, within a close frame's 123 bytes (the HTTP message is longer). */
-const NOT_MIGRATED_REASON =
-  "edgesync's D1 tables are missing: run wrangler d1 migrations apply <binding> --local";
-
-/** How a socket is closed when its document could not be served: code and reason. */
-export function unavailable(err: unknown): { code: CloseCode; reason: string } {
-  if (err instanceof D1NotMigratedError)
-    return { code: CloseCode.NotMigrated, reason: NOT_MIGRATED_REASON };
-  const reason =
-    err instanceof DocumentDamagedError
-      ? "document damaged; no intact copy found, kept for an operator"
-      : "document unavailable, retry later";
-  return { code: CloseCode.DocumentUnavailable, reason };
-}
+} from "../contract";
+import type { Writer } from "../events";
+import type { Room } from "../room";
+import type { DocumentStore } from "../storage/document-store";
 
 /** HTTP sync with the epoch of a deleted incarnation. */
 export const EPOCH_MISMATCH = failure(
@@ -83,15 +51,16 @@ export function readUpdate(
 }
 
 /**
- * Applies an update from HTTP exactly as a WebSocket update would be (the same verdict; then
+ * Applies an update from HTTP or RPC exactly as a WebSocket update would be (the same verdict; then
  * stored and broadcast). Returns the state vector after it, and whether the document changed.
  */
 export function writeUpdate(
   room: Room,
   update: CheckedUpdate,
   role: Role,
+  writer: Writer,
 ): RpcResult<{ changed: boolean; stateVector: Uint8Array }> {
-  const written = room.writeFrom("http", update, role);
+  const written = room.writeFrom(writer, update, role);
   if ("kind" in written) return refused(written);
   return { ok: true, changed: written.changed, stateVector: Y.encodeStateVector(room.doc) };
 }
@@ -102,9 +71,10 @@ export function httpSync(
   stateVector: Uint8Array,
   update: CheckedUpdate | null,
   role: Role,
+  writer: Writer,
 ): RpcResult<{ update: Uint8Array; stateVector: Uint8Array }> {
   if (update) {
-    const written = room.writeFrom("http", update, role);
+    const written = room.writeFrom(writer, update, role);
     if ("kind" in written) return refused(written);
   }
   return {

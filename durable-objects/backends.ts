@@ -3,11 +3,33 @@
 // and deletion. When these steps run is persistence.ts's business.
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
+import { CloseCode } from "../protocol/close-codes";
 import { validateUpdate } from "../protocol/messages";
+import { failure, type RpcFailure } from "./contract";
 import { maybeFail } from "./faults";
-import type { Replica, ReplicaCopy } from "./persistence";
-import type { D1Record } from "./storage/d1-record";
+import { D1NotMigratedError, type D1Record } from "./storage/d1-record";
 import type { DocumentStore, QuarantinedRow, Rescue } from "./storage/document-store";
+
+/** A snapshot of the document handed to the replica. */
+export interface ReplicaCopy {
+  snapshot: Uint8Array;
+  /** The snapshot's state vector (encoded from the document in the same synchronous step). */
+  stateVector: Uint8Array;
+  /** The last log sequence the snapshot covers. */
+  seq: number;
+  /** When the latest change was made, if this instance saw one (memory only). */
+  updatedAt: number | null;
+  flushedAt: number;
+}
+
+/** Where snapshots are replicated (D1: Backends below). */
+export interface Replica {
+  /**
+   * Writes `copy` as the next generation and returns its number, or null when there is nothing
+   * to replicate yet. Throws when it was not written; the schedule backs off and retries.
+   */
+  replicate(copy: ReplicaCopy): Promise<number | null>;
+}
 
 /** Thrown by `load` in "existing" mode when the document does not exist anywhere. */
 export class DocumentNotFoundError extends Error {
@@ -20,6 +42,36 @@ export class DocumentNotFoundError extends Error {
  */
 export class DocumentDamagedError extends Error {
   override name = "DocumentDamagedError";
+}
+
+/** How an RPC or REST call is answered when its document could not be loaded. */
+export function loadFailure(err: unknown, docId: string): RpcFailure {
+  if (err instanceof DocumentNotFoundError)
+    return failure(404, "document_not_found", `document ${docId} does not exist`);
+  if (err instanceof D1NotMigratedError) return failure(500, "d1_not_migrated", err.message);
+  if (err instanceof DocumentDamagedError) {
+    return failure(
+      503,
+      "document_damaged",
+      "the stored document is damaged and no intact copy was found; kept for an operator",
+    );
+  }
+  return failure(503, "document_unavailable", "the document could not be loaded; retry later");
+}
+
+/** The close reason of 4412, within a close frame's 123 bytes (the HTTP message is longer). */
+const NOT_MIGRATED_REASON =
+  "edgesync's D1 tables are missing: run wrangler d1 migrations apply <binding> --local";
+
+/** How a socket is closed when its document could not be served: code and reason. */
+export function unavailable(err: unknown): { code: CloseCode; reason: string } {
+  if (err instanceof D1NotMigratedError)
+    return { code: CloseCode.NotMigrated, reason: NOT_MIGRATED_REASON };
+  const reason =
+    err instanceof DocumentDamagedError
+      ? "document damaged; no intact copy found, kept for an operator"
+      : "document unavailable, retry later";
+  return { code: CloseCode.DocumentUnavailable, reason };
 }
 
 /**
@@ -41,7 +93,7 @@ export interface LoadReport {
   /** The document does not exist yet and was opened as an empty view; nothing was written. */
   provisional: boolean;
   ms: number;
-  /** The snapshot was left to be applied when first needed (see Room.loadFrom). */
+  /** The snapshot was left to be applied when first needed (see LoadedDoc.loadFrom). */
   deferred: boolean;
 }
 
@@ -56,7 +108,11 @@ export interface Loadable {
   readonly doc: Y.Doc;
 }
 
-export class DocumentStorage implements Replica {
+/**
+ * The document's two backends together (named apart from `DocumentStore`, the DO store's own
+ * interface, which it holds beside D1).
+ */
+export class Backends implements Replica {
   constructor(
     readonly store: DocumentStore,
     private readonly d1: D1Record,
@@ -198,7 +254,7 @@ export class DocumentStorage implements Replica {
 
   /**
    * Deletes the document everywhere. Keeps only a tombstone — the deleted document's state
-   * vector — so that stale clients' old content is not accepted back (see Room.applyUpdate).
+   * vector — so that stale clients' old content is not accepted back (see Room.write).
    */
   async destroy(stateVector: Uint8Array): Promise<void> {
     const { docId, tombstone } = this.store.identity();

@@ -1,0 +1,27 @@
+// Every table a document keeps in its Durable Object's SQLite, in one place: storage/ owns them
+// all, so deleting a document (DocumentStore.wipe) empties every one in one transaction.
+
+/** The tables, each with its schema. A table added here is created on open and wiped on delete. */
+export const TABLES = {
+  /** The update log, split in parts of at most CHUNK_BYTES, each with its CRC-32. */
+  es_log: `(seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER, PRIMARY KEY (seq, part))`,
+  /** The snapshot, in parts. */
+  es_snapshot: `(part INTEGER PRIMARY KEY, data BLOB NOT NULL)`,
+  /** Identity, replication state, write totals (keys private to sqlite-log.ts). */
+  es_meta: `(key TEXT PRIMARY KEY, value)`,
+  /** Damaged rows moved aside by a load, kept for an operator. */
+  es_quarantine: `(id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, reason TEXT NOT NULL, data BLOB, at INTEGER NOT NULL)`,
+  /** Agents' peers shown in presence, each with its lease (agent-tables.ts). */
+  es_agent_peers: `(client_id INTEGER PRIMARY KEY, actor TEXT NOT NULL, state TEXT NOT NULL, clock INTEGER NOT NULL, lease_until INTEGER NOT NULL)`,
+  /** Who wrote over RPC, capped by count (agent-tables.ts). */
+  es_activity: `(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, actor TEXT NOT NULL, name TEXT, bytes INTEGER NOT NULL, via TEXT NOT NULL)`,
+} as const;
+
+export type TableName = keyof typeof TABLES;
+
+/** The statements that create every table that does not exist yet. */
+export function createStatements(): string[] {
+  return Object.entries(TABLES).map(
+    ([name, columns]) => `CREATE TABLE IF NOT EXISTS ${name} ${columns}`,
+  );
+}
