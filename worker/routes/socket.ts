@@ -4,11 +4,12 @@
 // upgradeWebSocket helper cannot).
 import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
-import { authorize, checkOrigin } from "../auth";
+import { authorize, checkOrigin, isRelayed } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { documentStub } from "../documents";
 import { ApiError, requireWebSocketUpgrade } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
+import { closeCodeForRefusal } from "../relay/refusals";
 
 export const socketRoute = createApp();
 
@@ -30,8 +31,10 @@ socketRoute.get("/sync/:docId", async (c) => {
     handoff = await authorize(c, docId, "read");
   } catch (err) {
     // Browsers cannot read an HTTP refusal of a WebSocket upgrade; clients that opt in
-    // (?ext=1, our SDK) get it as a close code instead. Still no Durable Object is touched.
-    if (err instanceof ApiError && c.req.query("ext") === "1") return refuseAsClose(err);
+    // (?ext=1, our SDK) get it as a close code instead. Still no Durable Object is touched. A
+    // relay's channel gets the HTTP refusal, and maps it by the same table (worker/relay/).
+    if (err instanceof ApiError && c.req.query("ext") === "1" && !isRelayed(c))
+      return refuseAsClose(err);
     throw err;
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
@@ -59,27 +62,8 @@ socketRoute.get("/sync/:docId", async (c) => {
   }
 });
 
-/** HTTP refusals as the matching close codes (?ext=1 upgrades here, /mux channels). */
-const CLOSE_FOR_STATUS: Record<number, number> = {
-  400: CloseCode.ProtocolError,
-  401: CloseCode.Unauthenticated,
-  403: CloseCode.Forbidden,
-  404: CloseCode.ProtocolError,
-  413: CloseCode.MessageTooBig,
-  429: CloseCode.RateLimited,
-  503: CloseCode.DocumentUnavailable,
-};
-
-/** The close code a client is told for an HTTP refusal `status`; `fallback` for the rest. */
-export function closeCodeForStatus(status: number, fallback: number): number {
-  return CLOSE_FOR_STATUS[status] ?? fallback;
-}
-
 function refuseAsClose(err: ApiError): Response {
-  return closeWith(
-    closeCodeForStatus(err.status, CloseCode.ProtocolError),
-    truncateReason(`${err.code}: ${err.message}`),
-  );
+  return closeWith(closeCodeForRefusal(err.status), truncateReason(`${err.code}: ${err.message}`));
 }
 
 /** Accepts the upgrade in the Worker and closes at once with `code`. */
