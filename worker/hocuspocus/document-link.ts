@@ -36,6 +36,8 @@ export interface LinkHost {
   requestToken(link: DocumentLink): void;
   /** The document is open (authenticated and connected): no longer pending. */
   opened(link: DocumentLink): void;
+  /** The app refused to open the document: it never reached its Durable Object (no attach). */
+  refusedAttach(link: DocumentLink): void;
 }
 
 type LinkState = "waiting-auth" | "opening" | "open" | "closed";
@@ -121,6 +123,7 @@ export class DocumentLink implements ChannelEvents {
     this.state = "closed";
     this.releaseQueue();
     this.host.forget(this);
+    this.host.refusedAttach(this);
     this.host.sendToClient(
       refresh
         ? encodeClose(this.address, UNAUTHORIZED_REASON)

@@ -35,7 +35,10 @@ export class HocuspocusSession implements LinkHost {
   private readonly links = new Map<string, DocumentLink>();
   /** Links not open yet (awaiting Auth, or opening): Hocuspocus's pending documents. */
   private readonly unopened = new Set<DocumentLink>();
-  /** Documents attached so far: each was one subrequest of this invocation (see limits.ts). */
+  /**
+   * Documents attached so far: each open that reached its Durable Object was one subrequest of
+   * this invocation (see limits.ts); an open counts while under way, a refusal gives it back.
+   */
   private attaches = 0;
   private closed = false;
 
@@ -124,6 +127,11 @@ export class HocuspocusSession implements LinkHost {
 
   opened(link: DocumentLink): void {
     this.unopened.delete(link);
+  }
+
+  refusedAttach(): void {
+    // A refusal costs no subrequest: the app refused before reaching the Durable Object.
+    this.attaches--;
   }
 
   requestToken(link: DocumentLink): void {
