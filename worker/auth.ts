@@ -27,11 +27,16 @@ export function authenticate(
 /** `request` carrying `token` as its Bearer header and no `?token=` (none when `token` is empty). */
 export function withBearer(request: Request, token: string | null): Request {
   const url = new URL(request.url);
-  url.searchParams.delete("token");
   const headers = new Headers(request.headers);
+  setBearer(url, headers, token);
+  return new Request(url, { headers });
+}
+
+/** Makes `url` and `headers` carry `token` as the Bearer header only (the one way to build one). */
+export function setBearer(url: URL, headers: Headers, token: string | null): void {
+  url.searchParams.delete("token");
   headers.delete("Authorization");
   if (token) headers.set("Authorization", `Bearer ${token}`);
-  return new Request(url, { headers });
 }
 
 /**

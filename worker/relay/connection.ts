@@ -4,7 +4,7 @@
 // of the relay's socket (worker/auth.ts `relayTicket`). Each door is a thin protocol translator.
 import type { Context } from "hono";
 import type { AppEnv, EdgesyncBindings } from "../app";
-import { authOf, relayTicket, withBearer } from "../auth";
+import { authOf, relayTicket, setBearer } from "../auth";
 import type { Auth } from "../auth/create-auth";
 import { requireWebSocketUpgrade } from "../errors";
 import { QueueBudget, ReplyBudget } from "./budgets";
@@ -63,8 +63,8 @@ export class RelayConnection {
     for (const name of OWN_HEADERS) headers.delete(name);
     headers.set("Upgrade", "websocket");
     headers.set("Connection", "Upgrade");
-    let request = new Request(url, { headers });
-    if (token !== undefined) request = withBearer(request, token);
+    if (token !== undefined) setBearer(url, headers, token);
+    const request = new Request(url, { headers });
     const ticket = relayTicket(request, this.auth);
     const channel = new RelayChannel(events, this.budgets);
     void channel.open(request, ticket, this.dispatch);

@@ -1,0 +1,62 @@
+// What a hostile /hocuspocus client can make the Worker hold, measured as the workerd runtime's
+// resident memory: 100,000 Auth messages with bad tokens, each for a new document. Every refused
+// document used to be kept for the socket's life (isolate heap 6 → 226 MB, and each new document
+// scanned the others: 40 s of processing); a refused document is now forgotten at once.
+import * as encoding from "lib0/encoding";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { AuthType, HocuspocusType } from "../../protocol/hocuspocus";
+import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
+import { startServer, type RunningServer } from "../helpers/server";
+
+/** Auth messages with bad tokens, each for another document. */
+const REFUSALS = 100_000;
+/** Sent per batch; the next batch waits for this one's answers (the client reads everything). */
+const BATCH = 2_000;
+/** Growth of the runtime's RSS this attack may cause (≈220 MB before the fix). */
+const MAX_GROWTH_BYTES = 50 * 1024 * 1024;
+/** Wait after the server starts before the baseline, for the runtime to settle. */
+const QUIET_MS = 2_000;
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ vars: { AUTH_SECRET: TEST_AUTH_SECRET } });
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+function badAuth(address: string): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarString(e, address);
+  encoding.writeVarUint(e, HocuspocusType.Auth);
+  encoding.writeVarUint(e, AuthType.Token);
+  encoding.writeVarString(e, "not-a-token");
+  return encoding.toUint8Array(e);
+}
+
+describe("/hocuspocus refused documents", () => {
+  it(`forgets ${REFUSALS.toLocaleString("en")} refused documents: RSS grows < 50 MB`, async () => {
+    const ws = new WebSocket(`${server.wsUrl.replace(/\/sync$/, "")}/hocuspocus`);
+    await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+    let answers = 0;
+    ws.on("message", () => answers++);
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    const before = server.runtimeRss();
+    const started = Date.now();
+    for (let sent = 0; sent < REFUSALS; sent += BATCH) {
+      for (let i = sent; i < sent + BATCH; i++) ws.send(badAuth(`refused-${i}`));
+      while (answers < sent + BATCH) {
+        if (ws.readyState !== WebSocket.OPEN) throw new Error(`socket closed after ${answers}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const growth = server.runtimeRss() - before;
+    console.log(
+      `${REFUSALS} refusals in ${seconds.toFixed(1)} s; runtime RSS ${(before / 2 ** 20).toFixed(0)} → ${((before + growth) / 2 ** 20).toFixed(0)} MB`,
+    );
+    expect(growth).toBeLessThan(MAX_GROWTH_BYTES);
+    ws.close();
+  });
+});
