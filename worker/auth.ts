@@ -47,19 +47,27 @@ export function setBearer(url: URL, headers: Headers, token: string | null): voi
 export interface RelayTicket {
   auth: Auth;
   handoff: Handoff | null;
+  /** Why the route refused the channel (told here, not in a JSON body the relay would parse). */
+  refusal: ApiError | null;
 }
 const tickets = new WeakMap<Request, RelayTicket>();
 
 /** Marks `request` as a relay's channel request authenticated by `auth`; returns its ticket. */
 export function relayTicket(request: Request, auth: Auth): RelayTicket {
-  const ticket: RelayTicket = { auth, handoff: null };
+  const ticket: RelayTicket = { auth, handoff: null, refusal: null };
   tickets.set(request, ticket);
   return ticket;
 }
 
-/** Whether this request is a relay's channel (refusals go back over HTTP, to the relay). */
-export function isRelayed(c: Context<AppEnv>): boolean {
-  return tickets.has(c.req.raw);
+/**
+ * A relay channel's refusal, handed to the relay on its ticket with a bare status (no JSON body to
+ * build and parse per refusal); null when the request is not a relay's channel.
+ */
+export function refuseRelayed(c: Context<AppEnv>, err: ApiError): Response | null {
+  const ticket = tickets.get(c.req.raw);
+  if (!ticket) return null;
+  ticket.refusal = err;
+  return new Response(null, { status: err.status });
 }
 
 /** Authenticates a request for `docId` needing at least `needed`; returns what the DO is told. */

@@ -74,7 +74,8 @@ export class RelayChannel {
       if (ws) (ws.accept(), ws.close(1000, "channel closed"));
       return;
     }
-    if (response.status !== 101 || !ws || !ticket.handoff) return this.refused(response, ws);
+    if (response.status !== 101 || !ws || !ticket.handoff)
+      return this.refused(response, ws, ticket);
     ws.binaryType = "arraybuffer"; // not Blobs (the compatibility date's default)
     ws.accept();
     this.ws = ws;
@@ -134,11 +135,23 @@ export class RelayChannel {
   }
 
   /** A refusal answered over HTTP (token, doc id, origin): its code and message, via the table. */
-  private async refused(response: Response, ws: WebSocket | null): Promise<void> {
+  private async refused(
+    response: Response,
+    ws: WebSocket | null,
+    ticket: RelayTicket,
+  ): Promise<void> {
     if (ws) {
       // A 101 without a grant: the route answered with a socket after all; close it.
       ws.accept();
       ws.close(1000, "refused");
+    }
+    const { refusal } = ticket;
+    if (refusal) {
+      return this.end(
+        closeCodeForRefusal(refusal.status),
+        `${refusal.code}: ${refusal.message}`,
+        true,
+      );
     }
     let reason = `HTTP ${response.status}`;
     try {

@@ -4,7 +4,7 @@
 // upgradeWebSocket helper cannot).
 import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
-import { authorize, checkOrigin, isRelayed } from "../auth";
+import { authorize, checkOrigin, refuseRelayed } from "../auth";
 import { docIdProblem } from "../doc-id";
 import { documentStub } from "../documents";
 import { ApiError, requireWebSocketUpgrade } from "../errors";
@@ -32,9 +32,12 @@ socketRoute.get("/sync/:docId", async (c) => {
   } catch (err) {
     // Browsers cannot read an HTTP refusal of a WebSocket upgrade; clients that opt in
     // (?ext=1, our SDK) get it as a close code instead. Still no Durable Object is touched. A
-    // relay's channel gets the HTTP refusal, and maps it by the same table (worker/relay/).
-    if (err instanceof ApiError && c.req.query("ext") === "1" && !isRelayed(c))
-      return refuseAsClose(err);
+    // relay's channel gets the refusal itself, and maps it by the same table (worker/relay/).
+    if (err instanceof ApiError) {
+      const relayed = refuseRelayed(c, err);
+      if (relayed) return relayed;
+      if (c.req.query("ext") === "1") return refuseAsClose(err);
+    }
     throw err;
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
