@@ -57,6 +57,15 @@ export const MUX_TABLE = {
   maxFrameBytes: "MUX_MAX_FRAME_BYTES",
 } as const satisfies Table;
 
+/**
+ * The reply budget of one relayed connection (/mux, /hocuspocus): the same variables as a direct
+ * socket's budget in the room (ROOM_TABLE), read from the Worker's environment.
+ */
+export const RELAY_REPLY_TABLE = {
+  replyBudgetBytes: "REPLY_BUDGET_BYTES",
+  replyRefillMs: "REPLY_BUDGET_REFILL_MS",
+} as const satisfies Table;
+
 /** Browser origins: `createEdgesync({ allowedOrigins })`. */
 export const ORIGINS_TABLE = { allowedOrigins: "ALLOWED_ORIGINS" } as const satisfies Table;
 

@@ -59,6 +59,11 @@ export class Room extends LoadedDoc {
   private readonly budgets: Budgets;
   /** Changes appended to the log so far: a write changed the document if it grew. */
   private appended = 0;
+  /**
+   * Sockets greeted with our step 1 whose own first step 1 has not come yet: that one needs no
+   * second step 1 of ours. In memory only: after a hibernation a socket gets one more (harmless).
+   */
+  private readonly greeted = new WeakSet<Connection>();
 
   constructor(private readonly opts: RoomOptions) {
     super(opts.storedBytes);
@@ -76,6 +81,7 @@ export class Room extends LoadedDoc {
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
   onConnect(conn: Connection): void {
     conn.send(encodeSyncStep1(this.stateVector()));
+    this.greeted.add(conn);
     this.presence.connect(conn);
   }
 
@@ -177,8 +183,16 @@ export class Room extends LoadedDoc {
   /** Everything but awareness, which handleMessages routes to onAwareness (echoes are refunded). */
   private dispatch(conn: Connection, message: Exclude<ClientMessage, { kind: "awareness" }>): void {
     switch (message.kind) {
-      case "sync-step1":
-        return this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
+      case "sync-step1": {
+        this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
+        // Answered with our step 1 too, as y-protocols' and Hocuspocus's servers do: the client's
+        // step 2 in return carries what only it holds (an edit a dropped update lost) and is what
+        // clears a Hocuspocus provider's hasUnsyncedChanges after forceSync. The greeting asked
+        // once already for the first step 1 of a socket.
+        if (this.greeted.has(conn)) this.greeted.delete(conn);
+        else if (!conn.closed) conn.send(encodeSyncStep1(this.stateVector()));
+        return;
+      }
       case "sync-step2":
       case "sync-update": {
         // A reader's (a writer's are applied in runs): refused unless it holds nothing new.

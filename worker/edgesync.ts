@@ -6,7 +6,7 @@ import { createApp, type AppEnv } from "./app";
 import { cancelUnreadBody } from "./body";
 import { restCors } from "./cors";
 import { notFound, onError } from "./errors";
-import { hocuspocus } from "./hocuspocus/route";
+import { hocuspocusRoute } from "./hocuspocus/route";
 import { answerOtherMethods } from "./methods";
 import { docs } from "./routes/docs";
 import { muxRoute } from "./mux/route";
@@ -33,8 +33,8 @@ export function createEdgesync(options: EdgesyncOptions = {}): EdgesyncApp {
   app.route("/", health);
   app.route("/", socketRoute);
   app.route("/", docs);
-  app.route("/", hocuspocus);
-  // Dispatches each channel through this app: the same checks as a direct /sync/:docId socket.
+  // The relays open each document through this app: the same checks as a direct /sync/:docId socket.
+  app.route("/", hocuspocusRoute(app));
   app.route("/", muxRoute(app));
   answerOtherMethods(app);
   app.notFound(notFound);

@@ -119,7 +119,7 @@ describe("demo page in Chromium", () => {
     // Whether the reloaded page is told it is offline is the browser's: Debian's Chromium 150
     // keeps the emulated offline state for connections but reports navigator.onLine true after a
     // reload, so the SDK, told nothing, sees its connection refused ("disconnected").
-    const told = await a.evaluate(() => !navigator.onLine);
+    const told = await a.evaluate(() => !(navigator as unknown as { onLine: boolean }).onLine);
     await statusIs(a, told ? "offline" : "disconnected");
     await contains(a, "Hello from A. B here. Offline A.");
     expect(await value(a)).not.toContain("B meanwhile");

@@ -33,6 +33,8 @@ export interface OpenOptions {
   /** A token other than the one for this document and role (e.g. for another document). */
   token?: string;
   doc?: Y.Doc;
+  /** 4.x: the routing key `name\0sessionId`, so two providers of one document share a socket. */
+  sessionAwareness?: boolean;
 }
 
 export interface Session {
@@ -99,6 +101,7 @@ export function session(client: ClientLibrary, target: RunningTarget): Session {
         name,
         document: doc,
         token,
+        ...(options.sessionAwareness ? { sessionAwareness: true } : {}),
         onAuthenticationFailed: ({ reason }) => opened.denied.push(reason),
         onStateless: ({ payload }) => opened.stateless.push(payload),
         onMessage: ({ event }) => {

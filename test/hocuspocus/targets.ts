@@ -6,6 +6,7 @@ import { createToken, type Role } from "../../tokens/mint";
 import { verifyToken } from "../../worker/tokens";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { startServer } from "../helpers/server";
+import { sharedServer } from "../helpers/shared-servers";
 
 export interface RunningTarget {
   /** The WebSocket URL a provider is given (no document name in it). */
@@ -19,6 +20,8 @@ export interface RunningTarget {
 
 export interface Target {
   name: string;
+  /** Open access (no tokens checked): cases about roles and refusals do not apply. */
+  open?: boolean;
   /** Why the target does not run by default yet (HOCUSPOCUS_TARGETS=<name> runs it anyway). */
   pending?: string;
   start(): Promise<RunningTarget>;
@@ -75,6 +78,16 @@ export const edgesyncServer: Target = {
 };
 
 export const TARGETS: Target[] = [hocuspocusServer, edgesyncServer];
+
+/** The suite's shared open server (`npm start`: open access), already running. */
+export const edgesyncOpen: Target = {
+  name: "edgesync (open access)",
+  open: true,
+  async start() {
+    const { port } = sharedServer("open");
+    return { url: `ws://127.0.0.1:${port}/hocuspocus`, tokenFor, stop: async () => {} };
+  },
+};
 
 /** Whether a target runs: not pending, or named in HOCUSPOCUS_TARGETS (comma-separated). */
 export function runs(target: Target): boolean {

@@ -302,22 +302,27 @@ describe("token refresh on /hocuspocus", () => {
     },
   );
 
-  it("a refreshed token for another document gets PermissionDenied for that document only", async () => {
+  // Hocuspocus ends a document whose refreshed token its onTokenSync refuses with a CLOSE message
+  // "Unauthorized" (ClientConnection.ts, `{ ...Unauthorized, ...err }`), not PermissionDenied.
+  it("a refreshed token for another document ends that document only with onClose 'Unauthorized'", async () => {
     const [name, other] = [uniqueDocId("swapped"), uniqueDocId("stays")];
     // The first token is right; every later one names another document.
     const tokens = shortTokens(() => (tokens.calls === 1 ? name : `${name}-elsewhere`));
     const socket = hocuspocusSocket(server.url);
     const a = attach(socket, name, tokens.fn);
     const b = attach(socket, other, await token(other));
+    const closes: string[] = [];
+    a.provider.on("close", ({ event }: { event: { reason: string } }) => closes.push(event.reason));
     await allSynced([a, b]);
     a.doc.getText("t").insert(0, "kept");
     await allSaved([a]);
     await eventually(
-      () => a.denied !== null,
-      () => `no PermissionDenied (token calls: ${tokens.calls})`,
+      () => closes.length > 0,
+      () => `no CLOSE (token calls: ${tokens.calls})`,
       REFRESH_WAIT_MS,
     );
-    expect(a.denied).toMatch(/forbidden/);
+    expect(closes).toEqual(["Unauthorized"]);
+    expect(a.denied).toBeNull();
     a.doc.getText("t").insert(0, "refused ");
     b.doc.getText("t").insert(0, "b carries on");
     await allSaved([b]);

@@ -26,13 +26,64 @@ interface RemoteState {
   fetchedAt: number;
   /** When the last fetch started (ms): set before it is awaited, so concurrent requests see it. */
   attemptedAt: number;
+  /** A fetch is under way: other requests wait for its outcome instead of fetching too. */
+  fetching: boolean;
   /** When the last fetch failed (ms), and why. */
   failedAt: number;
   failure: string;
 }
 const remote = new Map<string, RemoteState>();
 
-async function fetchKeySet(url: string): Promise<JWTVerifyGetKey> {
+/**
+ * How often a request waiting for another request's fetch looks at its outcome. Polled, not a
+ * shared promise: workerd does not let one request await I/O started by another.
+ */
+const JWKS_WAIT_POLL_MS = 10;
+
+/** The body of `res`, read as it streams and abandoned past `maxBytes` (never read whole first). */
+async function cappedText(res: Response, maxBytes: number): Promise<string> {
+  const declared = Number(res.headers.get("Content-Length"));
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new JwksUnavailable(`the JWKS is larger than ${maxBytes} bytes`);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new JwksUnavailable(`the JWKS is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) (body.set(chunk, at), (at += chunk.byteLength));
+  return new TextDecoder().decode(body);
+}
+
+/** The JWK `kty` of an algorithm's keys. */
+const keyTypeOf = (alg: string) => (alg.startsWith("ES") ? "EC" : alg === "EdDSA" ? "OKP" : "RSA");
+
+/** Keys a token could be verified with: signing keys of a configured algorithm's family. */
+function usableKeys(set: JSONWebKeySet, config: JwtConfig): JSONWebKeySet {
+  if (!set || !Array.isArray(set.keys)) throw new Error("no keys array");
+  const families = new Set<string>(config.algorithms.map(keyTypeOf));
+  const keys = set.keys.filter(
+    (key) =>
+      families.has(String(key.kty)) &&
+      (key.use === undefined || key.use === "sig") &&
+      (key.alg === undefined || (config.algorithms as string[]).includes(key.alg)),
+  );
+  return { keys };
+}
+
+async function fetchKeySet(url: string, config: JwtConfig): Promise<JWTVerifyGetKey> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -47,49 +98,72 @@ async function fetchKeySet(url: string): Promise<JWTVerifyGetKey> {
     await res.body?.cancel();
     throw new JwksUnavailable(`the JWKS URL answered ${res.status}`);
   }
-  const body = await res.text();
-  if (body.length > JWKS_MAX_BYTES)
-    throw new JwksUnavailable(`the JWKS is larger than ${JWKS_MAX_BYTES} bytes`);
+  let body: string;
   try {
-    return createLocalJWKSet(JSON.parse(body) as JSONWebKeySet);
+    body = await cappedText(res, JWKS_MAX_BYTES);
+  } catch (err) {
+    if (err instanceof JwksUnavailable) throw err;
+    throw new JwksUnavailable(`reading the JWKS failed: ${(err as Error).message}`);
+  }
+  let set: JSONWebKeySet;
+  try {
+    set = usableKeys(JSON.parse(body) as JSONWebKeySet, config);
   } catch (err) {
     throw new JwksUnavailable(`the JWKS is malformed: ${(err as Error).message}`);
   }
+  // Cached as good, a set no token can be verified with would refuse every token until a refetch.
+  if (set.keys.length === 0)
+    throw new JwksUnavailable(`the JWKS has no ${config.algorithms.join("/")} signing keys`);
+  return createLocalJWKSet(set);
 }
 
-/** Fetches `url`'s key set into `state`; a failure is recorded and rethrown. */
-async function refresh(url: string, state: RemoteState): Promise<JWTVerifyGetKey> {
+/** Fetches `url`'s key set into `state`, or waits for the fetch under way; failures rethrown. */
+async function refresh(url: string, state: RemoteState, config: JwtConfig) {
+  if (state.fetching) return waitForFetch(state);
   state.attemptedAt = Date.now();
+  state.fetching = true;
   try {
-    state.keys = await fetchKeySet(url);
+    state.keys = await fetchKeySet(url, config);
     state.fetchedAt = Date.now();
     return state.keys;
   } catch (err) {
     state.failedAt = Date.now();
     state.failure = (err as Error).message;
     throw err;
+  } finally {
+    state.fetching = false;
   }
+}
+
+/** The outcome of the fetch another request started: its keys, or its failure. */
+async function waitForFetch(state: RemoteState): Promise<JWTVerifyGetKey> {
+  const started = state.attemptedAt;
+  const deadline = started + JWKS_FETCH_TIMEOUT_MS + JWKS_WAIT_POLL_MS;
+  while (state.fetching && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, JWKS_WAIT_POLL_MS));
+  if (state.keys && state.fetchedAt >= started) return state.keys;
+  throw new JwksUnavailable(`the JWKS could not be fetched: ${state.failure || "timed out"}`);
 }
 
 /** The remote key set to verify with now: fetched when missing, refreshed when past its age. */
 async function remoteKeys(url: string, config: JwtConfig): Promise<JWTVerifyGetKey> {
   let state = remote.get(url);
   if (!state) {
-    state = { keys: null, fetchedAt: 0, attemptedAt: 0, failedAt: 0, failure: "" };
+    state = { keys: null, fetchedAt: 0, attemptedAt: 0, fetching: false, failedAt: 0, failure: "" };
     remote.set(url, state);
   }
   const now = Date.now();
   const recentAttempt = now - state.attemptedAt < config.minRefreshMs;
   if (!state.keys) {
-    // Requests that find the first fetch still under way fetch too (a promise cannot be shared
-    // across requests in workerd); one that failed is retried only after the interval.
-    if (recentAttempt && state.failedAt >= state.attemptedAt)
+    // Concurrent requests share the fetch under way; one that failed is retried only after the
+    // interval.
+    if (!state.fetching && recentAttempt && state.failedAt >= state.attemptedAt)
       throw new JwksUnavailable(`the JWKS could not be fetched: ${state.failure}`);
-    return refresh(url, state);
+    return refresh(url, state, config);
   }
-  if (now - state.fetchedAt >= config.maxAgeMs && !recentAttempt) {
+  if (now - state.fetchedAt >= config.maxAgeMs && !recentAttempt && !state.fetching) {
     // Past its age: refetch, but an IdP that is down does not lock everyone out meanwhile.
-    await refresh(url, state).catch((err: Error) =>
+    await refresh(url, state, config).catch((err: Error) =>
       console.error(`edgesync: JWKS refresh failed, using the cached keys: ${err.message}`),
     );
   }
@@ -99,8 +173,9 @@ async function remoteKeys(url: string, config: JwtConfig): Promise<JWTVerifyGetK
 /** After an unknown `kid`: the refetched remote key set, or null if one was fetched too recently. */
 async function renewedRemoteKeys(url: string, config: JwtConfig): Promise<JWTVerifyGetKey | null> {
   const state = remote.get(url);
+  if (state?.fetching) return waitForFetch(state);
   if (state && Date.now() - state.attemptedAt < config.minRefreshMs) return null;
-  return state ? refresh(url, state) : remoteKeys(url, config);
+  return state ? refresh(url, state, config) : remoteKeys(url, config);
 }
 
 /** Tries the inline keys first, then the remote set. */

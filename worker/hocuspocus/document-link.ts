@@ -1,12 +1,15 @@
-// One document of a Hocuspocus socket: a WebSocket from the Worker to the document's Durable
-// Object, which accepts it like any y-websocket client (hibernation API, `?ext=1`). Frames are
-// translated both ways; SyncStatus is sent only when the saved echo says the update is stored.
+// One document of a Hocuspocus socket: a channel of the relay core (worker/relay/), opened through
+// the app's own /sync/:id route with the document's token as its Bearer header, like any
+// y-websocket client (`?ext=1`). Frames are translated both ways; SyncStatus is sent only when the
+// saved echo says the update is stored.
 import * as decoding from "lib0/decoding";
-import { writeHandoff, type Handoff } from "../../durable-objects/contract";
+import type { Handoff } from "../../durable-objects/contract";
 import { CloseCode, isPermanentClose } from "../../protocol/close-codes";
 import {
   HocuspocusType,
+  encodeAuthenticated,
   encodeClose,
+  encodePermissionDenied,
   encodeSyncStatus,
   fromYWebsocket,
   splitYWebsocket,
@@ -15,6 +18,12 @@ import {
   type HocuspocusFrame,
 } from "../../protocol/hocuspocus";
 import { MessageType, SyncType, encodeSaved } from "../../protocol/messages";
+import type { QueueBudget } from "../relay/budgets";
+import type { ChannelEvents, RelayChannel } from "../relay/channel";
+import type { RelayConnection } from "../relay/connection";
+
+/** Hocuspocus's reason when a refreshed token is refused (its `Unauthorized` close event). */
+export const UNAUTHORIZED_REASON = "Unauthorized";
 
 /** What a link needs from its socket. */
 export interface LinkHost {
@@ -25,17 +34,21 @@ export interface LinkHost {
   failSocket(code: number, reason: string): void;
   /** The document's token expired: ask the client for a fresh one (Auth·Token, no token). */
   requestToken(link: DocumentLink): void;
+  /** The document is open (authenticated and connected): no longer pending. */
+  opened(link: DocumentLink): void;
+  /** The app refused to open the document: it never reached its Durable Object (no attach). */
+  refusedAttach(link: DocumentLink): void;
 }
 
-type LinkState = "waiting-auth" | "authenticating" | "refused" | "connecting" | "open" | "closed";
+type LinkState = "waiting-auth" | "opening" | "open" | "closed";
 
-export class DocumentLink {
+export class DocumentLink implements ChannelEvents {
   state: LinkState = "waiting-auth";
   readonly = false;
   /** Client frames held until the document's socket is open (auth first, as Hocuspocus does). */
   private queue: HocuspocusFrame[] = [];
-  queuedBytes = 0;
-  private ws: WebSocket | null = null;
+  private queuedBytes = 0;
+  private channel: RelayChannel | null = null;
   /** Saved-ack counter sent after each update; `pending` holds those not yet echoed, in order. */
   private counter = 0;
   private pending: number[] = [];
@@ -58,70 +71,73 @@ export class DocumentLink {
     readonly address: string,
     readonly documentName: string,
     private readonly host: LinkHost,
+    private readonly budget: QueueBudget,
   ) {}
 
-  hold(message: HocuspocusFrame): void {
+  /** Holds a frame until the document opens; false when the connection's queue cap is reached. */
+  hold(message: HocuspocusFrame): boolean {
+    if (!this.budget.take(message.payload.byteLength)) return false;
     this.queue.push(message);
     this.queuedBytes += message.payload.byteLength;
+    return true;
   }
 
-  /** Auth failed: drop what was held, as Hocuspocus does; a new Auth message starts over. */
-  refuse(): void {
-    this.state = "refused";
-    this.queue = [];
-    this.queuedBytes = 0;
-    this.refreshing = false;
-    this.pending = [];
-    this.carried = 0;
-    this.resyncing = false;
+  /** Opens the document through the app's /sync route with `token`; holds frames meanwhile. */
+  open(connection: RelayConnection, token: string): void {
+    this.state = "opening";
+    this.channel = connection.open(this, this.documentName, "", token);
   }
 
-  /** Opens the document's socket through its Durable Object, then relays what was held. */
-  async connect(stub: DurableObjectStub, handoff: Handoff, readonly: boolean): Promise<void> {
-    this.state = "connecting";
-    this.readonly = readonly;
-    const headers = new Headers({ Upgrade: "websocket" });
-    writeHandoff(headers, handoff);
-    const url = `https://document.internal/sync/${encodeURIComponent(handoff.docId)}?ext=1`;
-    let ws: WebSocket | null = null;
-    try {
-      ws = (await stub.fetch(new Request(url, { headers }))).webSocket;
-    } catch (err) {
-      console.error(`edgesync: the Durable Object of ${handoff.docId} failed: ${String(err)}`);
-    }
-    if (!ws) return this.documentClosed(null, CloseCode.DocumentUnavailable, "unavailable");
-    ws.binaryType = "arraybuffer"; // not Blobs (see route.ts)
-    ws.accept();
-    if (this.state !== "connecting") {
-      ws.close(1000, "detached"); // the client detached or left while we connected
-      return;
-    }
-    const socket = ws;
-    ws.addEventListener("message", (event) => {
-      if (socket === this.ws) this.fromDocument(event.data);
-    });
-    ws.addEventListener("close", (e) => this.documentClosed(socket, e.code, e.reason));
-    ws.addEventListener("error", () => this.documentClosed(socket, 1006, "socket failed"));
-    this.ws = ws;
+  opened(handoff: Handoff): void {
+    if (this.state !== "opening") return;
+    this.readonly = handoff.role === "read";
     this.state = "open";
-    if (this.refreshing && this.lastStep1) {
+    this.host.opened(this);
+    if (!this.refreshing) {
+      const scope = this.readonly ? "readonly" : "read-write";
+      this.host.sendToClient(encodeAuthenticated(this.address, scope));
+    } else if (this.lastStep1) {
       // The document's updates made while this client was detached: its step 1 (stale, so the
       // answer may repeat some, which Yjs ignores) brings them as the document's step 2.
       this.toDocument(this.lastStep1);
     }
     this.refreshing = false;
-    const held = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
+    const held = this.releaseQueue();
     for (const message of held) this.fromClient(message);
+  }
+
+  ended(code: number, reason: string, refused: boolean): void {
+    if (this.state === "closed") return;
+    this.channel = null;
+    if (refused) return this.refused(reason);
+    this.documentClosed(code, reason);
+  }
+
+  /**
+   * The app refused the document (token, id, origin). Forgotten at once, as Hocuspocus forgets
+   * it, so refusals cost nothing after: a new Auth message starts over as a first attempt. A
+   * refused token refresh ends the document with Hocuspocus's CLOSE "Unauthorized".
+   */
+  private refused(reason: string): void {
+    const refresh = this.refreshing;
+    this.state = "closed";
+    this.releaseQueue();
+    this.host.forget(this);
+    this.host.refusedAttach(this);
+    this.host.sendToClient(
+      refresh
+        ? encodeClose(this.address, UNAUTHORIZED_REASON)
+        : encodePermissionDenied(this.address, reason),
+    );
+  }
+
+  message(data: ArrayBuffer | string): void {
+    if (typeof data !== "string") this.fromDocument(data);
   }
 
   /** A frame from the client for this document, once authenticated. */
   fromClient(message: HocuspocusFrame): void {
-    if (this.state !== "open") {
-      if (this.state === "connecting") this.hold(message);
-      return;
-    }
+    if (this.state !== "open") return;
     switch (message.type) {
       case HocuspocusType.Sync:
       case HocuspocusType.SyncReply: {
@@ -173,15 +189,11 @@ export class DocumentLink {
   }
 
   private toDocument(frame: Uint8Array): void {
-    try {
-      this.ws!.send(frame);
-    } catch {
-      // The document's socket is closing; its close event ends the link.
-    }
+    this.channel?.send(frame);
   }
 
-  private fromDocument(data: ArrayBuffer | string): void {
-    if (typeof data === "string" || this.state !== "open") return;
+  private fromDocument(data: ArrayBuffer): void {
+    if (this.state !== "open") return;
     const { type, payload } = splitYWebsocket(new Uint8Array(data));
     switch (type) {
       case MessageType.Sync:
@@ -210,12 +222,10 @@ export class DocumentLink {
     }
   }
 
-  private documentClosed(from: WebSocket | null, code: number, reason: string): void {
-    if (this.state === "closed" || from !== this.ws) return;
+  private documentClosed(code: number, reason: string): void {
     if (code === CloseCode.Unauthenticated && this.state === "open") {
       // The token expired (the object closes its sockets at `exp`): like Hocuspocus, ask the
       // provider for a fresh token and hold this document's frames until it is checked.
-      this.ws = null;
       this.state = "waiting-auth";
       this.refreshing = true;
       this.resyncing = true;
@@ -225,6 +235,7 @@ export class DocumentLink {
       return;
     }
     this.state = "closed";
+    this.releaseQueue();
     this.host.forget(this);
     console.error(`edgesync: relayed socket of ${this.documentName} closed: ${code} ${reason}`);
     // Refusals that are about this document alone (bad frame, too large, deleted, expired,
@@ -240,15 +251,18 @@ export class DocumentLink {
 
   /** Ends this document's link (client CLOSE, client gone, or refusal). */
   detach(): void {
-    const wasOpen = this.state === "open";
     this.state = "closed";
+    this.releaseQueue();
     this.host.forget(this);
-    if (wasOpen) {
-      try {
-        this.ws!.close(1000, "detached");
-      } catch {
-        // already closed
-      }
-    }
+    this.channel?.close(1000, "detached");
+    this.channel = null;
+  }
+
+  private releaseQueue(): HocuspocusFrame[] {
+    const held = this.queue;
+    this.budget.release(this.queuedBytes);
+    this.queue = [];
+    this.queuedBytes = 0;
+    return held;
   }
 }

@@ -11,9 +11,16 @@ export interface RelayLimits {
    * is refused with PermissionDenied; a new socket starts a new budget.
    */
   maxAttaches: number;
-  /** Documents waiting for their Auth message at once (Hocuspocus: `maxPendingDocuments`, 100). */
+  /**
+   * Documents not open yet (awaiting their Auth message, or being authenticated and connected) at
+   * once (Hocuspocus: `maxPendingDocuments`, 100); past it the socket closes with 4205.
+   */
   maxPendingDocuments: number;
-  /** Bytes held for documents not authenticated yet (Hocuspocus: 5 MiB); past it, the socket closes. */
+  /**
+   * Bytes held for documents not open yet, all documents of the socket together, while each awaits
+   * its Auth message, its token check and its connection (Hocuspocus: 5 MiB); past it the socket
+   * closes with 4205 (Hocuspocus's ResetConnection).
+   */
   maxPendingBytes: number;
 }
 

@@ -1,48 +1,56 @@
 // One Hocuspocus client socket, held by the Worker invocation that accepted it: splits frames
-// by document address, authenticates each document with its own token, and relays it over a
-// DocumentLink. Stateless by design: it holds nothing a restart could lose (see
-// docs/multiplexing.md), so an evicted Worker only means a reconnect.
-import type { Handoff } from "../../durable-objects/contract";
-import { CloseCode } from "../../protocol/close-codes";
+// by document address and relays each document over a DocumentLink, a channel of the relay core
+// opened through the app's own /sync/:id route with the document's token. Stateless by design: it
+// holds nothing a restart could lose (see docs/multiplexing.md), so an evicted Worker only means a
+// reconnect. Close codes are Hocuspocus's own on this door (HOCUSPOCUS_CLOSE below).
+import { truncateReason } from "../../protocol/close-codes";
 import {
   HocuspocusType,
   PONG,
   connectionLevelType,
   decodeClientAuth,
   decodeFrame,
-  encodeAuthenticated,
   encodePermissionDenied,
   encodeTokenRequest,
   parseAddress,
   type HocuspocusFrame,
 } from "../../protocol/hocuspocus";
 import { ProtocolError } from "../../protocol/messages";
-import type { Grant } from "../auth/create-auth";
-import { docNameProblem } from "../../protocol/doc-name";
-import { ApiError } from "../errors";
-import type { DocumentNamespace } from "../settings";
-import { DocumentLink, type LinkHost } from "./document-link";
+import type { RelayConnection } from "../relay/connection";
+import { DocumentLink, UNAUTHORIZED_REASON, type LinkHost } from "./document-link";
 import type { RelayLimits } from "./limits";
+
+/**
+ * Hocuspocus's close events (@hocuspocus/common CloseEvents.ts), used where its server uses them,
+ * so a drop-in backend closes as Hocuspocus does: a frame it cannot read (a text frame, no
+ * address) is `Unauthorized`; too many documents awaiting authentication, or too many bytes held
+ * for documents not open yet, is `ResetConnection`.
+ */
+export const HOCUSPOCUS_CLOSE = {
+  Unauthorized: { code: 4401, reason: UNAUTHORIZED_REASON },
+  ResetConnection: { code: 4205, reason: "Reset Connection" },
+} as const;
 
 export class HocuspocusSession implements LinkHost {
   private readonly links = new Map<string, DocumentLink>();
-  /** Documents attached so far: each was one subrequest of this invocation (see limits.ts). */
+  /** Links not open yet (awaiting Auth, or opening): Hocuspocus's pending documents. */
+  private readonly unopened = new Set<DocumentLink>();
+  /**
+   * Documents attached so far: each open that reached its Durable Object was one subrequest of
+   * this invocation (see limits.ts); an open counts while under way, a refusal gives it back.
+   */
   private attaches = 0;
   private closed = false;
 
-  /** `checkToken` checks a document's token as the mount's Auth checks one for /sync. */
   constructor(
     private readonly socket: WebSocket,
-    private readonly documents: DocumentNamespace,
-    private readonly checkToken: (docId: string, token: string) => Promise<Grant>,
+    private readonly connection: RelayConnection,
     private readonly limits: RelayLimits,
   ) {}
 
   onMessage(data: ArrayBuffer | string): void {
     if (this.closed) return;
-    if (typeof data === "string") {
-      return this.failSocket(CloseCode.ProtocolError, "text frames are not Hocuspocus frames");
-    }
+    if (typeof data === "string") return this.reset(HOCUSPOCUS_CLOSE.Unauthorized);
     const bytes = new Uint8Array(data);
     const connectionLevel = connectionLevelType(bytes);
     if (connectionLevel !== null) {
@@ -52,9 +60,9 @@ export class HocuspocusSession implements LinkHost {
     let message: HocuspocusFrame;
     try {
       message = decodeFrame(bytes);
-    } catch (err) {
+    } catch {
       // Without an address the frame cannot be pinned on one document.
-      return this.failSocket(CloseCode.ProtocolError, (err as Error).message);
+      return this.reset(HOCUSPOCUS_CLOSE.Unauthorized);
     }
     const link = this.links.get(message.address) ?? this.newLink(message.address);
     if (!link) return;
@@ -71,19 +79,14 @@ export class HocuspocusSession implements LinkHost {
   private route(link: DocumentLink, message: HocuspocusFrame): void {
     const isAuth = message.type === HocuspocusType.Auth;
     switch (link.state) {
-      case "refused":
       case "waiting-auth":
-        // Hocuspocus holds every frame until the document's Auth message; a refused document
-        // starts again with a new Auth message (a provider retrying), and drops the rest.
-        if (isAuth) return void this.authenticate(link, decodeClientAuth(message.payload).token);
-        if (link.state === "refused") return;
-        link.hold(message);
-        if (this.pendingBytes() > this.limits.maxPendingBytes) {
-          this.failSocket(CloseCode.RateLimited, "too many bytes before authentication");
-        }
-        return;
-      case "authenticating":
-        if (!isAuth) link.hold(message);
+        if (isAuth) return this.authenticate(link, decodeClientAuth(message.payload).token);
+      // Hocuspocus holds every frame until the document is authenticated and loaded, within
+      // one cap for the whole connection (maxPendingBytes).
+      // falls through
+      case "opening":
+        if (isAuth) return; // a second Auth while the first is checked: nothing to change
+        if (!link.hold(message)) this.reset(HOCUSPOCUS_CLOSE.ResetConnection);
         return;
       default:
         link.fromClient(message);
@@ -91,62 +94,26 @@ export class HocuspocusSession implements LinkHost {
   }
 
   private newLink(address: string): DocumentLink | null {
-    const pending = [...this.links.values()].filter((l) => l.state === "waiting-auth").length;
-    if (pending >= this.limits.maxPendingDocuments) {
-      this.failSocket(CloseCode.RateLimited, "too many documents waiting for authentication");
+    if (this.unopened.size >= this.limits.maxPendingDocuments) {
+      this.reset(HOCUSPOCUS_CLOSE.ResetConnection);
       return null;
     }
-    const link = new DocumentLink(address, parseAddress(address).documentName, this);
+    const { documentName } = parseAddress(address);
+    const link = new DocumentLink(address, documentName, this, this.connection.budgets.queue);
     this.links.set(address, link);
+    this.unopened.add(link);
     return link;
   }
 
-  private pendingBytes(): number {
-    let total = 0;
-    for (const link of this.links.values()) total += link.queuedBytes;
-    return total;
-  }
-
-  private async authenticate(link: DocumentLink, token: string): Promise<void> {
-    link.state = "authenticating";
-    // A refresh answers our token request: Hocuspocus sends no Authenticated for it.
-    const refresh = link.refreshing;
-    const result = await this.verify(link.documentName, token);
-    if (link.state !== "authenticating" || this.closed) return; // detached meanwhile
-    if (!result.ok) {
-      link.refuse();
-      this.sendToClient(encodePermissionDenied(link.address, result.reason));
-      return;
-    }
+  private authenticate(link: DocumentLink, token: string): void {
     if (this.attaches >= this.limits.maxAttaches) {
-      link.refuse();
       const reason = `this socket attached ${this.limits.maxAttaches} documents; open a new one`;
       this.sendToClient(encodePermissionDenied(link.address, reason));
+      link.detach();
       return;
     }
     this.attaches++;
-    const readonly = result.handoff.role === "read";
-    if (!refresh) {
-      this.sendToClient(encodeAuthenticated(link.address, readonly ? "readonly" : "read-write"));
-    }
-    const stub = this.documents.get(this.documents.idFromName(link.documentName));
-    await link.connect(stub, result.handoff, readonly);
-  }
-
-  /** The same checks as the /sync upgrade (worker/auth.ts), with the refusal as a reason. */
-  private async verify(
-    docId: string,
-    token: string,
-  ): Promise<{ ok: true; handoff: Handoff } | { ok: false; reason: string }> {
-    const problem = docNameProblem(docId);
-    if (problem) return { ok: false, reason: `invalid_doc_id: ${problem}` };
-    try {
-      const { role, exp, sub } = await this.checkToken(docId, token);
-      return { ok: true, handoff: { docId, role, exp, ...(sub ? { sub } : {}) } };
-    } catch (err) {
-      if (err instanceof ApiError) return { ok: false, reason: `${err.code}: ${err.message}` };
-      throw err;
-    }
+    link.open(this.connection, token);
   }
 
   sendToClient(frame: Uint8Array): void {
@@ -158,22 +125,37 @@ export class HocuspocusSession implements LinkHost {
     }
   }
 
+  opened(link: DocumentLink): void {
+    this.unopened.delete(link);
+  }
+
+  refusedAttach(): void {
+    // A refusal costs no subrequest: the app refused before reaching the Durable Object.
+    this.attaches--;
+  }
+
   requestToken(link: DocumentLink): void {
+    this.unopened.add(link);
     this.sendToClient(encodeTokenRequest(link.address));
   }
 
   forget(link: DocumentLink): void {
+    this.unopened.delete(link);
     if (this.links.get(link.address) === link) this.links.delete(link.address);
   }
 
   failSocket(code: number, reason: string): void {
     if (this.closed) return;
     try {
-      this.socket.close(code, reason.slice(0, 120));
-    } catch {
-      // already closing
+      this.socket.close(code, truncateReason(reason));
+    } catch (err) {
+      console.error(`edgesync: closing a Hocuspocus socket failed: ${String(err)}`);
     }
     this.onClose();
+  }
+
+  private reset({ code, reason }: { code: number; reason: string }): void {
+    this.failSocket(code, reason);
   }
 
   /** The client left: close every document's socket (the documents drop its awareness). */

@@ -11,7 +11,10 @@ export interface MuxLimits {
    * shared socket starts a new budget.
    */
   maxChannels: number;
-  /** Bytes a channel may queue while its document's socket is still opening; past it, CLOSED 4529. */
+  /**
+   * Bytes one socket may queue, all its channels together, while their documents' sockets are
+   * still opening; past it the channel whose frame did not fit is CLOSED 4529.
+   */
   maxQueuedBytes: number;
   /**
    * Largest frame on the shared socket; past it the socket closes with 1009. MAX_MESSAGE_BYTES

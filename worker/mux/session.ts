@@ -15,12 +15,9 @@ import {
   encodeClose,
   type MuxFrame,
 } from "../../protocol/mux";
-import { MuxChannel, type ChannelHost, type Dispatch } from "./channel";
+import type { RelayConnection } from "../relay/connection";
+import { MuxChannel, type ChannelHost } from "./channel";
 import type { MuxLimits } from "./limits";
-import { DOC_NAME_QUERY, docNameInUrl, isDotSegment } from "../../protocol/doc-name";
-
-/** Headers of the client's request that a direct socket to /sync/:docId would carry as well. */
-const FORWARDED_HEADERS = ["Origin", "Cookie", "Authorization", "User-Agent"];
 
 export class MuxSession implements ChannelHost {
   private readonly channels = new Map<number, MuxChannel>();
@@ -32,8 +29,7 @@ export class MuxSession implements ChannelHost {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly outer: Request,
-    private readonly dispatch: Dispatch,
+    private readonly connection: RelayConnection,
     private readonly limits: MuxLimits,
   ) {}
 
@@ -63,7 +59,7 @@ export class MuxSession implements ChannelHost {
     try {
       switch (frame.kind) {
         case MuxClientKind.Frame:
-          return channel.fromClient(frame.payload.slice());
+          return channel.fromClient(frame.payload);
         case MuxClientKind.Text:
           return channel.fromClient(decodeText(frame.payload));
         case MuxClientKind.Close: {
@@ -100,27 +96,8 @@ export class MuxSession implements ChannelHost {
       );
     }
     this.opened++;
-    const channel = new MuxChannel(frame.channel, this, this.limits.maxQueuedBytes);
+    const channel = new MuxChannel(frame.channel, this, this.connection, docId, query);
     this.channels.set(frame.channel, channel);
-    void channel.open(this.upgradeRequest(docId, query), this.dispatch);
-  }
-
-  /** The request a direct client would send for `docId`, with the extensions on (`ext=1`). */
-  private upgradeRequest(docId: string, query: string): Request {
-    const url = new URL(this.outer.url);
-    url.pathname = `/sync/${docNameInUrl(docId).segment}`;
-    url.search = query;
-    // Refusals must come back as close codes, which only ?ext=1 sockets get.
-    url.searchParams.set("ext", "1");
-    // The name is the frame's, as sent; `.` and `..` travel as ?doc= (protocol/doc-name.ts).
-    url.searchParams.delete(DOC_NAME_QUERY);
-    if (isDotSegment(docId)) url.searchParams.set(DOC_NAME_QUERY, docId);
-    const headers = new Headers({ Upgrade: "websocket", Connection: "Upgrade" });
-    for (const name of FORWARDED_HEADERS) {
-      const value = this.outer.headers.get(name);
-      if (value) headers.set(name, value);
-    }
-    return new Request(url, { headers });
   }
 
   sendToClient(frame: Uint8Array): void {

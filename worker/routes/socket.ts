@@ -6,11 +6,12 @@ import type { Context } from "hono";
 import { routePath } from "hono/route";
 import { writeHandoff } from "../../durable-objects/contract";
 import { createApp } from "../app";
-import { authorize, checkOrigin } from "../auth";
+import { authorize, checkOrigin, refuseRelayed } from "../auth";
 import { docNameFromUrl, rawRest } from "../doc-id";
 import { documentStub } from "../documents";
 import { ApiError, requireWebSocketUpgrade } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
+import { closeCodeForRefusal } from "../relay/refusals";
 
 export const socketRoute = createApp();
 
@@ -28,9 +29,13 @@ socketRoute.on("GET", ["/sync", "/sync/*"], async (c) => {
   } catch (err) {
     // Browsers cannot read an HTTP refusal of a WebSocket upgrade; clients that opt in
     // (?ext=1, our SDK) get it as a close code instead, a bad name included (a permanent one:
-    // retrying cannot fix it). Still no Durable Object is touched.
-    if (err instanceof ApiError && c.req.query("ext") === "1" && isUpgrade(c))
-      return refuseAsClose(err);
+    // retrying cannot fix it). Still no Durable Object is touched. A relay's channel gets the
+    // refusal itself, and maps it by the same table (worker/relay/).
+    if (err instanceof ApiError) {
+      const relayed = refuseRelayed(c, err);
+      if (relayed) return relayed;
+      if (c.req.query("ext") === "1" && isUpgrade(c)) return refuseAsClose(err);
+    }
     throw err;
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
@@ -62,27 +67,8 @@ function isUpgrade(c: Context): boolean {
   return c.req.header("Upgrade")?.toLowerCase() === "websocket";
 }
 
-/** HTTP refusals as the matching close codes (?ext=1 upgrades here, /mux channels). */
-const CLOSE_FOR_STATUS: Record<number, number> = {
-  400: CloseCode.ProtocolError,
-  401: CloseCode.Unauthenticated,
-  403: CloseCode.Forbidden,
-  404: CloseCode.ProtocolError,
-  413: CloseCode.MessageTooBig,
-  429: CloseCode.RateLimited,
-  503: CloseCode.DocumentUnavailable,
-};
-
-/** The close code a client is told for an HTTP refusal `status`; `fallback` for the rest. */
-export function closeCodeForStatus(status: number, fallback: number): number {
-  return CLOSE_FOR_STATUS[status] ?? fallback;
-}
-
 function refuseAsClose(err: ApiError): Response {
-  return closeWith(
-    closeCodeForStatus(err.status, CloseCode.ProtocolError),
-    truncateReason(`${err.code}: ${err.message}`),
-  );
+  return closeWith(closeCodeForRefusal(err.status), truncateReason(`${err.code}: ${err.message}`));
 }
 
 /** Accepts the upgrade in the Worker and closes at once with `code`. */
