@@ -18,6 +18,8 @@ export interface ConnectionState {
   aw: OwnedAwareness;
   /** Reply budget left in bytes and when it was counted (see Budgets.chargeReply). */
   reply?: [bytes: number, atMs: number];
+  /** Set once the socket answered our sync step 1 (see Room.refuse). */
+  answered?: true;
   /** Set when the room refused the socket: its frames still in flight are dropped unread. */
   refused?: true;
 }

@@ -27,6 +27,7 @@ import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
+import { dropParked } from "./parked";
 import { Presence } from "./presence";
 
 export interface RoomOptions {
@@ -85,7 +86,7 @@ export class Room extends LoadedDoc {
    */
   handleMessages(frames: readonly InboundFrame[]): void {
     let runConn: Connection | null = null;
-    let run: CheckedUpdate[] = [];
+    let run: RunEntry[] = [];
     for (const { conn, data } of frames) {
       if (conn.closed) continue;
       const message = admitFrame(conn, data, this.opts.limits, this.budgets, this.now());
@@ -95,7 +96,15 @@ export class Room extends LoadedDoc {
       }
       // A client with nothing new answers our step 1 with an empty update: nothing to apply
       // (and no reason to apply a deferred snapshot for it).
-      if (message.kind === "sync-step2" && isEmptyUpdate(message.update)) continue;
+      if (message.kind === "sync-step2" && isEmptyUpdate(message.update)) {
+        // Its updates before this were sent before it answered (see refuse).
+        if (runConn === conn) {
+          this.applyRun(conn, run);
+          runConn = null;
+        }
+        noteAnswered(conn);
+        continue;
+      }
       if (
         (message.kind === "sync-update" || message.kind === "sync-step2") &&
         canWrite(conn.state.role)
@@ -105,7 +114,8 @@ export class Room extends LoadedDoc {
           runConn = conn;
           run = [];
         }
-        run.push(message.update as CheckedUpdate); // decoding the frame validated it
+        // Decoding the frame validated the update.
+        run.push({ update: message.update as CheckedUpdate, step2: message.kind === "sync-step2" });
         continue;
       }
       if (runConn) this.applyRun(runConn, run);
@@ -118,12 +128,13 @@ export class Room extends LoadedDoc {
   }
 
   /** Applies one writer's updates in one transaction; a refusal closes it and ends the run. */
-  private applyRun(conn: Connection, updates: CheckedUpdate[]): void {
+  private applyRun(conn: Connection, updates: RunEntry[]): void {
     try {
       this.doc.transact(() => {
-        for (const update of updates) {
+        for (const { update, step2 } of updates) {
           if (conn.closed) return;
           const refusal = this.write(update, conn.state.role, "edit", conn);
+          if (step2) noteAnswered(conn);
           if (refusal) this.refuse(conn, refusal);
         }
       }, conn);
@@ -156,17 +167,25 @@ export class Room extends LoadedDoc {
     if (verdict === "unchanged") return null;
     if (verdict !== "apply") return verdict;
     // A client still holding a deleted incarnation would resurrect it; drop that old content.
-    const tombstone = this.opts.tombstone;
+    const tombstone = this.opts.tombstone ?? null;
     Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);
     this.notePending(update.length);
-    return null;
+    // What could not integrate is never kept (parked.ts); the rest of the update stays applied.
+    const parked = dropParked(this.ydoc, tombstone);
+    return parked ? { kind: "missing-dependencies", message: parked } : null;
   }
 
-  /** Tells a socket its write was refused: a reader is answered, anything else is closed. */
+  /**
+   * Tells a socket its write was refused: closed, or told in a message and kept open (then its
+   * next saved request is not echoed: those changes were not stored).
+   */
   private refuse(conn: Connection, refusal: Refusal): void {
-    if (refusal.kind !== "read-only") {
-      return this.close(conn, SOCKET_REFUSAL[refusal.kind], refusal.message);
-    }
+    // Before a socket answers our step 1, its live updates may build on changes it made offline
+    // (y-websocket and our SDK send edits as soon as the socket opens): its step 2, sent next,
+    // carries everything our step 1 lacked, those updates included. Nothing is lost; say nothing.
+    if (refusal.kind === "missing-dependencies" && !conn.state.answered) return;
+    const told = SOCKET_REFUSAL[refusal.kind];
+    if (told !== "permission-denied") return this.close(conn, told, refusal.message);
     conn.send(encodePermissionDenied(refusal.message));
     conn.refusedSinceSaved = true;
   }
@@ -178,6 +197,7 @@ export class Room extends LoadedDoc {
         return this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
       case "sync-step2":
       case "sync-update": {
+        if (message.kind === "sync-step2") noteAnswered(conn);
         // A reader's (a writer's are applied in runs): refused unless it holds nothing new.
         const source = message.kind === "sync-update" ? "edit" : "state";
         const update = message.update as CheckedUpdate; // decoding the frame validated it
@@ -275,6 +295,19 @@ export class Room extends LoadedDoc {
     }
     return next;
   }
+}
+
+/** One update of a writer's run, and whether it was the writer's sync step 2. */
+interface RunEntry {
+  update: CheckedUpdate;
+  step2: boolean;
+}
+
+/** Records (once, in the attachment) that a socket has answered our sync step 1. */
+function noteAnswered(conn: Connection): void {
+  if (conn.state.answered) return;
+  conn.state.answered = true;
+  conn.saveState();
 }
 
 /** True for the encoding of an update that holds no structs and no deletions. */
