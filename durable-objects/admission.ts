@@ -127,7 +127,22 @@ export function admitFrame(
   const bytes = byteLength(data);
   const tooBig = sizeRefusal(bytes, limits.maxMessageBytes, "message");
   if (tooBig) return refused(WRITE_REFUSAL_ON_SOCKET.payload_too_large, tooBig.message);
-  const overBudget = budgets.admit(conn, bytes);
+  // Messages relayed to every socket have caps of their own, checked before they are parsed (the
+  // type is the frame's first varint, one byte for both).
+  const type = typeof data === "string" ? null : new Uint8Array(data, 0, Math.min(1, bytes))[0];
+  const relayCap: [string, number] | null =
+    type === MessageType.Awareness
+      ? ["awareness", limits.maxAwarenessBytes]
+      : type === MessageType.Stateless
+        ? ["stateless", limits.maxStatelessBytes]
+        : null;
+  if (relayCap && bytes > relayCap[1]) {
+    return refused(
+      CloseCode.MessageTooBig,
+      `${relayCap[0]} message of ${bytes} bytes exceeds ${relayCap[1]}`,
+    );
+  }
+  const overBudget = budgets.admit(conn, bytes, relayCap !== null);
   if (overBudget) return refused(CloseCode.RateLimited, overBudget);
   if (tokenExpired(conn, now)) return refused(CloseCode.Unauthenticated, "token expired");
   if (typeof data === "string") {
@@ -138,14 +153,6 @@ export function admitFrame(
     );
   }
   const frame = new Uint8Array(data);
-  const { maxAwarenessBytes } = limits;
-  // Refused before its states are parsed (the type is the frame's first varint, one byte here).
-  if (bytes > maxAwarenessBytes && frame[0] === MessageType.Awareness) {
-    return refused(
-      CloseCode.MessageTooBig,
-      `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`,
-    );
-  }
   try {
     return decodeClientMessage(frame);
   } catch (err) {

@@ -12,6 +12,12 @@ export interface RoomLimits {
   rateMessages: number;
   /** Bytes a socket may send per rate window before it is closed with 4529. */
   rateBytes: number;
+  /**
+   * Bytes of awareness and stateless messages a socket may send per rate window before it is
+   * closed with 4529: each is sent on to every socket, so a flood costs the document its size
+   * times the sockets (echoes of what it was sent are free, as for the message rate).
+   */
+  relayRateBytes: number;
   /** Length of the rate-limit window in milliseconds. */
   rateWindowMs: number;
   /** Messages a document's sockets may send together per doc window before the heaviest are closed with 4529. */
@@ -30,6 +36,13 @@ export interface RoomLimits {
    * this bounds what a few sockets can make the server hold and send to everyone.
    */
   maxAwarenessBytes: number;
+  /**
+   * Bytes of broadcasts (updates, awareness, stateless) that may wait unread toward one socket;
+   * past it the socket is closed with 4529 (a client that never reads held them all in memory).
+   */
+  maxQueuedBytes: number;
+  /** Largest stateless message (relayed to every other socket) a socket may send; 1009 beyond it. */
+  maxStatelessBytes: number;
   /** Log rows that trigger compaction into a snapshot. */
   compactLogRows: number;
   /** Log bytes that trigger compaction into a snapshot. */
@@ -58,6 +71,8 @@ export const DEFAULT_LIMITS: RoomLimits = {
   maxDocItems: 50_000,
   rateMessages: 10_000,
   rateBytes: 64 * 1024 * 1024,
+  // Presence is hundreds of bytes a change: this is 30 changes of a full 64 KiB state per window.
+  relayRateBytes: 2 * 1024 * 1024,
   rateWindowMs: 10_000,
   docRateMessages: 2_000,
   docRateWindowMs: 1_000,
@@ -65,6 +80,11 @@ export const DEFAULT_LIMITS: RoomLimits = {
   replyRefillMs: 10 * 60_000,
   maxAwarenessIdsPerSocket: 4,
   maxAwarenessBytes: 64 * 1024,
+  // A reader on a 1 Mbit/s link drains 1 MiB in ~8 s (further behind, a reconnect's step 2 is
+  // cheaper); ten sockets that never read hold ~10 MB. Replies it asked for do not count.
+  maxQueuedBytes: 1024 * 1024,
+  // Hocuspocus apps send small signals (cursors, pings, app events), like awareness states.
+  maxStatelessBytes: 64 * 1024,
   compactLogRows: 1000,
   compactLogBytes: 1024 * 1024,
   flushDebounceMs: 2_000,
@@ -83,6 +103,7 @@ const ENV_NAMES: Record<keyof RoomLimits, string> = {
   maxDocItems: "MAX_DOC_ITEMS",
   rateMessages: "RATE_LIMIT_MESSAGES",
   rateBytes: "RATE_LIMIT_BYTES",
+  relayRateBytes: "RELAY_RATE_LIMIT_BYTES",
   rateWindowMs: "RATE_LIMIT_WINDOW_MS",
   docRateMessages: "DOC_RATE_LIMIT_MESSAGES",
   docRateWindowMs: "DOC_RATE_LIMIT_WINDOW_MS",
@@ -90,6 +111,8 @@ const ENV_NAMES: Record<keyof RoomLimits, string> = {
   replyRefillMs: "REPLY_BUDGET_REFILL_MS",
   maxAwarenessIdsPerSocket: "MAX_AWARENESS_IDS_PER_SOCKET",
   maxAwarenessBytes: "MAX_AWARENESS_BYTES",
+  maxQueuedBytes: "MAX_QUEUED_BYTES",
+  maxStatelessBytes: "MAX_STATELESS_BYTES",
   compactLogRows: "COMPACT_LOG_ROWS",
   compactLogBytes: "COMPACT_LOG_BYTES",
   flushDebounceMs: "D1_FLUSH_DEBOUNCE_MS",

@@ -6,7 +6,6 @@ import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
   encodePermissionDenied,
   encodeSaved,
-  encodeStateless,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
@@ -22,7 +21,7 @@ import {
   type Refusal,
   type WriteSource,
 } from "./admission";
-import { Budgets, byteLength } from "./budgets";
+import { Budgets, byteLength, chargeSend } from "./budgets";
 import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
@@ -63,8 +62,8 @@ export class Room extends LoadedDoc {
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
-    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m) =>
-      this.sendAwareness(c, m),
+    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m, reply) =>
+      this.sendAwareness(c, m, reply),
     );
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) =>
       this.onDocUpdate(update, origin),
@@ -73,7 +72,7 @@ export class Room extends LoadedDoc {
 
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
   onConnect(conn: Connection): void {
-    conn.send(encodeSyncStep1(this.stateVector()));
+    this.deliver(conn, encodeSyncStep1(this.stateVector()));
     this.presence.connect(conn);
   }
 
@@ -120,7 +119,8 @@ export class Room extends LoadedDoc {
       }
       if (runConn) this.applyRun(runConn, run);
       runConn = null;
-      if (message.kind !== "awareness") this.dispatch(conn, message);
+      if (message.kind === "stateless") this.relay(conn, data as ArrayBuffer);
+      else if (message.kind !== "awareness") this.dispatch(conn, message);
       else if (this.onAwareness(conn, message.entries))
         this.budgets.refundEcho(conn, byteLength(data));
     }
@@ -186,12 +186,15 @@ export class Room extends LoadedDoc {
     if (refusal.kind === "missing-dependencies" && !conn.state.answered) return;
     const told = SOCKET_REFUSAL[refusal.kind];
     if (told !== "permission-denied") return this.close(conn, told, refusal.message);
-    conn.send(encodePermissionDenied(refusal.message));
+    this.deliver(conn, encodePermissionDenied(refusal.message));
     conn.refusedSinceSaved = true;
   }
 
-  /** Everything but awareness, which handleMessages routes to onAwareness (echoes are refunded). */
-  private dispatch(conn: Connection, message: Exclude<ClientMessage, { kind: "awareness" }>): void {
+  /** Everything but awareness (onAwareness: echoes are refunded) and stateless (relay). */
+  private dispatch(
+    conn: Connection,
+    message: Exclude<ClientMessage, { kind: "awareness" | "stateless" }>,
+  ): void {
     switch (message.kind) {
       case "sync-step1":
         return this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
@@ -210,20 +213,23 @@ export class Room extends LoadedDoc {
         if (states) this.reply(conn, states, true);
         return;
       }
-      case "stateless": {
-        // Relayed as received to every other socket (Hocuspocus clients' stateless messages).
-        const relayed = encodeStateless(message.payload);
-        for (const other of this.opts.connections())
-          if (other !== conn && !other.closed) other.send(relayed);
-        return;
-      }
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).
         if (conn.refusedSinceSaved) conn.refusedSinceSaved = false;
-        else conn.send(encodeSaved(message.counter));
+        else this.deliver(conn, encodeSaved(message.counter));
         return;
     }
+  }
+
+  /**
+   * Relays a stateless message (Hocuspocus clients') to every other socket: the frame itself, which
+   * decoding proved to be exactly `[102, varString payload]`, so nothing is copied per flood frame.
+   */
+  private relay(conn: Connection, frame: ArrayBuffer): void {
+    const relayed = new Uint8Array(frame);
+    for (const other of this.opts.connections())
+      if (other !== conn && !other.closed) this.deliver(other, relayed);
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
@@ -236,7 +242,7 @@ export class Room extends LoadedDoc {
     this.opts.onChange(seq, update.length);
     const message = encodeSyncUpdate(update);
     for (const conn of this.opts.connections()) {
-      if (conn !== origin && !conn.closed) conn.send(message);
+      if (conn !== origin && !conn.closed) this.deliver(conn, message);
     }
   }
 
@@ -249,13 +255,23 @@ export class Room extends LoadedDoc {
         `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`,
       );
     }
-    if (awareness) this.sendAwareness(conn, message);
-    else conn.send(message);
+    if (awareness) this.sendAwareness(conn, message, true);
+    else this.deliver(conn, message, true);
   }
 
   /** Sends an awareness message, counting it toward the echoes the socket may send back free. */
-  private sendAwareness(conn: Connection, message: Uint8Array): void {
+  private sendAwareness(conn: Connection, message: Uint8Array, reply = false): void {
     this.budgets.creditEcho(conn);
+    this.deliver(conn, message, reply);
+  }
+
+  /**
+   * Sends one message. `reply`: one the socket asked for (bounded by its reply budget); anything
+   * else closes a socket that lets it pile up unread (4529, see chargeSend).
+   */
+  private deliver(conn: Connection, message: Uint8Array, reply = false): void {
+    const refused = chargeSend(conn, message.length, reply, this.opts.limits.maxQueuedBytes);
+    if (refused) return this.close(conn, CloseCode.RateLimited, refused);
     conn.send(message);
   }
 
