@@ -23,11 +23,11 @@ const FLOODERS = 6;
 const FLOOD_MESSAGE_BYTES = 60 * 1024;
 /**
  * Messages each flooder sends per second, and for how long: under every rate limit, the relay
- * budget (2 MiB per 10 s) included. Together ≈1.1 MB/s toward every socket (≈220 MB of
+ * budget (2 MiB per 10 s) included. Together ≈1.1 MB/s toward every socket (≈165 MB of
  * broadcasts for the ten sockets that never read, before).
  */
 const FLOOD_PER_SECOND = 3;
-const FLOOD_MS = 20_000;
+const FLOOD_MS = 15_000;
 /** Wait for the runtime to settle before the baseline and after the flood. */
 const QUIET_MS = 3_000;
 /**
