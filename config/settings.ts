@@ -99,6 +99,18 @@ export const SETTINGS = {
   RATE_LIMIT_MESSAGES: count(10_000, "messages one socket may send per rate window (4529 beyond)"),
   RATE_LIMIT_BYTES: bytes(64 * MiB, "bytes one socket may send per rate window (4529 beyond)"),
   RATE_LIMIT_WINDOW_MS: ms(10_000, "length of a socket's rate window"),
+  // Presence is hundreds of bytes a change: this is 30 changes of a full 64 KiB state per window.
+  RELAY_RATE_LIMIT_BYTES: bytes(
+    2 * MiB,
+    "awareness and stateless bytes one socket may send per rate window (4529 beyond; echoes free)",
+  ),
+  // A reader on a 1 Mbit/s link drains 1 MiB in ~8 s; ten sockets that never read hold ~10 MB.
+  MAX_QUEUED_BYTES: bytes(
+    1 * MiB,
+    "broadcast bytes waiting unread toward one socket (4529 beyond; replies it asked for excluded)",
+  ),
+  // Hocuspocus apps send small signals (cursors, pings, app events), like awareness states.
+  MAX_STATELESS_BYTES: bytes(64 * KiB, "largest stateless message a socket may send (1009)"),
   DOC_RATE_LIMIT_MESSAGES: count(
     2_000,
     "messages a document's sockets may send together per window (the heaviest get 4529)",
@@ -143,7 +155,10 @@ export const SETTINGS = {
     "bytes held for documents not authenticated yet (the socket closes beyond)",
   ),
   MUX_MAX_CHANNELS: count(1_000, "channels one /mux socket may open in its life (4529 beyond)"),
-  MUX_MAX_QUEUED_BYTES: bytes(1 * MiB, "bytes a /mux channel may queue while its socket opens"),
+  MUX_MAX_QUEUED_BYTES: bytes(
+    1 * MiB,
+    "bytes one /mux socket may queue, all its channels together, while their documents open",
+  ),
   MUX_MAX_FRAME_BYTES: {
     kind: "bytes",
     min: 1,

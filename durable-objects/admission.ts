@@ -18,17 +18,24 @@ import { WRITE_REFUSAL_ON_SOCKET, type RpcErrorCode } from "./contract";
 import type { LoadedDoc } from "./loaded-doc";
 
 /** Why a write is refused; each transport says so its own way (SOCKET_REFUSAL, HTTP_REFUSAL). */
-export type RefusalKind = "too-big" | "invalid" | "read-only" | "document-too-large";
+export type RefusalKind =
+  "too-big" | "invalid" | "read-only" | "document-too-large" | "missing-dependencies";
 export interface Refusal {
   kind: RefusalKind;
   message: string;
 }
 
-/** A socket is closed for every refusal but the reader's, which it is told in a message. */
-export const SOCKET_REFUSAL: Record<Exclude<RefusalKind, "read-only">, number> = {
+/**
+ * How a socket is told of each refusal: closed with a code, or sent a permission-denied message
+ * and kept open (a reader's write; a write that builds on content the document lacks, see
+ * parked.ts — closing would only make a stock client reconnect and send it again).
+ */
+export const SOCKET_REFUSAL: Record<RefusalKind, number | "permission-denied"> = {
   "too-big": WRITE_REFUSAL_ON_SOCKET.payload_too_large,
   invalid: WRITE_REFUSAL_ON_SOCKET.invalid_update,
+  "read-only": WRITE_REFUSAL_ON_SOCKET.forbidden,
   "document-too-large": WRITE_REFUSAL_ON_SOCKET.document_too_large,
+  "missing-dependencies": WRITE_REFUSAL_ON_SOCKET.missing_dependencies,
 };
 
 /** The HTTP status and error code of each refusal. */
@@ -37,6 +44,7 @@ export const HTTP_REFUSAL: Record<RefusalKind, RpcErrorCode> = {
   invalid: "invalid_update",
   "read-only": "forbidden",
   "document-too-large": "document_too_large",
+  "missing-dependencies": "missing_dependencies",
 };
 
 /** An update whose size and encoding passed: by judgeBytes, or decoded with its frame. */
@@ -118,8 +126,23 @@ export function admitFrame(
   });
   const bytes = byteLength(data);
   const tooBig = sizeRefusal(bytes, limits.maxMessageBytes, "message");
-  if (tooBig) return refused(SOCKET_REFUSAL["too-big"], tooBig.message);
-  const overBudget = budgets.admit(conn, bytes);
+  if (tooBig) return refused(WRITE_REFUSAL_ON_SOCKET.payload_too_large, tooBig.message);
+  // Messages relayed to every socket have caps of their own, checked before they are parsed (the
+  // type is the frame's first varint, one byte for both).
+  const type = typeof data === "string" ? null : new Uint8Array(data, 0, Math.min(1, bytes))[0];
+  const relayCap: [string, number] | null =
+    type === MessageType.Awareness
+      ? ["awareness", limits.maxAwarenessBytes]
+      : type === MessageType.Stateless
+        ? ["stateless", limits.maxStatelessBytes]
+        : null;
+  if (relayCap && bytes > relayCap[1]) {
+    return refused(
+      CloseCode.MessageTooBig,
+      `${relayCap[0]} message of ${bytes} bytes exceeds ${relayCap[1]}`,
+    );
+  }
+  const overBudget = budgets.admit(conn, bytes, relayCap !== null);
   if (overBudget) return refused(CloseCode.RateLimited, overBudget);
   if (tokenExpired(conn, now)) return refused(CloseCode.Unauthenticated, "token expired");
   if (typeof data === "string") {
@@ -130,14 +153,6 @@ export function admitFrame(
     );
   }
   const frame = new Uint8Array(data);
-  const { maxAwarenessBytes } = limits;
-  // Refused before its states are parsed (the type is the frame's first varint, one byte here).
-  if (bytes > maxAwarenessBytes && frame[0] === MessageType.Awareness) {
-    return refused(
-      CloseCode.MessageTooBig,
-      `awareness message of ${bytes} bytes exceeds ${maxAwarenessBytes}`,
-    );
-  }
   try {
     return decodeClientMessage(frame);
   } catch (err) {

@@ -14,17 +14,23 @@ export class Budgets {
     private readonly now: () => number,
   ) {}
 
-  /** Charges one inbound frame to its socket and to the document; returns why it is refused, or null. */
-  admit(conn: Connection, bytes: number): string | null {
+  /**
+   * Charges one inbound frame to its socket and to the document; returns why it is refused, or
+   * null. `relayed`: an awareness or stateless frame, which the room sends on to every socket, so
+   * its bytes cost the document once per socket: they have a smaller budget of their own.
+   */
+  admit(conn: Connection, bytes: number, relayed = false): string | null {
     const { rateWindowMs, rateMessages, rateBytes, docRateMessages, docRateWindowMs } = this.limits;
     const now = this.now();
     let rate = conn.rate;
     if (!rate || now - rate.windowStart >= rateWindowMs) {
-      rate = conn.rate = { windowStart: now, messages: 0, bytes: 0 };
+      rate = conn.rate = { windowStart: now, messages: 0, bytes: 0, relayed: 0 };
     }
     rate.messages++;
     rate.bytes += bytes;
     if (rate.messages > rateMessages || rate.bytes > rateBytes) return "rate limit exceeded";
+    if (relayed && (rate.relayed += bytes) > this.limits.relayRateBytes)
+      return "relay rate exceeded (awareness and stateless bytes)";
 
     const w = this.window;
     if (now - w.start >= docRateWindowMs) {
@@ -65,6 +71,7 @@ export class Budgets {
     if (conn.rate) {
       conn.rate.messages--;
       conn.rate.bytes -= bytes;
+      conn.rate.relayed -= bytes;
     }
     if (conn.share?.epoch === this.window.epoch) {
       conn.share.messages--;
@@ -89,6 +96,51 @@ export class Budgets {
     return true;
   }
 }
+
+/** Reply ranges remembered per socket; beyond it the oldest two are merged (more lenient). */
+const MAX_REPLY_RANGES = 32;
+
+/**
+ * Records `bytes` about to be queued toward `conn`, or says why not. A socket that never reads
+ * makes the runtime hold everything sent to it (workerd's `bufferedAmount` grows without bound):
+ * broadcasts (updates, awareness, stateless) are refused once `maxQueuedBytes` of them wait
+ * unread. Replies the socket asked for (`reply`) are bounded by the reply budget instead, so a
+ * slow link's first sync of a large document does not count here: the runtime's queue is FIFO,
+ * so the reply bytes still in it are the reply ranges past what has drained. A message always
+ * fits a queue holding no broadcasts (a large update to a reader that keeps up).
+ */
+export function chargeSend(
+  conn: Connection,
+  bytes: number,
+  reply: boolean,
+  maxQueuedBytes: number,
+): string | null {
+  const queued = conn.queued?.() ?? 0;
+  const out = (conn.outbound ??= { sent: 0, replies: [] });
+  const drained = out.sent - queued;
+  let replyQueued = 0;
+  if (out.replies.length > 0) {
+    out.replies = out.replies.filter(([, end]) => end > drained);
+    for (const [start, end] of out.replies) replyQueued += end - Math.max(start, drained);
+  }
+  const unread = queued - replyQueued;
+  if (!reply && unread > 0 && unread + bytes > maxQueuedBytes) {
+    return `not reading: ${unread} bytes of broadcasts queued, limit ${maxQueuedBytes}`;
+  }
+  if (reply) {
+    const last = out.replies[out.replies.length - 1];
+    if (last && last[1] === out.sent) last[1] += bytes;
+    else out.replies.push([out.sent, out.sent + bytes]);
+    if (out.replies.length > MAX_REPLY_RANGES) {
+      const [first, second] = out.replies.splice(0, 2) as [Range, Range];
+      out.replies.unshift([first[0], second[1]]);
+    }
+  }
+  out.sent += bytes;
+  return null;
+}
+
+type Range = [start: number, end: number];
 
 /** Size of a received frame in bytes (text frames by their length). */
 export function byteLength(data: ArrayBuffer | string): number {

@@ -15,6 +15,12 @@ export interface RoomLimits {
   rateMessages: number;
   /** Bytes a socket may send per rate window before it is closed with 4529. */
   rateBytes: number;
+  /**
+   * Bytes of awareness and stateless messages a socket may send per rate window before it is
+   * closed with 4529: each is sent on to every socket, so a flood costs the document its size
+   * times the sockets (echoes of what it was sent are free, as for the message rate).
+   */
+  relayRateBytes: number;
   /** Length of the rate-limit window in milliseconds. */
   rateWindowMs: number;
   /** Messages a document's sockets may send together per doc window before the heaviest are closed with 4529. */
@@ -33,6 +39,13 @@ export interface RoomLimits {
    * this bounds what a few sockets can make the server hold and send to everyone.
    */
   maxAwarenessBytes: number;
+  /**
+   * Bytes of broadcasts (updates, awareness, stateless) that may wait unread toward one socket;
+   * past it the socket is closed with 4529 (a client that never reads held them all in memory).
+   */
+  maxQueuedBytes: number;
+  /** Largest stateless message (relayed to every other socket) a socket may send; 1009 beyond it. */
+  maxStatelessBytes: number;
   /** Log rows that trigger compaction into a snapshot. */
   compactLogRows: number;
   /** Log bytes that trigger compaction into a snapshot. */

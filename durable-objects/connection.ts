@@ -24,6 +24,8 @@ export interface ConnectionState {
   aw: OwnedAwareness;
   /** Reply budget left in bytes and when it was counted (see Budgets.chargeReply). */
   reply?: [bytes: number, atMs: number];
+  /** Set once the socket answered our sync step 1 (see Room.refuse). */
+  answered?: true;
   /** Set when the room refused the socket: its frames still in flight are dropped unread. */
   refused?: true;
 }
@@ -34,8 +36,15 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Persists `state` (to the attachment) after the room changed it. */
   saveState(): void;
+  /** Bytes sent and not yet written to the network (the runtime's `bufferedAmount`), if known. */
+  queued?(): number;
+  /**
+   * Bytes handed to `send` on this socket (in memory), and the ranges of them that were replies
+   * it asked for, in that count's coordinates (see chargeSend in budgets.ts).
+   */
+  outbound?: { sent: number; replies: [start: number, end: number][] };
   /** In-memory rate-limit window (reset by hibernation, which only happens when idle). */
-  rate?: { windowStart: number; messages: number; bytes: number };
+  rate?: { windowStart: number; messages: number; bytes: number; relayed: number };
   /** This socket's messages in the document's current budget window (see Budgets). */
   share?: { epoch: number; messages: number };
   /** Awareness messages sent to this socket whose echoes are not charged yet (see Budgets). */

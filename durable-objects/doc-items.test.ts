@@ -89,22 +89,6 @@ describe("structLimitRefusal", () => {
     expect(storeStructs(doc)).toBe(3); // "he", the deleted "l", "lo"
   });
 
-  it("counts structs Yjs parked while they wait for missing ones", () => {
-    const source = new Y.Doc();
-    const updates = mapEntries(source, 0, 10);
-    const doc = new Y.Doc();
-    // Updates 2..9 depend on update 0 and 1 (the same client's earlier clocks): parked.
-    for (const update of updates.slice(2)) Y.applyUpdate(doc, update);
-    expect(storeStructs(doc)).toBe(0);
-    expect(doc.store.pendingStructs).not.toBeNull();
-    // Update 0 alone adds one struct, but releases the parked eight once update 1 follows.
-    expect(structLimitRefusal(doc, updates[0]!, 8)).not.toBeNull();
-    expect(structLimitRefusal(doc, updates[0]!, 9)).toBeNull();
-    Y.applyUpdate(doc, updates[0]!);
-    Y.applyUpdate(doc, updates[1]!);
-    expect(storeStructs(doc)).toBe(10);
-  });
-
   it("counts updates with subdocuments through Yjs", () => {
     const source = new Y.Doc();
     const updates: Uint8Array[] = [];

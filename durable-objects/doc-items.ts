@@ -14,53 +14,32 @@ export function storeStructs(doc: Y.Doc): number {
 
 /**
  * Why applying `update` to `doc` could take its store past `max` structs, or null when it
- * cannot. Counted: the exact structs now, the structs Yjs parked from earlier updates (waiting for
- * ones they depend on, which this update may bring), and what the update adds — each item or GC
- * struct the document does not have, and two per deleted range that is not deleted already (its
- * ends may split items). Not counted: splits of existing items at the update's references, which
- * Yjs resolves while applying; so the last update admitted can pass `max` by at most two structs
- * per item it holds, and the next is refused. A document already past `max` (stored before a
- * lower limit) loads as it is and refuses only growth.
+ * cannot. Counted: the exact structs now and what the update adds — each item or GC struct the
+ * document does not have, and two per deleted range that is not deleted already (its ends may
+ * split items). Nothing parked counts: the room never keeps what Yjs parks (parked.ts). Not
+ * counted: splits of existing items at the update's references, which Yjs resolves while
+ * applying; so the last update admitted can pass `max` by at most two structs per item it holds,
+ * and the next is refused. A document already past `max` (stored before a lower limit) loads as
+ * it is and refuses only growth.
  */
 export function structLimitRefusal(doc: Y.Doc, update: Uint8Array, max: number): string | null {
   const current = storeStructs(doc);
-  const parked = parkedStructs(doc.store);
   // Cheapest first: every struct and deleted range counted takes at least a byte of the update.
-  if (current + parked + update.length <= max) return null;
-  if (current + parked + (countUpdateStructs(update) ?? Infinity) <= max) return null;
-  const added = parked + newStructs(doc.store, update);
+  if (current + update.length <= max) return null;
+  if (current + (countUpdateStructs(update) ?? Infinity) <= max) return null;
+  const added = newStructs(doc.store, update);
   // Nothing new is not growth, even for a document already past the cap.
   if (added === 0 || current + added <= max) return null;
   return `update adding up to ${added} structs to ${current} would pass the document's ${max}-struct limit`;
 }
 
 /**
- * True when applying `update` cannot change `doc`: every struct it holds is in the store, every
- * range it deletes is deleted, and nothing waits to be released. A stock client's step 2 carries
- * its whole delete set, so without this a document at a cap would refuse every reconnect.
+ * True when applying `update` cannot change `doc`: every struct it holds is in the store and
+ * every range it deletes is deleted. A stock client's step 2 carries its whole delete set, so
+ * without this a document at a cap would refuse every reconnect.
  */
 export function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
-  return parkedStructs(doc.store) === 0 && newStructs(doc.store, update) === 0;
-}
-
-/** Counts of parked (V2-encoded) updates, kept while Yjs keeps the same bytes. */
-const parkedCounts = new WeakMap<Uint8Array, number>();
-
-/** Structs and deleted ranges Yjs holds back until the updates they depend on arrive. */
-function parkedStructs(store: Y.Doc["store"]): number {
-  let count = 0;
-  for (const parked of [store.pendingStructs?.update, store.pendingDs]) {
-    if (!parked) continue;
-    let n = parkedCounts.get(parked);
-    if (n === undefined) {
-      const { structs, ds } = Y.decodeUpdateV2(parked);
-      n = structs.length;
-      for (const ranges of ds.clients.values()) n += STRUCTS_PER_DELETED_RANGE * ranges.length;
-      parkedCounts.set(parked, n);
-    }
-    count += n;
-  }
-  return count;
+  return newStructs(doc.store, update) === 0;
 }
 
 /** Structs `update` can add to `store`, leaving out what the store has already (near the cap). */

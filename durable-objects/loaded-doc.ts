@@ -4,6 +4,7 @@
 import * as Y from "yjs";
 import type { RoomLimits } from "./config";
 import { addsNothing, structLimitRefusal } from "./doc-items";
+import { dropParked } from "./parked";
 
 export class LoadedDoc {
   protected readonly ydoc = new Y.Doc({ gc: true });
@@ -61,8 +62,7 @@ export class LoadedDoc {
       this.fullState = snapshot;
       return;
     }
-    this.apply(snapshot, log);
-    if (snapshot && log.length === 0) this.fullState = snapshot;
+    if (this.apply(snapshot, log) && snapshot && log.length === 0) this.fullState = snapshot;
   }
 
   /** Applies a deferred snapshot now (a no-op when there is none). */
@@ -70,11 +70,14 @@ export class LoadedDoc {
     const pending = this.deferred;
     if (!pending) return;
     this.deferred = null;
-    this.apply(pending.snapshot, []);
-    this.fullState = pending.snapshot;
+    this.fullState = this.apply(pending.snapshot, []) ? pending.snapshot : null;
   }
 
-  private apply(snapshot: Uint8Array | null, log: { data: Uint8Array }[]): void {
+  /**
+   * Applies stored state. Structs Yjs parks are dropped (parked.ts): a document stored before
+   * they were had them in its snapshot, and they are not served from it again (returns false).
+   */
+  private apply(snapshot: Uint8Array | null, log: { data: Uint8Array }[]): boolean {
     this.loading = true;
     try {
       this.ydoc.transact(() => {
@@ -84,6 +87,9 @@ export class LoadedDoc {
     } finally {
       this.loading = false;
     }
+    const parked = this.ydoc.store.pendingStructs || this.ydoc.store.pendingDs;
+    if (parked) console.warn(`edgesync: dropped stored ${dropParked(this.ydoc, null)}`);
+    return !parked;
   }
 
   /** The document's state vector, without applying a deferred snapshot (sync step 1). */

@@ -7,6 +7,8 @@ import type { Sql } from "./storage/sqlite-log";
 export interface HostSocket {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** Bytes sent but not yet written to the client (workerd's count; the room bounds it). */
+  readonly bufferedAmount: number;
   /** Facts kept with the socket across hibernation (≤ 16 KiB on Cloudflare). */
   serializeAttachment(value: unknown): void;
   deserializeAttachment(): unknown;

@@ -37,8 +37,14 @@ export class Presence {
     doc: Y.Doc,
     private readonly connections: () => Iterable<Connection>,
     private readonly now: () => number = Date.now,
-    /** Delivers an awareness message to one socket (the room counts them; see Budgets). */
-    private readonly send: (conn: Connection, message: Uint8Array) => void = (c, m) => c.send(m),
+    /**
+     * Delivers an awareness message to one socket (the room counts them; see Budgets); `reply`
+     * for the states a socket is greeted with, which it asked for by connecting.
+     */
+    private readonly send: (conn: Connection, message: Uint8Array, reply?: boolean) => void = (
+      c,
+      m,
+    ) => c.send(m),
   ) {
     this.awareness = new awarenessProtocol.Awareness(doc);
     // The Awareness constructor starts a setInterval; timers block hibernation, and sockets'
@@ -91,7 +97,7 @@ export class Presence {
         this.awareness.meta.set(id, { clock: meta.clock + 1, lastUpdated: meta.lastUpdated });
     }
     const greeting = this.encodeAllFor(conn);
-    if (greeting) this.send(conn, greeting);
+    if (greeting) this.send(conn, greeting, true);
   }
 
   /**

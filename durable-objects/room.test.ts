@@ -228,3 +228,50 @@ describe("Room: HTTP writes take the same verdict", () => {
     expect(text(room)).toBe("");
   });
 });
+
+describe("Room: updates that cannot integrate are never kept", () => {
+  /** A writer's second keystroke alone: it needs the first, which the room never saw. */
+  const withheld = () => {
+    const c = client();
+    const first = c.type("a");
+    return { first, second: c.type("b"), c };
+  };
+  const parked = (room: Room) => room.doc.store.pendingStructs ?? room.doc.store.pendingDs;
+
+  it("tells a synced writer, keeps its socket, stores nothing, and does not echo its saved", () => {
+    const { room, rows, events, connect, frames } = setup();
+    const a = connect("a");
+    frames([a.conn, encodeSyncStep2(Y.encodeStateAsUpdate(new Y.Doc()))]); // it answered step 1
+    frames([a.conn, encodeSyncUpdate(withheld().second)], [a.conn, encodeSaved(1)]);
+    expect(events).toEqual(["a permission-denied"]);
+    expect(a.closed).toEqual([]);
+    expect(rows).toHaveLength(0);
+    expect(parked(room)).toBeNull();
+    frames([a.conn, encodeSyncUpdate(client().type("honest"))], [a.conn, encodeSaved(2)]);
+    expect(text(room)).toBe("honest");
+    expect(events.slice(1)).toEqual(["append 1", "a saved 2"]);
+  });
+
+  it("says nothing before the writer's step 2, which brings what its update needed", () => {
+    const { room, events, connect, frames } = setup();
+    const a = connect("a");
+    const { second, c } = withheld();
+    // Edits made offline, then one typed while connecting, sent before our step 1 is answered.
+    frames([a.conn, encodeSyncUpdate(second)]);
+    expect(parked(room)).toBeNull();
+    frames([a.conn, encodeSyncStep2(Y.encodeStateAsUpdate(c.doc))], [a.conn, encodeSaved(1)]);
+    expect(text(room)).toBe("ab");
+    expect(events).toEqual(["append 1", "a saved 1"]);
+  });
+
+  it("answers an HTTP write with missing_dependencies and keeps nothing of it", () => {
+    const { room, rows } = setup();
+    const update = judgeBytes(withheld().second, DEFAULT_LIMITS) as CheckedUpdate;
+    expect(room.writeFrom("http", update, "write")).toMatchObject({
+      kind: "missing-dependencies",
+      message: expect.stringMatching(/does not have/),
+    });
+    expect(rows).toHaveLength(0);
+    expect(parked(room)).toBeNull();
+  });
+});

@@ -6,7 +6,6 @@ import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
   encodePermissionDenied,
   encodeSaved,
-  encodeStateless,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
@@ -22,11 +21,12 @@ import {
   type Refusal,
   type WriteSource,
 } from "./admission";
-import { Budgets, byteLength } from "./budgets";
+import { Budgets, byteLength, chargeSend } from "./budgets";
 import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
+import { dropParked } from "./parked";
 import { Presence } from "./presence";
 
 export interface RoomOptions {
@@ -70,8 +70,8 @@ export class Room extends LoadedDoc {
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
-    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m) =>
-      this.sendAwareness(c, m),
+    this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m, reply) =>
+      this.sendAwareness(c, m, reply),
     );
     this.ydoc.on("update", (update: Uint8Array, origin: unknown) =>
       this.onDocUpdate(update, origin),
@@ -80,7 +80,7 @@ export class Room extends LoadedDoc {
 
   /** Greets a new socket: our state vector (sync step 1) and the current awareness states. */
   onConnect(conn: Connection): void {
-    conn.send(encodeSyncStep1(this.stateVector()));
+    this.deliver(conn, encodeSyncStep1(this.stateVector()));
     this.greeted.add(conn);
     this.presence.connect(conn);
   }
@@ -94,7 +94,7 @@ export class Room extends LoadedDoc {
    */
   handleMessages(frames: readonly InboundFrame[]): void {
     let runConn: Connection | null = null;
-    let run: CheckedUpdate[] = [];
+    let run: RunEntry[] = [];
     for (const { conn, data } of frames) {
       if (conn.closed) continue;
       const message = admitFrame(conn, data, this.opts.limits, this.budgets, this.now());
@@ -104,7 +104,15 @@ export class Room extends LoadedDoc {
       }
       // A client with nothing new answers our step 1 with an empty update: nothing to apply
       // (and no reason to apply a deferred snapshot for it).
-      if (message.kind === "sync-step2" && isEmptyUpdate(message.update)) continue;
+      if (message.kind === "sync-step2" && isEmptyUpdate(message.update)) {
+        // Its updates before this were sent before it answered (see refuse).
+        if (runConn === conn) {
+          this.applyRun(conn, run);
+          runConn = null;
+        }
+        noteAnswered(conn);
+        continue;
+      }
       if (
         (message.kind === "sync-update" || message.kind === "sync-step2") &&
         canWrite(conn.state.role)
@@ -114,12 +122,14 @@ export class Room extends LoadedDoc {
           runConn = conn;
           run = [];
         }
-        run.push(message.update as CheckedUpdate); // decoding the frame validated it
+        // Decoding the frame validated the update.
+        run.push({ update: message.update as CheckedUpdate, step2: message.kind === "sync-step2" });
         continue;
       }
       if (runConn) this.applyRun(runConn, run);
       runConn = null;
-      if (message.kind !== "awareness") this.dispatch(conn, message);
+      if (message.kind === "stateless") this.relay(conn, data as ArrayBuffer);
+      else if (message.kind !== "awareness") this.dispatch(conn, message);
       else if (this.onAwareness(conn, message.entries))
         this.budgets.refundEcho(conn, byteLength(data));
     }
@@ -127,12 +137,13 @@ export class Room extends LoadedDoc {
   }
 
   /** Applies one writer's updates in one transaction; a refusal closes it and ends the run. */
-  private applyRun(conn: Connection, updates: CheckedUpdate[]): void {
+  private applyRun(conn: Connection, updates: RunEntry[]): void {
     try {
       this.doc.transact(() => {
-        for (const update of updates) {
+        for (const { update, step2 } of updates) {
           if (conn.closed) return;
           const refusal = this.write(update, conn.state.role, "edit", conn);
+          if (step2) noteAnswered(conn);
           if (refusal) this.refuse(conn, refusal);
         }
       }, conn);
@@ -165,23 +176,34 @@ export class Room extends LoadedDoc {
     if (verdict === "unchanged") return null;
     if (verdict !== "apply") return verdict;
     // A client still holding a deleted incarnation would resurrect it; drop that old content.
-    const tombstone = this.opts.tombstone;
+    const tombstone = this.opts.tombstone ?? null;
     Y.applyUpdate(this.doc, tombstone ? Y.diffUpdate(update, tombstone) : update, origin);
     this.notePending(update.length);
-    return null;
+    // What could not integrate is never kept (parked.ts); the rest of the update stays applied.
+    const parked = dropParked(this.ydoc, tombstone);
+    return parked ? { kind: "missing-dependencies", message: parked } : null;
   }
 
-  /** Tells a socket its write was refused: a reader is answered, anything else is closed. */
+  /**
+   * Tells a socket its write was refused: closed, or told in a message and kept open (then its
+   * next saved request is not echoed: those changes were not stored).
+   */
   private refuse(conn: Connection, refusal: Refusal): void {
-    if (refusal.kind !== "read-only") {
-      return this.close(conn, SOCKET_REFUSAL[refusal.kind], refusal.message);
-    }
-    conn.send(encodePermissionDenied(refusal.message));
+    // Before a socket answers our step 1, its live updates may build on changes it made offline
+    // (y-websocket and our SDK send edits as soon as the socket opens): its step 2, sent next,
+    // carries everything our step 1 lacked, those updates included. Nothing is lost; say nothing.
+    if (refusal.kind === "missing-dependencies" && !conn.state.answered) return;
+    const told = SOCKET_REFUSAL[refusal.kind];
+    if (told !== "permission-denied") return this.close(conn, told, refusal.message);
+    this.deliver(conn, encodePermissionDenied(refusal.message));
     conn.refusedSinceSaved = true;
   }
 
-  /** Everything but awareness, which handleMessages routes to onAwareness (echoes are refunded). */
-  private dispatch(conn: Connection, message: Exclude<ClientMessage, { kind: "awareness" }>): void {
+  /** Everything but awareness (onAwareness: echoes are refunded) and stateless (relay). */
+  private dispatch(
+    conn: Connection,
+    message: Exclude<ClientMessage, { kind: "awareness" | "stateless" }>,
+  ): void {
     switch (message.kind) {
       case "sync-step1": {
         this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
@@ -190,11 +212,12 @@ export class Room extends LoadedDoc {
         // clears a Hocuspocus provider's hasUnsyncedChanges after forceSync. The greeting asked
         // once already for the first step 1 of a socket.
         if (this.greeted.has(conn)) this.greeted.delete(conn);
-        else if (!conn.closed) conn.send(encodeSyncStep1(this.stateVector()));
+        else if (!conn.closed) this.deliver(conn, encodeSyncStep1(this.stateVector()), true);
         return;
       }
       case "sync-step2":
       case "sync-update": {
+        if (message.kind === "sync-step2") noteAnswered(conn);
         // A reader's (a writer's are applied in runs): refused unless it holds nothing new.
         const source = message.kind === "sync-update" ? "edit" : "state";
         const update = message.update as CheckedUpdate; // decoding the frame validated it
@@ -207,20 +230,23 @@ export class Room extends LoadedDoc {
         if (states) this.reply(conn, states, true);
         return;
       }
-      case "stateless": {
-        // Relayed as received to every other socket (Hocuspocus clients' stateless messages).
-        const relayed = encodeStateless(message.payload);
-        for (const other of this.opts.connections())
-          if (other !== conn && !other.closed) other.send(relayed);
-        return;
-      }
       case "saved":
         // Output gates hold this until every write before it is durable: an echo means saved.
         // Not after a refused write: those changes were not stored (permission denied said so).
         if (conn.refusedSinceSaved) conn.refusedSinceSaved = false;
-        else conn.send(encodeSaved(message.counter));
+        else this.deliver(conn, encodeSaved(message.counter));
         return;
     }
+  }
+
+  /**
+   * Relays a stateless message (Hocuspocus clients') to every other socket: the frame itself, which
+   * decoding proved to be exactly `[102, varString payload]`, so nothing is copied per flood frame.
+   */
+  private relay(conn: Connection, frame: ArrayBuffer): void {
+    const relayed = new Uint8Array(frame);
+    for (const other of this.opts.connections())
+      if (other !== conn && !other.closed) this.deliver(other, relayed);
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
@@ -233,7 +259,7 @@ export class Room extends LoadedDoc {
     this.opts.onChange(seq, update, origin);
     const message = encodeSyncUpdate(update);
     for (const conn of this.opts.connections()) {
-      if (conn !== origin && !conn.closed) conn.send(message);
+      if (conn !== origin && !conn.closed) this.deliver(conn, message);
     }
   }
 
@@ -246,13 +272,23 @@ export class Room extends LoadedDoc {
         `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`,
       );
     }
-    if (awareness) this.sendAwareness(conn, message);
-    else conn.send(message);
+    if (awareness) this.sendAwareness(conn, message, true);
+    else this.deliver(conn, message, true);
   }
 
   /** Sends an awareness message, counting it toward the echoes the socket may send back free. */
-  private sendAwareness(conn: Connection, message: Uint8Array): void {
+  private sendAwareness(conn: Connection, message: Uint8Array, reply = false): void {
     this.budgets.creditEcho(conn);
+    this.deliver(conn, message, reply);
+  }
+
+  /**
+   * Sends one message. `reply`: one the socket asked for (bounded by its reply budget); anything
+   * else closes a socket that lets it pile up unread (4529, see chargeSend).
+   */
+  private deliver(conn: Connection, message: Uint8Array, reply = false): void {
+    const refused = chargeSend(conn, message.length, reply, this.opts.limits.maxQueuedBytes);
+    if (refused) return this.close(conn, CloseCode.RateLimited, refused);
     conn.send(message);
   }
 
@@ -292,6 +328,19 @@ export class Room extends LoadedDoc {
     }
     return next;
   }
+}
+
+/** One update of a writer's run, and whether it was the writer's sync step 2. */
+interface RunEntry {
+  update: CheckedUpdate;
+  step2: boolean;
+}
+
+/** Records (once, in the attachment) that a socket has answered our sync step 1. */
+function noteAnswered(conn: Connection): void {
+  if (conn.state.answered) return;
+  conn.state.answered = true;
+  conn.saveState();
 }
 
 /** True for the encoding of an update that holds no structs and no deletions. */

@@ -104,6 +104,9 @@ export class Sockets {
         this.refused_(code, reason);
       },
       saveState: () => ws.serializeAttachment(conn.state),
+      // workerd counts what a server socket has not written yet (measured growing without bound
+      // toward a client that never reads); the room bounds it (chargeSend in budgets.ts).
+      queued: () => ws.bufferedAmount,
     };
     this.connections.set(ws, conn);
     return conn;

@@ -8,7 +8,7 @@ export const CLOSE_CODE_DOCS = {
   MessageTooBig: {
     name: "message too big",
     meaning:
-      "a frame exceeded `MAX_MESSAGE_BYTES`, or an awareness message exceeded `MAX_AWARENESS_BYTES` (64 KiB)",
+      "a frame exceeded `MAX_MESSAGE_BYTES`, or an awareness / stateless message exceeded `MAX_AWARENESS_BYTES` / `MAX_STATELESS_BYTES` (64 KiB each)",
   },
   ProtocolError: {
     name: "protocol error",
@@ -51,6 +51,6 @@ export const CLOSE_CODE_DOCS = {
   RateLimited: {
     name: "rate limited",
     meaning:
-      "more than `RATE_LIMIT_MESSAGES` messages or `RATE_LIMIT_BYTES` bytes per `RATE_LIMIT_WINDOW_MS` (reason `rate limit exceeded`); more than an equal share of the document's `DOC_RATE_LIMIT_MESSAGES` per `DOC_RATE_LIMIT_WINDOW_MS` while the document is over it (`document busy: …`); step 2 / awareness replies it asked for beyond `REPLY_BUDGET_BYTES` (`reply budget … exceeded`). Awareness frames that only echo states the server already has are not counted",
+      "more than `RATE_LIMIT_MESSAGES` messages or `RATE_LIMIT_BYTES` bytes per `RATE_LIMIT_WINDOW_MS` (reason `rate limit exceeded`); more than an equal share of the document's `DOC_RATE_LIMIT_MESSAGES` per `DOC_RATE_LIMIT_WINDOW_MS` while the document is over it (`document busy: …`); step 2 / awareness replies it asked for beyond `REPLY_BUDGET_BYTES` (`reply budget … exceeded`); awareness and stateless bytes beyond `RELAY_RATE_LIMIT_BYTES` per window (`relay rate exceeded …`); more than `MAX_QUEUED_BYTES` of broadcasts waiting unread toward it (`not reading: …`). Awareness frames that only echo states the server already has are not counted",
   },
 } as const satisfies Record<keyof typeof CloseCode, { name: string; meaning: string }>;

@@ -23,6 +23,10 @@ export const RpcError = {
   forbidden: { status: 403, doc: "a read role sent an update the document does not hold yet" },
   document_not_found: { status: 404, doc: "no such document (reads never create one)" },
   epoch_mismatch: { status: 409, doc: "HTTP sync with the epoch of a deleted incarnation" },
+  missing_dependencies: {
+    status: 409,
+    doc: "the update builds on content the document does not have; that part was not applied",
+  },
   document_too_large: {
     status: 413,
     doc: "the update would pass MAX_DOC_BYTES or MAX_DOC_ITEMS; it was not applied",
@@ -54,6 +58,7 @@ export const WRITE_REFUSAL_ON_SOCKET = {
   payload_too_large: CloseCode.MessageTooBig,
   document_too_large: CloseCode.DocumentTooLarge,
   forbidden: "permission-denied",
+  missing_dependencies: "permission-denied",
 } as const satisfies Partial<Record<RpcErrorCode, number | "permission-denied">>;
 type StatusOf<C extends RpcErrorCode> = (typeof RpcError)[C]["status"];
 

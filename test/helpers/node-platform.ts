@@ -73,6 +73,8 @@ export function nodeD1(db = new DatabaseSync(":memory:")): D1Database {
 export class FakeSocket implements HostSocket {
   sent: Uint8Array[] = [];
   closed: { code?: number; reason?: string } | null = null;
+  /** A client that reads everything at once: nothing stays queued. */
+  readonly bufferedAmount = 0;
   private attachment: unknown = null;
   send(data: Uint8Array): void {
     if (this.closed) throw new Error("socket closed");

@@ -4,7 +4,7 @@
 // for 100,000, each new document scanning the others). The runtime's RSS bounds the attack's
 // cost; it does not show the old kept documents at this count (they fit in the heap the first
 // round reserved: +17 MB measured before the fix, +28 MB after), so this is a bound, not the
-// reproduction; see docs/notes-wt-relay.md.
+// reproduction; see docs/multiplexing.md.
 import * as encoding from "lib0/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";

@@ -1,13 +1,13 @@
 // A client that never reads makes the server queue every reply it asks for: a 4-byte sync step 1
 // is answered with the whole document, a query-awareness with every awareness state. The reply
 // budget bounds what one socket can make the server hold (measured as the workerd runtime's RSS).
-import { connect, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { encodeQueryAwareness, encodeSyncStep1 } from "../../protocol/messages";
 import { awarenessFrame } from "../helpers/frames";
+import { clientFrame, neverReading } from "../helpers/never-reading";
 import { uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
 
@@ -42,56 +42,16 @@ let server: RunningServer;
 beforeAll(async () => {
   // Caps an operator may raise, so that one document and a few states can be this large.
   server = await startServer({
-    vars: { MAX_DOC_BYTES: String(8 * 1024 * 1024), MAX_AWARENESS_BYTES: String(4 * 1024 * 1024) },
+    vars: {
+      MAX_DOC_BYTES: String(8 * 1024 * 1024),
+      MAX_AWARENESS_BYTES: String(4 * 1024 * 1024),
+      RELAY_RATE_LIMIT_BYTES: String(8 * 1024 * 1024),
+    },
   });
 });
 afterAll(async () => {
   await server?.dispose();
 });
-
-/** A masked client frame (RFC 6455 §5.2) carrying `payload` as a binary message. */
-function clientFrame(payload: Uint8Array): Buffer {
-  const mask = randomBytes(4);
-  const len = payload.length;
-  const head =
-    len < 126
-      ? Buffer.from([0x82, 0x80 | len])
-      : len < 65536
-        ? Buffer.from([0x82, 0xfe, len >> 8, len & 255])
-        : (() => {
-            const b = Buffer.alloc(10);
-            b[0] = 0x82;
-            b[1] = 0xff;
-            b.writeBigUInt64BE(BigInt(len), 2);
-            return b;
-          })();
-  const body = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
-  return Buffer.concat([head, mask, body]);
-}
-
-/** Opens a WebSocket by hand and stops reading right after the handshake. */
-function neverReading(docId: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(server.port, "127.0.0.1");
-    let head = "";
-    socket.on("error", reject);
-    socket.on("connect", () =>
-      socket.write(
-        `GET /sync/${docId} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-      ),
-    );
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      if (!head.startsWith("HTTP/1.1 101")) return reject(new Error(head.split("\r\n")[0]));
-      socket.off("data", onData);
-      socket.pause();
-      resolve(socket);
-    };
-    socket.on("data", onData);
-  });
-}
 
 /** Waits until the document's D1 replication (and the compaction before it) has run. */
 async function replicated(docId: string): Promise<void> {
@@ -112,7 +72,7 @@ async function growthFrom(
 ): Promise<number> {
   await new Promise((r) => setTimeout(r, quietMs));
   const before = server.runtimeRss();
-  const socket = await neverReading(docId);
+  const socket = await neverReading(server.port, docId);
   for (const frame of frames) socket.write(clientFrame(frame));
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const growth = server.runtimeRss() - before;
