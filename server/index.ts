@@ -17,7 +17,7 @@ export {
   type Scope,
 } from "../worker/auth/create-auth";
 export type { AsymmetricAlgorithm } from "../worker/auth/config";
-export type { BatchLimits } from "../worker/batch-sync";
+export type { BatchLimits } from "../worker/batch-limits";
 export type { RelayLimits } from "../worker/hocuspocus/limits";
 export { DocumentObject } from "../durable-objects/document-object";
 export {

@@ -3,15 +3,14 @@
 // through the same Durable Object call as POST /v1/docs/:id/sync, a bounded number at a time,
 // and each result streamed out as soon as its update is stored.
 import type { Context } from "hono";
-import { readTable } from "../config/read";
 import { SETTINGS } from "../config/settings";
-import { BATCH_TABLE } from "../config/tables";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url";
 import type { AppEnv } from "./app";
 import { authOf, authenticate } from "./auth";
 import { tokenOf } from "./auth/create-auth";
 import { docNameProblem } from "../protocol/doc-name";
 import { callDocument } from "./documents";
+import type { BatchLimits } from "./batch-limits";
 import { ApiError } from "./errors";
 import type { Role } from "./tokens";
 
@@ -32,19 +31,6 @@ export const DEFAULT_BATCH_MAX_BYTES = SETTINGS.BATCH_SYNC_MAX_BYTES.default;
  * to about this many documents' diffs.
  */
 export const BATCH_CONCURRENCY = 8;
-
-export interface BatchLimits {
-  maxDocs: number;
-  maxBytes: number;
-}
-
-/** The batch limits: `given` over the Worker's environment over the defaults. */
-export function batchLimitsFromEnv(
-  env: Record<string, unknown>,
-  given: Partial<BatchLimits> = {},
-): BatchLimits {
-  return readTable(BATCH_TABLE, env, given);
-}
 
 /** One document of a batch request, as the JSON body names it (already shape-checked). */
 export interface BatchDocumentInput {

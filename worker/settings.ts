@@ -6,9 +6,16 @@ import { checkOptions, ConfigError, parseEnv, readTable } from "../config/read";
 import { AUTH_TABLE, BATCH_TABLE, MESSAGE_TABLE, MUX_TABLE, RELAY_TABLE } from "../config/tables";
 import type { DocumentRpc } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
+
+// `c.get("settings")`: declared here, where Settings lives, so app.ts imports nothing back.
+declare module "./app" {
+  interface AppVariables {
+    settings?: Settings;
+  }
+}
 import { jwksConfigured } from "./auth/config";
 import { authFromEnv, createAuth, type Auth, type AuthOptions } from "./auth/create-auth";
-import { batchLimitsFromEnv, type BatchLimits } from "./batch-sync";
+import { batchLimitsFromEnv, type BatchLimits } from "./batch-limits";
 import { ApiError } from "./errors";
 import { relayLimitsFromEnv, type RelayLimits } from "./hocuspocus/limits";
 import { muxLimitsFromEnv, type MuxLimits } from "./mux/limits";

@@ -66,29 +66,12 @@ function circles(graph: Map<string, string[]>): string[][] {
 /** A circle named by its files, wherever the search entered it. */
 const key = (circle: string[]) => [...new Set(circle)].sort().join(" ~ ");
 
-/**
- * Circles that were there before this test, among the Worker's settings, auth and batch-sync
- * modules, which the one-config-reader and one-auth-door work (issue 22) is reshaping. This list
- * may only shrink: a new circle anywhere fails.
- */
-const KNOWN = new Set(
-  [
-    ["worker/app.ts", "worker/auth/create-auth.ts"],
-    ["worker/app.ts", "worker/settings.ts"],
-    ["worker/app.ts", "worker/batch-sync.ts", "worker/settings.ts"],
-    ["worker/app.ts", "worker/auth.ts", "worker/batch-sync.ts", "worker/settings.ts"],
-    ["worker/auth.ts", "worker/batch-sync.ts", "worker/settings.ts"],
-    ["worker/app.ts", "worker/batch-sync.ts", "worker/documents.ts", "worker/settings.ts"],
-    ["worker/batch-sync.ts", "worker/documents.ts", "worker/settings.ts"],
-  ].map(key),
-);
-
 describe("the module structure", () => {
   const files = FOLDERS.flatMap((folder) => tsFiles(join(root, folder)));
   const graph = importGraph(files);
 
-  it("has no import circle (but the known ones, which may only go)", () => {
-    const found = circles(graph).filter((c) => !KNOWN.has(key(c)));
+  it("has no import circle", () => {
+    const found = circles(graph);
     expect(found.map((c) => c.join(" → "))).toEqual([]);
   });
 

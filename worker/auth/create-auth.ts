@@ -42,6 +42,13 @@ export interface AuthOptions {
   openAccess?: boolean;
 }
 
+// `c.get("auth")`: declared here, where Auth lives, so app.ts imports nothing back.
+declare module "../app" {
+  interface AppVariables {
+    auth?: Auth;
+  }
+}
+
 export interface Auth {
   /** The grant for `request` on `scope`, or an ApiError (401/403, 503 when keys are unreachable). */
   authenticate(request: Request, scope: Scope): Promise<Grant>;
