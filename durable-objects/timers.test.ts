@@ -20,10 +20,11 @@ function setup(now = { t: 1_000 }) {
 }
 
 describe("named timers", () => {
-  it("set the alarm to the earliest time asked for, touching it only when it moves earlier", () => {
+  it("set the alarm to the earliest time asked for, touching it only when it moves earlier", async () => {
     const { timers, alarm } = setup();
     timers.register("a", () => null);
     timers.register("b", () => null);
+    await timers.wake(); // no alarm set: nothing is due
     timers.at("a", 5_000);
     timers.at("b", 3_000);
     timers.at("a", 4_000);
@@ -38,6 +39,7 @@ describe("named timers", () => {
     const { timers, alarm, now, runs } = setup();
     timers.register("soon", () => (runs.push("soon"), now.t + 500));
     timers.register("later", () => (runs.push("later"), null));
+    await timers.wake(); // no alarm set: nothing is due
     timers.at("soon", 2_000);
     timers.at("later", 10_000);
     now.t = 2_000;
@@ -82,5 +84,21 @@ describe("named timers", () => {
     expect(alarm.at).toBeNull();
     expect(timers.dueAt("self")).toBeNull();
     expect(() => timers.register("self", () => null)).toThrow(/already/);
+  });
+
+  it("after a restart, a later time asked for does not hide a task whose time is unknown", async () => {
+    // A reader's token expires at 2,000 and the object hibernates with the alarm set for it; after
+    // the wake a second socket's token (exp 9,000) asks for the timer. The alarm at 2,000 must
+    // still run it, or the first reader stays connected past its expiry.
+    const { timers, alarm, now, runs } = setup();
+    alarm.at = 2_000;
+    await timers.wake();
+    timers.register("token-expiry", () => (runs.push("token-expiry"), 9_000));
+    timers.at("token-expiry", 9_000);
+    expect(alarm.at).toBe(2_000);
+    now.t = 2_000;
+    await timers.run(1_000);
+    expect(runs).toEqual(["token-expiry"]);
+    expect(alarm.at).toBe(9_000);
   });
 });

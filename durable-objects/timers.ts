@@ -28,16 +28,24 @@ export class Timers {
     this.tasks.set(name, task);
   }
 
-  /** Learns the alarm already set (on start). */
+  /**
+   * Learns the alarm already set (on start, after the tasks are registered). With no alarm set
+   * nothing was due, so every task's time is known: none. With one set, the tasks stay unknown
+   * and that alarm runs them all to learn their times.
+   */
   async wake(): Promise<void> {
     this.alarmAt = await this.alarm.getAlarm();
+    if (this.alarmAt !== null) return;
+    for (const name of this.tasks.keys()) if (!this.due.has(name)) this.due.set(name, null);
   }
 
   /** Asks for timer `name` to run at `at` or earlier; null asks for nothing. */
   at(name: string, at: number | null): void {
     if (at === null) return;
     const due = this.due.get(name);
-    if (due === undefined || due === null || at < due) this.due.set(name, at);
+    // Unknown (after a restart) stays unknown: the task may be due earlier than `at` (a token
+    // that expires before the one just asked for), so the next alarm runs it to learn its time.
+    if (due === null || (due !== undefined && at < due)) this.due.set(name, at);
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     this.alarm.setAlarm(at);
