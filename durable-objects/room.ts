@@ -197,6 +197,11 @@ export class Room extends LoadedDoc {
     if (told !== "permission-denied") return this.close(conn, told, refusal.message);
     this.deliver(conn, encodePermissionDenied(refusal.message));
     conn.refusedSinceSaved = true;
+    // A synced socket can build on content still on its way to us (another tab's edit, shared
+    // over BroadcastChannel before that tab's socket delivered it): ask again with our step 1,
+    // whose answer (every client sends one) carries the dropped part with what it needed.
+    if (refusal.kind === "missing-dependencies" && !conn.closed)
+      this.deliver(conn, encodeSyncStep1(this.stateVector()), true);
   }
 
   /** Everything but awareness (onAwareness: echoes are refunded) and stateless (relay). */
