@@ -16,6 +16,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The headers of a WebSocket upgrade handshake: a client's own, never copied onto another request. */
+export const UPGRADE_HEADERS = [
+  "Upgrade",
+  "Connection",
+  "Sec-WebSocket-Key",
+  "Sec-WebSocket-Version",
+  "Sec-WebSocket-Protocol",
+  "Sec-WebSocket-Extensions",
+] as const;
+
 /** 426 unless the request asks for a WebSocket (the socket routes: /sync/:id, /hocuspocus, /mux). */
 export function requireWebSocketUpgrade(c: Context): void {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {

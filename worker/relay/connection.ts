@@ -7,7 +7,7 @@ import { DOC_NAME_QUERY, docNameInUrl, isDotSegment } from "../../protocol/doc-n
 import type { AppEnv, EdgesyncBindings } from "../app";
 import { authOf, relayTicket, setBearer } from "../auth";
 import type { Auth } from "../auth/create-auth";
-import { requireWebSocketUpgrade } from "../errors";
+import { requireWebSocketUpgrade, UPGRADE_HEADERS } from "../errors";
 import { QueueBudget, ReplyBudget } from "./budgets";
 import { RelayChannel, type ChannelEvents, type ConnectionBudgets, type Dispatch } from "./channel";
 import type { RelayBudgetLimits } from "./limits";
@@ -22,15 +22,7 @@ export interface RelayApp {
 }
 
 /** Request headers that belong to the client's own upgrade, never to a channel's. */
-const OWN_HEADERS = [
-  "Upgrade",
-  "Connection",
-  "Sec-WebSocket-Key",
-  "Sec-WebSocket-Version",
-  "Sec-WebSocket-Protocol",
-  "Sec-WebSocket-Extensions",
-  "Content-Length",
-];
+const OWN_HEADERS = [...UPGRADE_HEADERS, "Content-Length"];
 
 /** One client socket of a relay: what each of its channels is opened with. */
 export class RelayConnection {

@@ -9,7 +9,7 @@ import { createApp } from "../app";
 import { authorize, checkOrigin, refuseRelayed } from "../auth";
 import { docNameFromUrl, rawRest } from "../doc-id";
 import { documentStub } from "../documents";
-import { ApiError, requireWebSocketUpgrade } from "../errors";
+import { ApiError, requireWebSocketUpgrade, UPGRADE_HEADERS } from "../errors";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
 import { closeCodeForRefusal } from "../relay/refusals";
 
@@ -40,14 +40,7 @@ socketRoute.on("GET", ["/sync", "/sync/*"], async (c) => {
   }
   // A fresh header set: nothing the client sent can pose as the Worker's handoff.
   const headers = new Headers();
-  for (const name of [
-    "Upgrade",
-    "Connection",
-    "Sec-WebSocket-Key",
-    "Sec-WebSocket-Version",
-    "Sec-WebSocket-Protocol",
-    "Sec-WebSocket-Extensions",
-  ]) {
+  for (const name of UPGRADE_HEADERS) {
     const value = c.req.header(name);
     if (value) headers.set(name, value);
   }
