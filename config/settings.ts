@@ -135,6 +135,10 @@ export const SETTINGS = {
   // Below the 30 s after which stock clients drop an awareness state nobody renewed.
   AGENT_LEASE_MS: ms(15_000, "how long an agent's peer stays shown without a write or renewal"),
   ACTIVITY_MAX_ROWS: count(500, "RPC write records kept per document (older ones dropped)"),
+  METRICS_WRITE_MS: ms(
+    30_000,
+    "longest a document's counter change waits to be copied to D1 for GET /v1/metrics",
+  ),
   // ---- The Worker. ----
   ALLOWED_ORIGINS: {
     kind: "list",

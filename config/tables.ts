@@ -37,6 +37,9 @@ export const AGENT_TABLE = {
   activityMaxRows: "ACTIVITY_MAX_ROWS",
 } as const satisfies Table;
 
+/** A document's counters (durable-objects/metrics/): `createDocumentObject({ metrics })`. */
+export const METRICS_TABLE = { writeMs: "METRICS_WRITE_MS" } as const satisfies Table;
+
 /** The Worker's body cap: `createEdgesync({ limits: { maxMessageBytes } })`. */
 export const MESSAGE_TABLE = { maxMessageBytes: "MAX_MESSAGE_BYTES" } as const satisfies Table;
 
@@ -98,6 +101,7 @@ export const TABLES: { table: Table; option: string }[] = [
   { table: MESSAGE_TABLE, option: "createEdgesync: limits" },
   { table: ROOM_TABLE, option: "createDocumentObject: limits" },
   { table: AGENT_TABLE, option: "createDocumentObject: agents" },
+  { table: METRICS_TABLE, option: "createDocumentObject: metrics" },
   { table: ORIGINS_TABLE, option: "createEdgesync" },
   { table: BATCH_TABLE, option: "createEdgesync: limits.batch" },
   { table: RELAY_TABLE, option: "createEdgesync: limits.hocuspocus" },

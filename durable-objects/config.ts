@@ -2,7 +2,7 @@
 // config/settings.ts (its variable, bounds, default) read by the one reader, config/read.ts;
 // createDocumentObject's options override the environment (docs/configuration.md).
 import { defaultsOf, readTable } from "../config/read";
-import { AGENT_TABLE, ROOM_TABLE } from "../config/tables";
+import { AGENT_TABLE, METRICS_TABLE, ROOM_TABLE } from "../config/tables";
 
 export interface RoomLimits {
   /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */
@@ -91,6 +91,20 @@ export function agentSettingsFromEnv(
   given: Partial<AgentSettings> = {},
 ): AgentSettings {
   return readTable(AGENT_TABLE, env, given);
+}
+
+/** A document's counters (createDocumentObject's `metrics`). */
+export interface MetricsConfig {
+  /** Longest a counter change waits to be copied to D1 (METRICS_WRITE_MS). */
+  writeMs: number;
+}
+
+/** The metrics settings: `given` over the environment over the defaults. */
+export function metricsConfigFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<MetricsConfig> = {},
+): MetricsConfig {
+  return readTable(METRICS_TABLE, env, given);
 }
 
 /** Rows in DO SQLite and D1 must stay under 2 MB; snapshots and large updates are split at this size. */

@@ -8,6 +8,7 @@ import { CloseCode } from "../protocol/close-codes";
 import { encodeEpoch } from "../protocol/messages";
 import { canWrite, type Handoff } from "./contract";
 import type { RoomLimits } from "./config";
+import type { ConnectionState } from "./connection";
 import {
   DocumentNotFoundError,
   Backends,
@@ -74,6 +75,14 @@ export class DocumentHost implements FrameHost {
   /** Open sockets. */
   get connections(): number {
     return this.sockets.size;
+  }
+  /** D1, the system of record (metrics write their counters beside the document's row). */
+  get d1(): D1Record {
+    return this.opts.d1;
+  }
+  /** The open sockets' facts (role, subject, expiry, awareness ids), for operators. */
+  connectionStates(): ConnectionState[] {
+    return [...this.sockets.values()].map((conn) => conn.state);
   }
   /** The loaded room, or null (not loaded yet, or dropped after a failure or a delete). */
   get loaded(): Room | null {
@@ -232,6 +241,7 @@ export class DocumentHost implements FrameHost {
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
     if (ext && this.exists()) conn.send(encodeEpoch(this.epoch()));
     this.timers.at(TOKEN_TIMER, handoff.exp !== null ? handoff.exp * 1000 : null);
+    this.events.emit("connected", { role: handoff.role });
   }
 
   /** A socket closed or failed: its awareness is removed and the others told. */

@@ -3,20 +3,30 @@
 // reaches the host and the operations above it through the Inbox, after the frames before it.
 // `createDocumentObject(options)` (create-document-object.ts) makes it for another D1 binding or limits.
 import { DurableObject } from "cloudflare:workers";
-import { agentSettingsFromEnv, limitsFromEnv, type AgentSettings, type RoomLimits } from "./config";
+import {
+  agentSettingsFromEnv,
+  limitsFromEnv,
+  metricsConfigFromEnv,
+  type AgentSettings,
+  type MetricsConfig,
+  type RoomLimits,
+} from "./config";
 import {
   readHandoff,
   type ActivityEntry,
   type ActivityReply,
   type Actor,
   type AgentPeer,
+  type AdminRpc,
   type AgentRpc,
   type DeleteReply,
   type DocumentRpc,
   type DocumentStats,
   type HttpSyncReply,
   type InfoReply,
+  type InspectReply,
   type JsonReply,
+  type PersistReply,
   type PresenceReply,
   type Role,
   type RpcResult,
@@ -26,6 +36,7 @@ import {
 import { DocumentHost } from "./document-host";
 import { installFeatures } from "./features";
 import { Inbox } from "./inbox";
+import * as admin from "./operations/admin";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
 import * as ops from "./operations/document";
 import type { Hosted } from "./operations/open";
@@ -41,6 +52,8 @@ export interface DocumentObjectOptions {
   limits?: Partial<RoomLimits>;
   /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
   agents?: Partial<AgentSettings>;
+  /** Metrics' settings instead of the environment's (METRICS_WRITE_MS). */
+  metrics?: Partial<MetricsConfig>;
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -59,7 +72,7 @@ function platformOf(ctx: DurableObjectState): DocumentPlatform {
 
 export class DocumentObject
   extends DurableObject<Record<string, unknown>>
-  implements DocumentRpc, AgentRpc
+  implements DocumentRpc, AgentRpc, AdminRpc
 {
   /** What createDocumentObject configured the class with; this class uses the defaults. */
   static readonly options: DocumentObjectOptions = {};
@@ -82,6 +95,8 @@ export class DocumentObject
       limits,
       agentLeaseMs: agents.leaseMs,
       activityMaxRows: agents.activityMaxRows,
+      metricsWriteMs: metricsConfigFromEnv(env, options.metrics).writeMs,
+      frames: () => this.inbox.batches.frames,
     });
     this.inbox = new Inbox(host, limits);
     this.doc = { host, features, batches: this.inbox.batches };
@@ -190,5 +205,19 @@ export class DocumentObject
   /** Operational facts about the document (loads it if needed). */
   stats(): Promise<DocumentStats> {
     return this.inbox.run(() => ops.stats(this.doc));
+  }
+
+  // ---- RPC for the admin routes (operations/admin.ts) ----
+
+  inspect(docId: string): Promise<RpcResult<InspectReply>> {
+    return this.inbox.run(() => admin.inspect(this.doc, docId));
+  }
+
+  compactNow(docId: string): Promise<RpcResult<PersistReply>> {
+    return this.inbox.run(() => admin.compactNow(this.doc, docId));
+  }
+
+  flushNow(docId: string): Promise<RpcResult<PersistReply>> {
+    return this.inbox.run(() => admin.flushNow(this.doc, docId));
   }
 }

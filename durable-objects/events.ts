@@ -3,7 +3,7 @@
 // Listeners run synchronously where the event happens: a `stored` listener that writes SQL
 // commits with the update; one that throws fails the write like a storage error would.
 import type { Connection } from "./connection";
-import type { ActivityEntry, RpcErrorCode } from "./contract";
+import type { ActivityEntry, Role, RpcErrorCode } from "./contract";
 import type { LoadReport } from "./backends";
 import type { Room } from "./room";
 import type { QuarantinedRow } from "./storage/document-store";
@@ -40,6 +40,8 @@ export interface DocumentEventMap {
   deleted: { docId: string; epoch: string };
   /** A socket, REST or RPC request was refused: a close code or an RPC error code. */
   refused: { origin: WriteOrigin; code: number | RpcErrorCode; reason: string };
+  /** A socket was accepted and greeted (metrics count them; see metrics/). */
+  connected: { role: Role };
 }
 
 export type DocumentEventName = keyof DocumentEventMap;
@@ -54,6 +56,7 @@ export class DocumentEvents {
     quarantined: [],
     deleted: [],
     refused: [],
+    connected: [],
   };
 
   /** Subscribes to `name`; returns the unsubscribe. */

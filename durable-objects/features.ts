@@ -1,17 +1,21 @@
 // The features on the host's seam (events.ts, timers.ts), installed once per object: persistence
-// (compaction and D1 replication), the activity log of RPC writes, and agents' peers. Each one
+// (compaction and D1 replication), the activity log of RPC writes, agents' peers, and metrics. Each one
 // subscribes to events and registers a named timer; none is called by the host. The operations
 // above the host (operations/) reach them through the `Features` this returns.
 import { recordActivity } from "./activity";
 import { AGENT_LEASE_TIMER, AgentPeers } from "./agent-peers";
 import type { RoomLimits } from "./config";
 import type { DocumentHost } from "./document-host";
+import { installMetrics, type Metrics } from "./metrics/install";
 import { Persistence } from "./persistence";
 import type { Sql } from "./storage/sqlite-log";
 import { ActivityTable, PeerTable } from "./storage/agent-tables";
 
 /** The timer that compacts the log and replicates to D1 (persistence.ts decides when). */
 export const PERSISTENCE_TIMER = "persistence";
+
+/** METRICS_WRITE_MS's default, for hosts built without settings (tests). */
+const DEFAULT_METRICS_WRITE_MS = 30_000;
 
 export interface FeatureSettings {
   limits: RoomLimits;
@@ -20,6 +24,10 @@ export interface FeatureSettings {
   /** Activity entries kept per document (ACTIVITY_MAX_ROWS). */
   activityMaxRows: number;
   now?: () => number;
+  /** Longest a counter change waits before it is copied to D1 (METRICS_WRITE_MS). */
+  metricsWriteMs?: number;
+  /** Frames received since the object started (the Inbox counts them); none when absent. */
+  frames?: () => number;
 }
 
 export interface Features {
@@ -27,6 +35,7 @@ export interface Features {
   persistence(): Persistence | null;
   peers: AgentPeers;
   activity: ActivityTable;
+  metrics: Metrics;
 }
 
 /** Installs every feature on `host`; `sql` is the object's SQLite, whose tables storage/ owns. */
@@ -46,7 +55,14 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     return room ? peers.expire(room.presence) : null;
   });
 
-  return { persistence, peers, activity };
+  const metrics = installMetrics(host, sql, {
+    writeMs: settings.metricsWriteMs ?? DEFAULT_METRICS_WRITE_MS,
+    frames: settings.frames ?? (() => 0),
+    persistence,
+    now,
+  });
+
+  return { persistence, peers, activity, metrics };
 }
 
 /**

@@ -184,6 +184,11 @@ export class Persistence {
     this.retryAt = null;
   }
 
+  /** Since when D1 lacks a stored change (memory only: after a load, since the load), or null. */
+  unflushedSince(): number | null {
+    return this.firstUnflushedAt;
+  }
+
   flushState(): FlushState {
     return { ...this.store.replication(), lastError: this.lastFlushError };
   }

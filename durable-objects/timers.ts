@@ -16,6 +16,8 @@ export class Timers {
   private readonly due = new Map<string, number | null>();
   /** Mirror of the alarm, so `at` rarely touches the platform. */
   private alarmAt: number | null = null;
+  /** True while `run` runs the tasks. */
+  private running = false;
 
   constructor(
     private readonly alarm: Pick<DocumentPlatform, "getAlarm" | "setAlarm" | "deleteAlarm">,
@@ -46,6 +48,8 @@ export class Timers {
     // Unknown (after a restart) stays unknown: the task may be due earlier than `at` (a token
     // that expires before the one just asked for), so the next alarm runs it to learn its time.
     if (due === null || (due !== undefined && at < due)) this.due.set(name, at);
+    // While the tasks run, `run` sets the alarm once they are done (a task due by then runs first).
+    if (this.running) return;
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     this.alarm.setAlarm(at);
@@ -62,19 +66,24 @@ export class Timers {
    */
   async run(retryMs: number): Promise<void> {
     this.fired();
-    const now = this.now();
-    for (const [name, task] of this.tasks) {
-      const due = this.due.get(name);
-      if (due === null || (due !== undefined && due > now)) continue;
-      this.due.set(name, null);
-      let next: number | null;
-      try {
-        next = await task();
-      } catch (err) {
-        console.error(`edgesync: timer ${name} failed: ${(err as Error).message}`);
-        next = this.now() + retryMs;
+    this.running = true;
+    try {
+      for (const [name, task] of this.tasks) {
+        // A task an earlier one made due (metrics after a flush) runs in this same pass.
+        const due = this.due.get(name);
+        if (due === null || (due !== undefined && due > this.now())) continue;
+        this.due.set(name, null);
+        let next: number | null;
+        try {
+          next = await task();
+        } catch (err) {
+          console.error(`edgesync: timer ${name} failed: ${(err as Error).message}`);
+          next = this.now() + retryMs;
+        }
+        this.due.set(name, earliest(next, this.due.get(name) ?? null));
       }
-      this.due.set(name, earliest(next, this.due.get(name) ?? null));
+    } finally {
+      this.running = false;
     }
     const next = [...this.due.values()].reduce<number | null>(earliest, null);
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {

@@ -3,7 +3,12 @@
 // never a 500; and a read the object cannot serve is answered from D1's last intact generation.
 import type { Context } from "hono";
 import * as Y from "yjs";
-import { failure, type DocumentRpc, type RpcResult } from "../durable-objects/contract";
+import {
+  failure,
+  type AdminRpc,
+  type DocumentRpc,
+  type RpcResult,
+} from "../durable-objects/contract";
 import { D1Record } from "../durable-objects/storage/d1-record";
 import { validateUpdate } from "../protocol/messages";
 import type { AppEnv } from "./app";
@@ -29,11 +34,11 @@ export function documentStub(c: Context<AppEnv>, id: string) {
 export async function callDocument<T>(
   c: Context<AppEnv>,
   id: string,
-  call: (stub: DocumentRpc) => PromiseLike<RpcResult<T>>,
+  call: (stub: DocumentRpc & AdminRpc) => PromiseLike<RpcResult<T>>,
 ): Promise<RpcResult<T>> {
   // Typed by the contract: the stub must offer every DocumentRpc method as RPC delivers it. Looked
   // up outside the try: a missing binding is the Worker's misconfiguration (500), not the object's.
-  const stub: DocumentRpc = documentStub(c, id);
+  const stub: DocumentRpc & AdminRpc = documentStub(c, id);
   try {
     return await call(stub);
   } catch (err) {

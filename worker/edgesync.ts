@@ -8,6 +8,7 @@ import { restCors } from "./cors";
 import { notFound, onError } from "./errors";
 import { hocuspocusRoute } from "./hocuspocus/route";
 import { answerOtherMethods } from "./methods";
+import { adminPage } from "./routes/admin-page";
 import { docs } from "./routes/docs";
 import { muxRoute } from "./mux/route";
 import { health } from "./routes/health";
@@ -33,6 +34,7 @@ export function createEdgesync(options: EdgesyncOptions = {}): EdgesyncApp {
   app.route("/", health);
   app.route("/", socketRoute);
   app.route("/", docs);
+  app.route("/", adminPage); // the inspector page (its data comes from the /v1 admin routes)
   // The relays open each document through this app: the same checks as a direct /sync/:docId socket.
   app.route("/", hocuspocusRoute(app));
   app.route("/", muxRoute(app));

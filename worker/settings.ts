@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { checkOptions, ConfigError, parseEnv, readTable } from "../config/read";
 import { AUTH_TABLE, BATCH_TABLE, MESSAGE_TABLE, MUX_TABLE, RELAY_TABLE } from "../config/tables";
-import type { DocumentRpc } from "../durable-objects/contract";
+import type { AdminRpc, DocumentRpc } from "../durable-objects/contract";
 import type { AppEnv } from "./app";
 
 // `c.get("settings")`: declared here, where Settings lives, so app.ts imports nothing back.
@@ -55,7 +55,9 @@ export interface EdgesyncOptions {
  * The document objects' namespace, typed by the contract: a stub must offer every DocumentRpc
  * method as RPC delivers it (the class implements DocumentRpc), so no RPC result is cast.
  */
-export type DocumentNamespace = DurableObjectNamespace<DocumentRpc & Rpc.DurableObjectBranded>;
+export type DocumentNamespace = DurableObjectNamespace<
+  DocumentRpc & AdminRpc & Rpc.DurableObjectBranded
+>;
 
 /** A mount's settings: fixed options, and the environment's values for the rest. */
 export interface Settings {

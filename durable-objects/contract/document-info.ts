@@ -2,6 +2,7 @@
 // computed from (the `stats`/`info` RPCs), as plain types: the Worker describes `DocumentInfo`
 // in its OpenAPI schema (worker/routes/document-info-schema.ts, checked against this type), and
 // `documentInfo` picks it out of the Durable Object's `DocumentStats`.
+import type { DocumentMetrics } from "./metrics";
 
 /** A stored row found damaged (checksum mismatch or not decodable), moved aside for an operator. */
 export interface QuarantinedRow {
@@ -87,6 +88,8 @@ export interface DocumentStats {
   /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
   snapshotPending: boolean;
   batches: Batches;
+  /** Counters and persistence lag (metrics/; docs/operations.md "Metrics"). */
+  metrics: DocumentMetrics;
 }
 
 /** The public info of document `id` (only the fields the schema names: nothing internal leaks). */

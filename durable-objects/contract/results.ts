@@ -44,6 +44,10 @@ export const RpcError = {
     doc: "the stored snapshot is damaged and no intact copy was found; kept for an operator",
   },
   delete_failed: { status: 503, doc: "deleting from D1 failed; nothing was removed, retry" },
+  flush_failed: {
+    status: 503,
+    doc: "flushing to D1 now (POST /v1/docs/{id}/flush) failed; the document is intact and its alarm retries",
+  },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type RpcErrorCode = keyof typeof RpcError;

@@ -117,7 +117,7 @@ export async function stats(doc: Hosted): Promise<DocumentStats> {
   return statsOf(doc, await doc.host.open(null, "view"));
 }
 
-function statsOf({ host, features, batches }: Hosted, room: Room): DocumentStats {
+export function statsOf({ host, features, batches }: Hosted, room: Room): DocumentStats {
   const lastError = null;
   const d1 = features.persistence()?.flushState() ?? { ...host.store.replication(), lastError };
   const { connections, lastLoad } = host;
@@ -126,5 +126,6 @@ function statsOf({ host, features, batches }: Hosted, room: Room): DocumentStats
     d1,
     lastLoad,
     batches: { ...batches },
+    metrics: features.metrics.report(),
   });
 }

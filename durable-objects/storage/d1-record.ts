@@ -193,4 +193,76 @@ export class D1Record {
     );
     return results.map(fromRow);
   }
+
+  /**
+   * Writes a document's counters (JSON, see DocumentCounterRow) beside its index row; a document
+   * not flushed yet has no row, and then nothing is written (its first flush is followed by this).
+   */
+  async writeMetrics(docId: string, counters: DocumentCounterRow, at: number): Promise<void> {
+    await d1(() =>
+      this.db
+        .prepare("UPDATE documents SET metrics = ?, metrics_at = ? WHERE id = ?")
+        .bind(JSON.stringify(counters), at, docId)
+        .run(),
+    );
+  }
+
+  /** Sums over every document of the index: its columns and the counters each last wrote. */
+  async metricTotals(): Promise<MetricTotals> {
+    const sum = (field: keyof DocumentCounterRow) =>
+      `COALESCE(SUM(json_extract(metrics, '$.${field}')), 0) AS ${field}`;
+    const fields = COUNTER_FIELDS.map(sum).join(", ");
+    const totals = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT COUNT(*) AS documents, COALESCE(SUM(encoded_size), 0) AS encodedBytes,
+             COALESCE(SUM(metrics IS NOT NULL), 0) AS reporting, ${fields} FROM documents`,
+        )
+        .first<Omit<MetricTotals, "refusals">>(),
+    );
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT r.key AS code, SUM(r.value) AS n FROM documents, json_each(documents.metrics, '$.refusals') AS r
+           GROUP BY r.key ORDER BY r.key`,
+        )
+        .all<{ code: string; n: number }>(),
+    );
+    return { ...totals!, refusals: Object.fromEntries(results.map((r) => [r.code, r.n])) };
+  }
 }
+
+/** A document's counters as D1 keeps them (the `metrics` column, JSON; migrations/0003). */
+export interface DocumentCounterRow {
+  loads: number;
+  connections: number;
+  frames: number;
+  updates: number;
+  updateBytes: number;
+  compactions: number;
+  flushes: number;
+  flushFailures: number;
+  quarantined: number;
+  refusals: Record<string, number>;
+}
+
+const COUNTER_FIELDS = [
+  "loads",
+  "connections",
+  "frames",
+  "updates",
+  "updateBytes",
+  "compactions",
+  "flushes",
+  "flushFailures",
+  "quarantined",
+] as const satisfies (keyof DocumentCounterRow)[];
+
+/** Totals across the documents of the index (GET /v1/metrics). */
+export type MetricTotals = Omit<DocumentCounterRow, "refusals"> & {
+  documents: number;
+  encodedBytes: number;
+  /** Documents whose row carries counters (a row flushed before migration 0003 has none). */
+  reporting: number;
+  refusals: Record<string, number>;
+};

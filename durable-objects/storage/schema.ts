@@ -15,6 +15,8 @@ export const TABLES = {
   es_agent_peers: `(client_id INTEGER PRIMARY KEY, actor TEXT NOT NULL, state TEXT NOT NULL, clock INTEGER NOT NULL, lease_until INTEGER NOT NULL)`,
   /** Who wrote over RPC, capped by count (agent-tables.ts). */
   es_activity: `(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, actor TEXT NOT NULL, name TEXT, bytes INTEGER NOT NULL, via TEXT NOT NULL)`,
+  /** The document's counters, key → value (metrics-table.ts; docs/operations.md "Metrics"). */
+  es_metrics: `(key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
 } as const;
 
 export type TableName = keyof typeof TABLES;

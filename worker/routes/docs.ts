@@ -13,6 +13,7 @@ import { readBody, requireJson } from "../body";
 import { callDocument, readDocument, SOURCE_HEADER, unwrap } from "../documents";
 import { ApiError } from "../errors";
 import { settingsOf } from "../settings";
+import { admin } from "./admin";
 import { batchSync } from "./batch-sync";
 import { DocumentInfoSchema } from "./document-info-schema";
 import { Base64url, DocumentSchema, errors, IdParam } from "./schemas";
@@ -329,6 +330,7 @@ docs.openapi(
 );
 
 docs.route("/", batchSync); // POST /v1/sync, in this router so /v1/openapi.json describes it
+docs.route("/", admin); // the admin routes (stats, compact, flush, metrics), described there too
 
 /** The bearer scheme; its description is the mount's own Auth's (see openapi.json below). */
 const BEARER = { type: "http", scheme: "bearer", bearerFormat: "JWT" } as const;

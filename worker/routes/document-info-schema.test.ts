@@ -27,6 +27,19 @@ const stats: DocumentStats = {
   },
   snapshotPending: false,
   batches: { count: 4, frames: 10, largest: 5 },
+  metrics: {
+    loads: 1,
+    connectionsAccepted: 2,
+    framesReceived: 10,
+    updatesStored: 9,
+    updateBytesStored: 300,
+    compactions: 1,
+    d1Flushes: 1,
+    d1FlushFailures: 0,
+    refusals: { "4529": 1 },
+    lag: { unflushedUpdates: 1, unflushedSince: 5, uncompactedRows: 7, uncompactedBytes: 50 },
+    d1WrittenAt: 4,
+  },
 };
 
 describe("the public document info", () => {
