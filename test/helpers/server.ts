@@ -35,6 +35,8 @@ export interface ServerOptions {
    * their own: e.g. examples/agent-writer/wrangler.toml. kill() and restart() take them along.
    */
   companions?: string[];
+  /** wrangler's log level: "warn" by default; "log" prints the Worker's console.log lines too. */
+  logLevel?: "warn" | "info" | "log";
 }
 
 export interface RunningServer {
@@ -164,7 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ];
     for (const [name, value] of Object.entries(options.vars ?? {}))
       args.push("--var", `${name}:${value}`);
-    args.push("--log-level", "warn");
+    args.push("--log-level", options.logLevel ?? "warn");
     const spawnGroup = (argv: string[]) => {
       const proc = spawn(process.execPath, argv, {
         cwd: ROOT,

@@ -16,6 +16,7 @@ const PAGE = String.raw`<!doctype html>
     <style>
       :root { font-family: system-ui, sans-serif; color: #1d232b; background: #f6f7f9; }
       body { margin: 0; }
+      [hidden] { display: none !important; }
       header { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem;
         padding: 0.75rem 1rem; background: #1d232b; color: #fff; }
       header h1 { font-size: 1.1rem; margin: 0; flex: 1; }
@@ -50,6 +51,7 @@ const PAGE = String.raw`<!doctype html>
       th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #eee;
         vertical-align: top; word-break: break-word; }
       th { font-weight: 600; white-space: nowrap; }
+      #connections td, #quarantine td { white-space: nowrap; }
       #confirm { margin: 0.5rem 0; padding: 0.6rem; border: 1px solid #a33; border-radius: 4px; }
     </style>
   </head>

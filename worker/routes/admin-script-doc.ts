@@ -116,7 +116,14 @@ function render(inspection, json) {
 function act(label, path, method, done) {
   var id = view.doc;
   $("doc-status").textContent = label + "…";
-  return api(docPath(id, path), method).then(done, function (err) {
+  return api(docPath(id, path), method).then(function (result) {
+    done(result);
+    // Show the state after the action at once, not at the next poll.
+    if (view.doc === id && view.timer !== null) {
+      clearTimeout(view.timer);
+      poll(id);
+    }
+  }, function (err) {
     $("doc-status").textContent = label + " failed: " + err.message;
   });
 }
