@@ -17,6 +17,12 @@ const ROUTES: [path: string, allow: string][] = [
   [`/v1/docs/${doc}/sync`, "POST"],
   ["/v1/sync", "POST"],
   ["/v1/openapi.json", "GET, HEAD"],
+  [`/v1/docs/${doc}/stats`, "GET, HEAD"],
+  [`/v1/docs/${doc}/compact`, "POST"],
+  [`/v1/docs/${doc}/flush`, "POST"],
+  ["/v1/metrics", "GET, HEAD"],
+  ["/admin", "GET, HEAD"],
+  ["/admin/app.js", "GET, HEAD"],
 ];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"];
 
