@@ -358,6 +358,10 @@ describe("REST API", () => {
         "/v1/docs/{id}/sync",
         "/v1/docs/{id}/update",
         "/v1/sync",
+        "/v1/docs/{id}/stats",
+        "/v1/docs/{id}/compact",
+        "/v1/docs/{id}/flush",
+        "/v1/metrics",
       ].sort(),
     );
   });
