@@ -64,12 +64,13 @@ export const MUX_TABLE = {
 } as const satisfies Table;
 
 /**
- * The reply budget of one relayed connection (/mux, /hocuspocus): the same variables as a direct
- * socket's budget in the room (ROOM_TABLE), read from the Worker's environment.
+ * The reply budget and the unread bound of one relayed connection (/mux, /hocuspocus): the same
+ * variables as a direct socket's in the room (ROOM_TABLE), read from the Worker's environment.
  */
 export const RELAY_REPLY_TABLE = {
   replyBudgetBytes: "REPLY_BUDGET_BYTES",
   replyRefillMs: "REPLY_BUDGET_REFILL_MS",
+  maxUnreadBytes: "MAX_QUEUED_BYTES",
 } as const satisfies Table;
 
 /** Browser origins: `createEdgesync({ allowedOrigins })`. */

@@ -6,7 +6,7 @@ import * as Y from "yjs";
 import { CloseCode } from "../protocol/close-codes";
 import { validateUpdate } from "../protocol/messages";
 import { failure, type RpcFailure } from "./contract";
-import { maybeFail } from "./faults";
+import { maybeFail, maybeHold } from "./faults";
 import { D1NotMigratedError, type D1Record } from "./storage/d1-record";
 import type { DocumentStore, QuarantinedRow, Rescue } from "./storage/document-store";
 
@@ -232,6 +232,7 @@ export class Backends implements Replica {
         `D1 generation ${current.generation} holds updates this copy lacks: not replaced`,
       );
     }
+    await maybeHold(docId, "d1-flush-write");
     // Normally D1's generation is the one we last wrote; never reuse a number it already has.
     const generation = Math.max(this.store.replication().generation, current?.generation ?? 0) + 1;
     await this.d1.flush(
@@ -260,7 +261,10 @@ export class Backends implements Replica {
     const { docId, tombstone } = this.store.identity();
     // D1 first: if it fails, nothing is wiped and the caller can retry. The other order
     // would let a later load hydrate the deleted document back from D1.
-    if (docId !== null) await this.d1.delete(docId);
+    if (docId !== null) {
+      await maybeHold(docId, "d1-delete");
+      await this.d1.delete(docId);
+    }
     this.store.wipe(mergeStateVectors(tombstone, stateVector));
   }
 }

@@ -3,6 +3,7 @@
 // bytes of large replies (sync step 2, awareness states) one socket may make the server queue,
 // and free awareness echoes (stock clients re-send every awareness change they receive).
 import type { RoomLimits } from "./config";
+import { chargeQueue } from "../protocol/send-queue";
 import type { Connection } from "./connection";
 
 export class Budgets {
@@ -97,17 +98,10 @@ export class Budgets {
   }
 }
 
-/** Reply ranges remembered per socket; beyond it the oldest two are merged (more lenient). */
-const MAX_REPLY_RANGES = 32;
-
 /**
- * Records `bytes` about to be queued toward `conn`, or says why not. A socket that never reads
- * makes the runtime hold everything sent to it (workerd's `bufferedAmount` grows without bound):
- * broadcasts (updates, awareness, stateless) are refused once `maxQueuedBytes` of them wait
- * unread. Replies the socket asked for (`reply`) are bounded by the reply budget instead, so a
- * slow link's first sync of a large document does not count here: the runtime's queue is FIFO,
- * so the reply bytes still in it are the reply ranges past what has drained. A message always
- * fits a queue holding no broadcasts (a large update to a reader that keeps up).
+ * Records `bytes` about to be queued toward `conn`, or says why not: broadcasts (updates,
+ * awareness, stateless) are refused once `maxQueuedBytes` of them wait unread; replies the socket
+ * asked for (`reply`) are bounded by the reply budget instead (the rule: protocol/send-queue.ts).
  */
 export function chargeSend(
   conn: Connection,
@@ -115,32 +109,9 @@ export function chargeSend(
   reply: boolean,
   maxQueuedBytes: number,
 ): string | null {
-  const queued = conn.queued?.() ?? 0;
   const out = (conn.outbound ??= { sent: 0, replies: [] });
-  const drained = out.sent - queued;
-  let replyQueued = 0;
-  if (out.replies.length > 0) {
-    out.replies = out.replies.filter(([, end]) => end > drained);
-    for (const [start, end] of out.replies) replyQueued += end - Math.max(start, drained);
-  }
-  const unread = queued - replyQueued;
-  if (!reply && unread > 0 && unread + bytes > maxQueuedBytes) {
-    return `not reading: ${unread} bytes of broadcasts queued, limit ${maxQueuedBytes}`;
-  }
-  if (reply) {
-    const last = out.replies[out.replies.length - 1];
-    if (last && last[1] === out.sent) last[1] += bytes;
-    else out.replies.push([out.sent, out.sent + bytes]);
-    if (out.replies.length > MAX_REPLY_RANGES) {
-      const [first, second] = out.replies.splice(0, 2) as [Range, Range];
-      out.replies.unshift([first[0], second[1]]);
-    }
-  }
-  out.sent += bytes;
-  return null;
+  return chargeQueue(out, conn.queued?.() ?? 0, bytes, reply, maxQueuedBytes);
 }
-
-type Range = [start: number, end: number];
 
 /** Size of a received frame in bytes (text frames by their length). */
 export function byteLength(data: ArrayBuffer | string): number {

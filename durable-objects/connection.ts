@@ -1,6 +1,7 @@
 // A socket as the room sees it: transport-agnostic, with the facts that must survive
 // hibernation kept in `state` (the DO stores it as the WebSocket attachment).
 import type { Role } from "../protocol/roles";
+import type { SendQueue } from "../protocol/send-queue";
 
 /**
  * What a socket owns, as kept in its hibernation attachment: per client id, the owner's latest
@@ -40,9 +41,9 @@ export interface Connection {
   queued?(): number;
   /**
    * Bytes handed to `send` on this socket (in memory), and the ranges of them that were replies
-   * it asked for, in that count's coordinates (see chargeSend in budgets.ts).
+   * it asked for, in that count's coordinates (protocol/send-queue.ts).
    */
-  outbound?: { sent: number; replies: [start: number, end: number][] };
+  outbound?: SendQueue;
   /** In-memory rate-limit window (reset by hibernation, which only happens when idle). */
   rate?: { windowStart: number; messages: number; bytes: number; relayed: number };
   /** This socket's messages in the document's current budget window (see Budgets). */

@@ -32,6 +32,8 @@ export class Persistence {
   private lastFlushError: string | null = null;
   /** A D1 flush in progress, so deletion can wait for it before removing D1 rows. */
   private inflight: Promise<void> | null = null;
+  /** Set while the document is being deleted: no compaction or flush starts (see whileDeleting). */
+  private deleting = false;
 
   constructor(
     private readonly store: DocumentStore,
@@ -75,6 +77,8 @@ export class Persistence {
 
   /** When the next alarm should run for persistence work, or null if nothing is pending. */
   dueAt(): number | null {
+    // During a delete nothing runs; should the delete fail, the work is retried after it.
+    if (this.deleting) return this.now() + this.limits.flushRetryBaseMs;
     return this.compactionDue() ? this.now() : this.flushDueAt();
   }
 
@@ -83,6 +87,7 @@ export class Persistence {
     source: { readonly doc: Y.Doc },
     force: { compact?: boolean; flush?: boolean } = {},
   ): Promise<void> {
+    if (this.deleting) return;
     const now = this.now();
     const flushDue = force.flush || (this.flushDueAt() ?? Infinity) <= now;
     // Flushing compacts too, so the DO's snapshot and D1's generation hold the same bytes.
@@ -173,9 +178,20 @@ export class Persistence {
     this.firstUnflushedAt = this.store.size().lastSeq > copy.seq ? this.lastChangeAt : null;
   }
 
-  /** Waits for a flush in progress (its outcome does not matter to the caller). */
-  async idle(): Promise<void> {
-    await this.inflight?.catch(() => undefined);
+  /**
+   * Runs `remove` (the document's deletion) once no flush is in flight, and starts none until it
+   * is over. A flush reads D1's current generation, then writes the next: one that started while
+   * the delete removed D1's rows wrote them back after, and the next load hydrated the deleted
+   * document from D1 (and its record of the flush landed in wiped storage).
+   */
+  async whileDeleting<T>(remove: () => Promise<T>): Promise<T> {
+    this.deleting = true;
+    try {
+      await this.inflight?.catch(() => undefined); // its outcome does not matter here
+      return await remove();
+    } finally {
+      this.deleting = false;
+    }
   }
 
   /** Forgets pending work: the document was deleted. */

@@ -91,9 +91,10 @@ export async function destroy(doc: Hosted, docId: string): Promise<RpcResult<{ d
   const room = await open(doc, docId);
   if (!(room instanceof Room)) return answer(doc, "rest", room);
   try {
-    // A D1 flush in flight would write the document back after D1's rows are deleted.
-    await doc.features.persistence()?.idle();
-    await doc.host.delete(room);
+    // A D1 flush in flight, or one started meanwhile, would write D1's rows back after the delete.
+    const persistence = doc.features.persistence();
+    const remove = () => doc.host.delete(room);
+    await (persistence ? persistence.whileDeleting(remove) : remove());
   } catch (err) {
     console.error(`edgesync: deleting ${docId} failed: ${(err as Error).message}`);
     if (err instanceof D1NotMigratedError) return answer(doc, "rest", loadFailure(err, docId));

@@ -1,6 +1,7 @@
 // Hand-built protocol frames for tests (valid and deliberately broken).
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
+import { AuthType, HocuspocusType } from "../../protocol/hocuspocus";
 import {
   MessageType,
   encodeAwareness,
@@ -31,4 +32,14 @@ export function rawFrame(write: (e: encoding.Encoder) => void): Uint8Array {
   const e = encoding.createEncoder();
   write(e);
   return encoding.toUint8Array(e);
+}
+
+/** A Hocuspocus Auth frame from a client: `token` for the document at `address`. */
+export function hocuspocusAuth(address: string, token: string): Uint8Array {
+  return rawFrame((e) => {
+    encoding.writeVarString(e, address);
+    encoding.writeVarUint(e, HocuspocusType.Auth);
+    encoding.writeVarUint(e, AuthType.Token);
+    encoding.writeVarString(e, token);
+  });
 }

@@ -4,15 +4,15 @@
 // are bounded (MAX_QUEUED_BYTES, 4529 past it) and stateless messages are capped
 // (MAX_STATELESS_BYTES, 1009 past it), while an honest typist keeps its pace.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as decoding from "lib0/decoding";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { CloseCode } from "../../protocol/close-codes";
-import { encodeStateless, encodeSyncUpdate, MessageType } from "../../protocol/messages";
+import { encodeStateless } from "../../protocol/messages";
 import { awarenessFrame } from "../helpers/frames";
 import { neverReading } from "../helpers/never-reading";
 import { sampleRss, workerdRuntimePid } from "../helpers/process-memory";
 import { uniqueDocId } from "../helpers/providers";
+import { typistP99 } from "../helpers/typist";
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** Sockets that never read, as in the report. */
@@ -39,9 +39,6 @@ const QUIET_MS = 3_000;
  * queue still does (the measured figure goes to the log and the docs).
  */
 const MAX_GROWTH_BYTES = 100 * 1024 * 1024;
-/** Keystrokes timed before and during the flood, one every TYPE_INTERVAL_MS. */
-const KEYSTROKES = 60;
-const TYPE_INTERVAL_MS = 100;
 /**
  * The typist's p99 during the flood is logged (the issue's target: within 3× its quiet value;
  * measured 1.9–6.6× on this shared machine, depending on what ran beside it). The suite asserts
@@ -67,42 +64,6 @@ function open(docId: string): Promise<WebSocket> {
     ws.once("open", () => resolve(ws));
     ws.once("error", reject);
   });
-}
-
-/**
- * A typist and a watcher on their own sockets: each keystroke's time from the typist's send to the
- * watcher's receipt of the update. Returns the 99th percentile in milliseconds.
- */
-async function typistP99(typist: WebSocket, watcher: WebSocket, doc: Y.Doc): Promise<number> {
-  const sentAt: number[] = [];
-  const latencies: number[] = [];
-  // The room merges a writer's queued updates into one broadcast: count characters, not messages.
-  const seen = new Y.Doc();
-  Y.applyUpdate(seen, Y.encodeStateAsUpdate(doc));
-  const start = seen.getText("t").length;
-  const onMessage = (data: Buffer) => {
-    if (data[0] !== MessageType.Sync || data[1] !== 2) return; // a sync update
-    const decoder = decoding.createDecoder(data.subarray(2));
-    Y.applyUpdate(seen, decoding.readVarUint8Array(decoder));
-    const now = performance.now();
-    for (let k = latencies.length; k < seen.getText("t").length - start; k++)
-      latencies.push(now - sentAt[k]!);
-  };
-  watcher.on("message", onMessage);
-  for (let i = 0; i < KEYSTROKES; i++) {
-    const before = Y.encodeStateVector(doc);
-    doc.getText("t").insert(0, "k");
-    sentAt.push(performance.now());
-    typist.send(encodeSyncUpdate(Y.encodeStateAsUpdate(doc, before)));
-    await sleep(TYPE_INTERVAL_MS);
-  }
-  for (const deadline = Date.now() + 30_000; latencies.length < KEYSTROKES;) {
-    if (Date.now() > deadline) throw new Error(`${latencies.length} of ${KEYSTROKES} keystrokes`);
-    await sleep(50);
-  }
-  watcher.off("message", onMessage);
-  latencies.sort((a, b) => a - b);
-  return latencies[Math.ceil(0.99 * latencies.length) - 1]!;
 }
 
 /** Sends stateless messages and awareness updates, alternately, at a steady pace. */

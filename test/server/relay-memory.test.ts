@@ -5,11 +5,10 @@
 // cost; it does not show the old kept documents at this count (they fit in the heap the first
 // round reserved: +17 MB measured before the fix, +28 MB after), so this is a bound, not the
 // reproduction; see docs/multiplexing.md.
-import * as encoding from "lib0/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { AuthType, HocuspocusType } from "../../protocol/hocuspocus";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
+import { hocuspocusAuth } from "../helpers/frames";
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** Auth messages with bad tokens, each for another document, in the measured round. */
@@ -37,15 +36,6 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-function badAuth(address: string): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarString(e, address);
-  encoding.writeVarUint(e, HocuspocusType.Auth);
-  encoding.writeVarUint(e, AuthType.Token);
-  encoding.writeVarString(e, "not-a-token");
-  return encoding.toUint8Array(e);
-}
-
 describe("/hocuspocus refused documents", () => {
   it(
     `forgets ${REFUSALS.toLocaleString("en")} refused documents: RSS grows < 50 MB`,
@@ -56,7 +46,8 @@ describe("/hocuspocus refused documents", () => {
       ws.on("message", () => answers++);
       const attack = async (from: number, count: number) => {
         for (let sent = from; sent < from + count; sent += BATCH) {
-          for (let i = sent; i < sent + BATCH; i++) ws.send(badAuth(`refused-${i}`));
+          for (let i = sent; i < sent + BATCH; i++)
+            ws.send(hocuspocusAuth(`refused-${i}`, "not-a-token"));
           while (answers < sent + BATCH) {
             if (ws.readyState !== WebSocket.OPEN) throw new Error(`socket closed after ${answers}`);
             await new Promise((r) => setTimeout(r, 5));

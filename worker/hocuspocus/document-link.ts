@@ -27,7 +27,8 @@ export const UNAUTHORIZED_REASON = "Unauthorized";
 
 /** What a link needs from its socket. */
 export interface LinkHost {
-  sendToClient(frame: Uint8Array): void;
+  /** `reply`: a sync step 2 (see RelayConnection.toClient). */
+  sendToClient(frame: Uint8Array, reply?: boolean): void;
   /** The link ended (detached, refused or failed): forget it. */
   forget(link: DocumentLink): void;
   /** The document's socket failed transiently: the client must reconnect and sync again. */
@@ -131,8 +132,8 @@ export class DocumentLink implements ChannelEvents {
     );
   }
 
-  message(data: ArrayBuffer | string): void {
-    if (typeof data !== "string") this.fromDocument(data);
+  message(data: ArrayBuffer | string, reply: boolean): void {
+    if (typeof data !== "string") this.fromDocument(data, reply);
   }
 
   /** A frame from the client for this document, once authenticated. */
@@ -192,13 +193,13 @@ export class DocumentLink implements ChannelEvents {
     this.channel?.send(frame);
   }
 
-  private fromDocument(data: ArrayBuffer): void {
+  private fromDocument(data: ArrayBuffer, reply: boolean): void {
     if (this.state !== "open") return;
     const { type, payload } = splitYWebsocket(new Uint8Array(data));
     switch (type) {
       case MessageType.Sync:
       case MessageType.Awareness:
-        this.host.sendToClient(fromYWebsocket(this.address, type, payload));
+        this.host.sendToClient(fromYWebsocket(this.address, type, payload), reply);
         return;
       case MessageType.Stateless:
         this.host.sendToClient(fromYWebsocket(this.address, HocuspocusType.Stateless, payload));

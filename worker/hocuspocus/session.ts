@@ -3,7 +3,7 @@
 // opened through the app's own /sync/:id route with the document's token. Stateless by design: it
 // holds nothing a restart could lose (see docs/multiplexing.md), so an evicted Worker only means a
 // reconnect. Close codes are Hocuspocus's own on this door (HOCUSPOCUS_CLOSE below).
-import { truncateReason } from "../../protocol/close-codes";
+import { CloseCode, truncateReason } from "../../protocol/close-codes";
 import {
   HocuspocusType,
   PONG,
@@ -116,13 +116,16 @@ export class HocuspocusSession implements LinkHost {
     link.open(this.connection, token);
   }
 
-  sendToClient(frame: Uint8Array): void {
+  /** Sends toward the client; one that lets broadcasts pile up unread is closed with 4529. */
+  sendToClient(frame: Uint8Array, reply = false): void {
     if (this.closed) return;
+    let refused: string | null;
     try {
-      this.socket.send(frame);
+      refused = this.connection.toClient(frame, reply);
     } catch {
-      this.onClose(); // the client is gone; its close event follows
+      return this.onClose(); // the client is gone; its close event follows
     }
+    if (refused) this.failSocket(CloseCode.RateLimited, refused);
   }
 
   opened(link: DocumentLink): void {

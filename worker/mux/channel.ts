@@ -8,7 +8,8 @@ import type { RelayConnection } from "../relay/connection";
 
 /** What a channel needs from its socket. */
 export interface ChannelHost {
-  sendToClient(frame: Uint8Array): void;
+  /** `reply`: a sync step 2 (see RelayConnection.toClient). */
+  sendToClient(frame: Uint8Array, reply?: boolean): void;
   /** The channel ended (closed by either side or refused): forget it. */
   forget(channel: MuxChannel): void;
 }
@@ -30,11 +31,12 @@ export class MuxChannel implements ChannelEvents {
     this.host.sendToClient(encodeMuxFrame(this.id, MuxServerKind.Opened));
   }
 
-  message(data: ArrayBuffer | string): void {
+  message(data: ArrayBuffer | string, reply: boolean): void {
     this.host.sendToClient(
       typeof data === "string"
         ? encodeText(this.id, MuxServerKind.Text, data)
         : encodeMuxFrame(this.id, MuxServerKind.Frame, new Uint8Array(data)),
+      reply,
     );
   }
 

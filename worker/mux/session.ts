@@ -100,8 +100,8 @@ export class MuxSession implements ChannelHost {
     this.channels.set(frame.channel, channel);
   }
 
-  sendToClient(frame: Uint8Array): void {
-    this.send(frame);
+  sendToClient(frame: Uint8Array, reply = false): void {
+    this.send(frame, reply);
   }
 
   forget(channel: MuxChannel): void {
@@ -125,12 +125,15 @@ export class MuxSession implements ChannelHost {
     }
   }
 
-  private send(data: Uint8Array | string): void {
+  /** Sends toward the client; one that lets broadcasts pile up unread is closed with 4529. */
+  private send(data: Uint8Array | string, reply = false): void {
     if (this.closed) return;
+    let refused: string | null;
     try {
-      this.socket.send(data);
+      refused = this.connection.toClient(data, reply);
     } catch {
-      // The client's socket is closing; its close event ends the session.
+      return; // The client's socket is closing; its close event ends the session.
     }
+    if (refused) this.fail(CloseCode.RateLimited, refused);
   }
 }

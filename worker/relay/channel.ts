@@ -2,7 +2,8 @@
 // have opened to `/sync/<docId>?ext=1`, opened through the app's own route (so every check is that
 // route's code, worker/relay/connection.ts builds the request) and relayed frame for frame.
 // Frames sent before it opens are queued within the connection's budget; replies are charged to
-// the connection's reply budget; a refusal or close reaches its owner as one `ended` call.
+// the connection's reply budget (and told apart for the connection's unread bound, toClient); a
+// refusal or close reaches its owner as one `ended` call.
 import type { Handoff } from "../../durable-objects/contract";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
 import type { RelayTicket } from "../auth";
@@ -16,8 +17,11 @@ export type Dispatch = (request: Request) => Promise<Response>;
 export interface ChannelEvents {
   /** The document's socket opened with what the app's route granted. */
   opened(handoff: Handoff): void;
-  /** A frame from the document, as it came (no copy). */
-  message(data: ArrayBuffer | string): void;
+  /**
+   * A frame from the document, as it came (no copy); `reply`: a sync step 2, the answer to the
+   * client's step 1 (charged to the reply budget), to be sent with RelayConnection.toClient's flag.
+   */
+  message(data: ArrayBuffer | string, reply: boolean): void;
   /**
    * The channel ended from the document's side: its socket closed (`refused` false) or the app
    * refused to open it (`refused` true: an HTTP refusal, mapped by the one table in refusals.ts).
@@ -123,15 +127,12 @@ export class RelayChannel {
 
   private fromDocument(data: ArrayBuffer | string): void {
     if (this.state !== "open") return;
-    if (
-      typeof data !== "string" &&
-      isSyncStep2(data) &&
-      !this.budgets.replies.charge(data.byteLength)
-    ) {
+    const reply = typeof data !== "string" && isSyncStep2(data);
+    if (reply && !this.budgets.replies.charge(data.byteLength)) {
       // Not relayed: the connection may make the Worker hold no more replies (budgets.ts).
       return this.end(CloseCode.RateLimited, "reply budget of this connection exceeded", false);
     }
-    this.events.message(data);
+    this.events.message(data, reply);
   }
 
   /** A refusal answered over HTTP (token, doc id, origin): its code and message, via the table. */

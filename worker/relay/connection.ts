@@ -4,6 +4,7 @@
 // of the relay's socket (worker/auth.ts `relayTicket`). Each door is a thin protocol translator.
 import type { Context } from "hono";
 import { DOC_NAME_QUERY, docNameInUrl, isDotSegment } from "../../protocol/doc-name";
+import { chargeQueue, type SendQueue } from "../../protocol/send-queue";
 import type { AppEnv, EdgesyncBindings } from "../app";
 import { authOf, relayTicket, setBearer } from "../auth";
 import type { Auth } from "../auth/create-auth";
@@ -24,22 +25,42 @@ export interface RelayApp {
 /** Request headers that belong to the client's own upgrade, never to a channel's. */
 const OWN_HEADERS = [...UPGRADE_HEADERS, "Content-Length"];
 
-/** One client socket of a relay: what each of its channels is opened with. */
+/** One client socket of a relay: what each of its channels is opened with, and its sends. */
 export class RelayConnection {
   readonly budgets: ConnectionBudgets;
+  /** What was sent toward the client and which of it were replies (protocol/send-queue.ts). */
+  private readonly outbound: SendQueue = { sent: 0, replies: [] };
 
   constructor(
+    /** The client's socket, accepted by the Worker. */
+    private readonly socket: WebSocket,
     /** The client's upgrade request: its URL and headers (cookies, API keys) reach each channel. */
     private readonly outer: Request,
     /** The Auth of the client's request, middleware-installed or the mount's, for every channel. */
     private readonly auth: Auth,
     private readonly dispatch: Dispatch,
-    limits: RelayBudgetLimits,
+    private readonly limits: RelayBudgetLimits,
   ) {
     this.budgets = {
       queue: new QueueBudget(limits.maxQueuedBytes),
       replies: new ReplyBudget(limits.replyBudgetBytes, limits.replyRefillMs),
     };
+  }
+
+  /**
+   * Sends `frame` toward the client, or says why not (nothing sent): the relay reads its documents'
+   * sockets at once, so their own bound never sees a client that stops reading; here the runtime
+   * holds what the client has not read (the socket's `bufferedAmount`), bounded by the document's
+   * rule: broadcasts past MAX_QUEUED_BYTES unread are refused, replies (`reply`: sync step 2,
+   * charged to the reply budget by the channel) are not. The door then closes the client with
+   * 4529: a client that stops reading loses nothing silently. Throws if the socket is closing.
+   */
+  toClient(frame: Uint8Array | string, reply = false): string | null {
+    const bytes = typeof frame === "string" ? frame.length : frame.byteLength;
+    const queued = this.socket.bufferedAmount;
+    const refused = chargeQueue(this.outbound, queued, bytes, reply, this.limits.maxUnreadBytes);
+    if (refused === null) this.socket.send(frame);
+    return refused;
   }
 
   /**
@@ -90,7 +111,8 @@ export function acceptRelay(
   const { 0: client, 1: server } = new WebSocketPair();
   server.binaryType = "arraybuffer"; // not Blobs (the compatibility date's default)
   server.accept();
-  const door = session(server, new RelayConnection(c.req.raw, authOf(c), dispatch, limits));
+  const connection = new RelayConnection(server, c.req.raw, authOf(c), dispatch, limits);
+  const door = session(server, connection);
   server.addEventListener("message", (event) => door.onMessage(event.data));
   server.addEventListener("close", () => door.onClose());
   server.addEventListener("error", () => door.onClose());

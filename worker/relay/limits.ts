@@ -1,6 +1,7 @@
 // The per-connection budgets of a relayed socket (/mux, /hocuspocus). The queue cap comes from each
-// door's own limits (MUX_MAX_QUEUED_BYTES, HOCUSPOCUS_MAX_PENDING_BYTES); the reply budget reads
-// the same settings as a direct socket's budget in the document, through the one config reader.
+// door's own limits (MUX_MAX_QUEUED_BYTES, HOCUSPOCUS_MAX_PENDING_BYTES); the reply budget and the
+// unread bound read the same settings as a direct socket's in the document, through the one
+// config reader.
 import { defaultsOf, readTable } from "../../config/read";
 import { RELAY_REPLY_TABLE } from "../../config/tables";
 
@@ -9,6 +10,11 @@ export interface ReplyBudgetLimits {
   replyBudgetBytes: number;
   /** Time over which the reply budget refills from empty to full. */
   replyRefillMs: number;
+  /**
+   * Broadcast bytes (everything but replies) that may wait unread toward the client's socket,
+   * all channels together (MAX_QUEUED_BYTES); past it the client is closed with 4529.
+   */
+  maxUnreadBytes: number;
 }
 
 export interface RelayBudgetLimits extends ReplyBudgetLimits {
@@ -16,10 +22,10 @@ export interface RelayBudgetLimits extends ReplyBudgetLimits {
   maxQueuedBytes: number;
 }
 
-/** REPLY_BUDGET_BYTES and REPLY_BUDGET_REFILL_MS's defaults (config/settings.ts). */
+/** REPLY_BUDGET_BYTES, REPLY_BUDGET_REFILL_MS and MAX_QUEUED_BYTES's defaults (config/settings.ts). */
 export const DEFAULT_REPLY_BUDGET: ReplyBudgetLimits = defaultsOf(RELAY_REPLY_TABLE);
 
-/** The reply budget of one relayed connection: the defaults, or the environment's values. */
+/** The reply budget and unread bound of one relayed connection: defaults, or the environment's. */
 export function replyBudgetFromEnv(env: Record<string, unknown>): ReplyBudgetLimits {
   return readTable(RELAY_REPLY_TABLE, env, {});
 }
