@@ -151,6 +151,23 @@ function harness(
   return hp;
 }
 
+/** Resolves once `p` is synced. */
+export const synced = (p: Provider) => retryable(() => must(p.isSynced, "synced"));
+/** Resolves once `p` is synced and the server acknowledged every change it sent. */
+export const saved = (p: Provider) =>
+  retryable(() => must(p.isSynced && !p.hasUnsyncedChanges, "saved"));
+function must(value: boolean, what: string) {
+  if (!value) throw new Error(`not ${what}`);
+}
+
+/** A read-only provider for the case's document. */
+export const readonly = async (hp: Hp, options: Parameters<Hp["provider"]>[0] = {}) =>
+  hp.provider({ token: await hp.token(hp.name, "read"), ...options });
+
+/** Whether `p` knows an awareness state with `key` set to `value`. */
+export const hasState = (p: Provider, key: string, value: unknown) =>
+  [...(p.awareness?.getStates().values() ?? [])].some((state) => state[key] === value);
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Hocuspocus's `retryableAssertion`: retries `check` until it stops throwing (or times out). */
