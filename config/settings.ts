@@ -158,6 +158,10 @@ export const SETTINGS = {
     5 * MiB,
     "bytes held for documents not authenticated yet (the socket closes beyond)",
   ),
+  HOCUSPOCUS_MAX_PENDING_MESSAGES: count(
+    1_000,
+    "frames held for documents not authenticated yet (the socket closes beyond)",
+  ),
   MUX_MAX_CHANNELS: count(1_000, "channels one /mux socket may open in its life (4529 beyond)"),
   MUX_MAX_QUEUED_BYTES: bytes(
     1 * MiB,

@@ -54,6 +54,7 @@ export const RELAY_TABLE = {
   maxAttaches: "HOCUSPOCUS_MAX_ATTACHES",
   maxPendingDocuments: "HOCUSPOCUS_MAX_PENDING_DOCUMENTS",
   maxPendingBytes: "HOCUSPOCUS_MAX_PENDING_BYTES",
+  maxPendingMessages: "HOCUSPOCUS_MAX_PENDING_MESSAGES",
 } as const satisfies Table;
 
 /** GET /mux: `createEdgesync({ limits: { mux } })` (the frame cap also follows maxMessageBytes). */

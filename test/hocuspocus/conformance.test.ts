@@ -1,10 +1,8 @@
 // Hocuspocus protocol conformance: stock @hocuspocus/provider 4.x and 3.x, many documents over
 // shared sockets, against every server in targets.ts. The same cases pass against Hocuspocus's
 // own server, so they test the protocol rather than our reading of it (PROTOCOL-NOTES.md).
-import * as encoding from "lib0/encoding";
+// Hocuspocus's own tests, ported, are port-*.test.ts beside this file.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import * as Y from "yjs";
 import { eventually, uniqueDocId } from "../helpers/providers";
 import {
   CLIENTS,
@@ -15,7 +13,7 @@ import {
   type Opened,
   type Session,
 } from "./clients";
-import { TARGETS, edgesyncOpen, runs, type RunningTarget } from "./targets";
+import { edgesyncAuth, edgesyncOpen, hocuspocusServer, runs, type RunningTarget } from "./targets";
 
 /** Documents multiplexed over one socket (Hocuspocus accepts up to 100 awaiting auth at once). */
 const DOCS_PER_SOCKET = 100;
@@ -27,7 +25,10 @@ const names = (prefix: string, count: number) =>
 const awarenessNames = (o: Opened) =>
   [...o.provider.awareness!.getStates().values()].map((s) => s.user?.name).filter(Boolean);
 
-describe.each([...TARGETS, edgesyncOpen])("Hocuspocus protocol: $name", (target) => {
+/** Hocuspocus's own server, and edgesync's shared servers with tokens and open. */
+const SERVERS = [hocuspocusServer, edgesyncAuth, edgesyncOpen];
+
+describe.each(SERVERS)("Hocuspocus protocol: $name", (target) => {
   /** Cases about roles and refused tokens: none to observe with open access. */
   const withTokens = target.open ? it.skip : it;
   let server: RunningTarget;
@@ -242,133 +243,12 @@ describe.each([...TARGETS, edgesyncOpen])("Hocuspocus protocol: $name", (target)
       await whenText(fresh, o.text.toString());
     });
 
-    // Ported from Hocuspocus's tests/ (client-observable cases; the file named on each line).
-    // Not ported: server hooks (onChange, onStoreDocument, beforeSync, …: edgesync has none),
-    // server-initiated stateless (onStateless/broadcastStateless: no server hook to send one),
-    // provider-only cases (observe, observeDeep, flushDelay: no server behaviour), the pre-auth
-    // timeout and message-count limit (edgesync bounds bytes and documents, not time or count),
-    // provider/onAuthenticationFailedRetry (its retry relies on a hook that fails only once).
-
-    it("provider/hasUnsyncedChanges: initially doesn't have unsynced changes", async () => {
-      const o = await s.open(s.socket(), uniqueDocId("hu-initial"));
-      // Its first SyncStatus (for the step 2 answering the server's step 1) clears it.
-      await whenAcknowledged(o);
-      expect(o.statuses).toEqual([true]);
-    });
-
-    withTokens(
-      "provider/hasUnsyncedChanges: none in readonly mode when the initial document has not changed",
-      async () => {
-        const o = await s.open(s.socket(), uniqueDocId("hu-ro-clean"), { role: "read" });
-        await whenAcknowledged(o);
-        expect(o.provider.hasUnsyncedChanges).toBe(false);
-      },
-    );
-
-    withTokens(
-      "provider/hasUnsyncedChanges: has them in readonly mode when the initial document has changed",
-      async () => {
-        const doc = new Y.Doc();
-        doc.getText("text").insert(0, "local only");
-        const o = await s.open(s.socket(), uniqueDocId("hu-ro-dirty"), { role: "read", doc });
-        await whenSynced(o);
-        await eventually(
-          () => o.statuses.includes(false),
-          () => `statuses ${o.statuses.join(",")}`,
-        );
-        expect(o.provider.hasUnsyncedChanges).toBe(true);
-      },
-    );
-
     it("issue 25: forceSync is answered with the server's own step 1, clearing hasUnsyncedChanges", async () => {
       const o = await s.open(s.socket(), uniqueDocId("forcesync"));
       await whenAcknowledged(o);
       o.provider.forceSync();
       expect(o.provider.hasUnsyncedChanges).toBe(true);
       await whenAcknowledged(o);
-    });
-
-    it("server/sessionAwareness: the SyncStep2 reply after forceSync carries the session routing key (4.x)", async () => {
-      if (client.name.includes("3.x")) return; // sessionAwareness is a 4.x option
-      const name = uniqueDocId("session");
-      const socket = s.socket();
-      const o = await s.open(socket, name, { sessionAwareness: true });
-      const other = await s.open(socket, name, { sessionAwareness: true });
-      await Promise.all([whenAcknowledged(o), whenAcknowledged(other)]);
-      o.provider.forceSync();
-      await whenAcknowledged(o);
-      o.text.insert(0, "via session key");
-      await whenText(other, "via session key");
-      await whenAcknowledged(o);
-    });
-
-    it("provider/onAwarenessUpdate: does not share awareness state with users in other documents", async () => {
-      const [x, y] = names("aw-other", 2);
-      const a = await s.open(s.socket(), x!);
-      const b = await s.open(s.socket(), y!);
-      await Promise.all([whenSynced(a), whenSynced(b)]);
-      a.provider.setAwarenessField("user", { name: "Ada" });
-      b.provider.setAwarenessField("user", { name: "Bob" });
-      await eventually(
-        () => awarenessNames(a).includes("Ada") && awarenessNames(b).includes("Bob"),
-        () => "own awareness not seen",
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      expect(awarenessNames(a)).toEqual(["Ada"]);
-      expect(awarenessNames(b)).toEqual(["Bob"]);
-    });
-
-    it("provider/onAwarenessChange: gets the current awareness states from the server", async () => {
-      const name = uniqueDocId("aw-current");
-      const a = await s.open(s.socket(), name);
-      await whenSynced(a);
-      a.provider.setAwarenessField("user", { name: "Ada" });
-      const late = await s.open(s.socket(), name);
-      await eventually(
-        () => awarenessNames(late).includes("Ada"),
-        () => `late sees ${awarenessNames(late).join(", ")}`,
-      );
-    });
-  });
-
-  // Raw frames, as Hocuspocus's own server tests send them (no provider would).
-  describe.skipIf(!runs(target))("raw frames", () => {
-    const frame = (address: string, type: number, payload: Uint8Array) => {
-      const e = encoding.createEncoder();
-      encoding.writeVarString(e, address);
-      encoding.writeVarUint(e, type);
-      encoding.writeUint8Array(e, payload);
-      return encoding.toUint8Array(e);
-    };
-    const closeOf = (send: (ws: WebSocket) => void) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(server.url);
-        ws.on("open", () => send(ws));
-        ws.on("close", (code) => resolve(code));
-        ws.on("error", reject);
-      });
-
-    it("server/unauthenticatedQueueLimit: closes a connection that opens too many pending documents (4205)", async () => {
-      const code = await closeOf((ws) => {
-        // An awareness query (type 3, no payload) for each of 101 documents never authenticated.
-        for (let i = 0; i <= DOCS_PER_SOCKET; i++)
-          ws.send(frame(uniqueDocId(`pending${i}`), 3, new Uint8Array()));
-      });
-      expect(code).toBe(4205);
-    });
-
-    it("server/unauthenticatedQueueLimit: closes a connection past the pre-auth byte limit (4205)", async () => {
-      const code = await closeOf((ws) => {
-        const name = uniqueDocId("prebytes");
-        // 6 MiB of sync updates (type 0, step 2 … update) before any Auth message.
-        for (let i = 0; i < 12; i++)
-          ws.send(frame(name, 0, new Uint8Array(512 * 1024).fill(2, 0, 1)));
-      });
-      expect(code).toBe(4205);
-    });
-
-    it("ClientConnection.handleMessage: a text frame closes the connection with 4401", async () => {
-      expect(await closeOf((ws) => ws.send("not a frame"))).toBe(4401);
     });
   });
 });

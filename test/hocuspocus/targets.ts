@@ -12,7 +12,7 @@ export interface RunningTarget {
   /** The WebSocket URL a provider is given (no document name in it). */
   url: string;
   /** A token for one document and role, signed as `edgesync/tokens` signs it. */
-  tokenFor(doc: string, role: Role): Promise<string>;
+  tokenFor(doc: string, role: Role, ttlSeconds?: number): Promise<string>;
   /** SIGKILLs the server and starts it again on the same port and storage, if it can. */
   restart?(): Promise<void>;
   stop(): Promise<void>;
@@ -27,43 +27,95 @@ export interface Target {
   start(): Promise<RunningTarget>;
 }
 
-const tokenFor = (doc: string, role: Role) => createToken(TEST_AUTH_SECRET, { doc, role });
+const tokenFor = (doc: string, role: Role, ttlSeconds?: number) =>
+  createToken(TEST_AUTH_SECRET, { doc, role, ttlSeconds });
 
 /**
- * `@hocuspocus/server` in this process. `onAuthenticate` applies the Worker's own token check
- * (worker/tokens.ts) and maps role `read` to the read-only scope, as edgesync does. Stateless
- * messages are relayed to the document's other connections — Hocuspocus relays nothing unless a
- * hook does, and that is the behaviour this suite expects (see PROTOCOL-NOTES.md).
+ * `@hocuspocus/server` in this process. With `tokens`, `onAuthenticate` applies the Worker's own
+ * token check (worker/tokens.ts) and maps role `read` to the read-only scope, as edgesync does; at
+ * the token's `exp` the server asks for a fresh one (`requestToken`), which `onTokenSync` checks
+ * the same way (a refusal closes the document "Unauthorized"), as edgesync's relay does when the
+ * document's object closes an expired socket. Without `tokens` it has no `onAuthenticate` hook:
+ * any token is ignored, as edgesync's open access ignores it. Stateless messages are relayed to
+ * the document's other connections — Hocuspocus relays nothing unless a hook does, and that is the
+ * behaviour this suite expects (see PROTOCOL-NOTES.md).
  */
-export const hocuspocusServer: Target = {
-  name: "@hocuspocus/server",
-  async start() {
-    const server = new Server({
-      address: "127.0.0.1",
-      // A port of the kernel's choosing, not one from helpers/server.ts's slices: other test
-      // processes reconnect to their SIGKILLed servers' slice ports, and must not reach this one.
-      port: 0,
-      quiet: true,
-      stopOnSignals: false,
-      async onAuthenticate({ token, documentName, connectionConfig }) {
+function hocuspocusTarget(name: string, tokens: boolean): Target {
+  return {
+    name,
+    open: !tokens,
+    async start() {
+      const refreshes = new Set<ReturnType<typeof setTimeout>>();
+      const refreshAt = (exp: number, connection: { requestToken(): void }) => {
+        const timer = setTimeout(
+          () => {
+            refreshes.delete(timer);
+            connection.requestToken();
+          },
+          exp * 1000 - Date.now(),
+        );
+        refreshes.add(timer);
+      };
+      const check = async (token: string, documentName: string) => {
         const result = await verifyToken(token, TEST_AUTH_SECRET, documentName);
-        if (!result.ok) throw Object.assign(new Error(result.message), { reason: result.code });
-        connectionConfig.readOnly = result.claims.role === "read";
-      },
-      async onStateless({ document, connection, payload }) {
-        document.broadcastStateless(payload, (other) => other !== connection);
-      },
-    });
-    await server.listen();
-    return {
-      url: `ws://127.0.0.1:${server.address.port}`,
-      tokenFor,
-      stop: () => server.destroy(),
-    };
+        if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
+        return result.claims;
+      };
+      const server = new Server({
+        address: "127.0.0.1",
+        // A port of the kernel's choosing, not one from helpers/server.ts's slices: other test
+        // processes reconnect to their SIGKILLed servers' slice ports, and must not reach this one.
+        port: 0,
+        quiet: true,
+        stopOnSignals: false,
+        ...(tokens && {
+          async onAuthenticate({ token, documentName, connectionConfig }) {
+            // Refused with the reason our relay gives (PermissionDenied `code: message`).
+            const claims = await check(token, documentName).catch((err: Error) => {
+              throw Object.assign(err, { reason: err.message });
+            });
+            connectionConfig.readOnly = claims.role === "read";
+            return { exp: claims.exp };
+          },
+          async connected({ context, connection }) {
+            refreshAt(context.exp, connection);
+          },
+          async onTokenSync({ token, documentName, connection }) {
+            // Refused as Hocuspocus's own test refuses: the document closes "Unauthorized".
+            refreshAt((await check(token, documentName)).exp, connection);
+          },
+        }),
+        async onStateless({ document, connection, payload }) {
+          document.broadcastStateless(payload, (other) => other !== connection);
+        },
+      });
+      await server.listen();
+      return {
+        url: `ws://127.0.0.1:${server.address.port}`,
+        tokenFor,
+        stop: async () => {
+          refreshes.forEach(clearTimeout);
+          await server.destroy();
+        },
+      };
+    },
+  };
+}
+
+export const hocuspocusServer = hocuspocusTarget("@hocuspocus/server", true);
+/** Hocuspocus's server with no `onAuthenticate` hook (open access). */
+export const hocuspocusOpen = hocuspocusTarget("@hocuspocus/server (open access)", false);
+
+/** The suite's shared server with token auth on (AUTH_SECRET = TEST_AUTH_SECRET), already running. */
+export const edgesyncAuth: Target = {
+  name: "edgesync",
+  async start() {
+    const { port } = sharedServer("auth");
+    return { url: `ws://127.0.0.1:${port}/hocuspocus`, tokenFor, stop: async () => {} };
   },
 };
 
-/** The real server as `npm start` runs it, with token auth on. */
+/** The real server as `npm start` runs it, with token auth on, private (so it can be restarted). */
 export const edgesyncServer: Target = {
   name: "edgesync",
   async start() {

@@ -43,6 +43,12 @@ export interface LinkHost {
 
 type LinkState = "waiting-auth" | "opening" | "open" | "closed";
 
+/** Frames held by all links of one socket, and their cap (RelayLimits.maxPendingMessages). */
+export interface HeldFrames {
+  count: number;
+  readonly max: number;
+}
+
 export class DocumentLink implements ChannelEvents {
   state: LinkState = "waiting-auth";
   readonly = false;
@@ -73,11 +79,14 @@ export class DocumentLink implements ChannelEvents {
     readonly documentName: string,
     private readonly host: LinkHost,
     private readonly budget: QueueBudget,
+    private readonly held: HeldFrames,
   ) {}
 
-  /** Holds a frame until the document opens; false when the connection's queue cap is reached. */
+  /** Holds a frame until the document opens; false when a cap of the connection is reached. */
   hold(message: HocuspocusFrame): boolean {
+    if (this.held.count >= this.held.max) return false;
     if (!this.budget.take(message.payload.byteLength)) return false;
+    this.held.count++;
     this.queue.push(message);
     this.queuedBytes += message.payload.byteLength;
     return true;
@@ -262,6 +271,7 @@ export class DocumentLink implements ChannelEvents {
   private releaseQueue(): HocuspocusFrame[] {
     const held = this.queue;
     this.budget.release(this.queuedBytes);
+    this.held.count -= held.length;
     this.queue = [];
     this.queuedBytes = 0;
     return held;

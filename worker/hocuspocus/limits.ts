@@ -22,6 +22,11 @@ export interface RelayLimits {
    * closes with 4205 (Hocuspocus's ResetConnection).
    */
   maxPendingBytes: number;
+  /**
+   * Frames held for documents not open yet, all documents of the socket together (Hocuspocus:
+   * `maxUnauthenticatedQueueMessages`, 1,000); past it the socket closes with 4205.
+   */
+  maxPendingMessages: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = defaultsOf(RELAY_TABLE);

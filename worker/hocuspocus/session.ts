@@ -17,14 +17,14 @@ import {
 } from "../../protocol/hocuspocus";
 import { ProtocolError } from "../../protocol/messages";
 import type { RelayConnection } from "../relay/connection";
-import { DocumentLink, UNAUTHORIZED_REASON, type LinkHost } from "./document-link";
+import { DocumentLink, UNAUTHORIZED_REASON, type HeldFrames, type LinkHost } from "./document-link";
 import type { RelayLimits } from "./limits";
 
 /**
  * Hocuspocus's close events (@hocuspocus/common CloseEvents.ts), used where its server uses them,
  * so a drop-in backend closes as Hocuspocus does: a frame it cannot read (a text frame, no
- * address) is `Unauthorized`; too many documents awaiting authentication, or too many bytes held
- * for documents not open yet, is `ResetConnection`.
+ * address) is `Unauthorized`; too many documents awaiting authentication, or too many frames or
+ * bytes held for documents not open yet, is `ResetConnection`.
  */
 export const HOCUSPOCUS_CLOSE = {
   Unauthorized: { code: 4401, reason: UNAUTHORIZED_REASON },
@@ -41,12 +41,15 @@ export class HocuspocusSession implements LinkHost {
    */
   private attaches = 0;
   private closed = false;
+  private readonly held: HeldFrames;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly connection: RelayConnection,
     private readonly limits: RelayLimits,
-  ) {}
+  ) {
+    this.held = { count: 0, max: limits.maxPendingMessages };
+  }
 
   onMessage(data: ArrayBuffer | string): void {
     if (this.closed) return;
@@ -82,7 +85,7 @@ export class HocuspocusSession implements LinkHost {
       case "waiting-auth":
         if (isAuth) return this.authenticate(link, decodeClientAuth(message.payload).token);
       // Hocuspocus holds every frame until the document is authenticated and loaded, within
-      // one cap for the whole connection (maxPendingBytes).
+      // caps for the whole connection (maxPendingMessages, maxPendingBytes).
       // falls through
       case "opening":
         if (isAuth) return; // a second Auth while the first is checked: nothing to change
@@ -99,7 +102,13 @@ export class HocuspocusSession implements LinkHost {
       return null;
     }
     const { documentName } = parseAddress(address);
-    const link = new DocumentLink(address, documentName, this, this.connection.budgets.queue);
+    const link = new DocumentLink(
+      address,
+      documentName,
+      this,
+      this.connection.budgets.queue,
+      this.held,
+    );
     this.links.set(address, link);
     this.unopened.add(link);
     return link;
