@@ -227,6 +227,35 @@ describe.each(SERVERS)("Hocuspocus protocol: $name", (target) => {
       expect(s.websocketsClosed()).toBe(0);
     });
 
+    // Not a Hocuspocus test (its suite has none for reconnection or onStatus).
+    it("a socket disconnected and connected again: statuses, every document syncs again, offline edits arrive", async () => {
+      const docs = names("reconnect", 3);
+      const socket = s.socket();
+      const statuses: string[] = [];
+      socket.on("status", ({ status }: { status: string }) => statuses.push(status));
+      const opened = await Promise.all(docs.map((name) => s.open(socket, name)));
+      await Promise.all(opened.map(whenAcknowledged));
+      const watcher = s.socket();
+      const seen = await Promise.all(docs.map((name) => s.open(watcher, name)));
+      await Promise.all(seen.map((o) => whenSynced(o)));
+
+      socket.disconnect();
+      await eventually(
+        () => statuses.at(-1) === "disconnected",
+        () => `statuses ${statuses.join(",")}`,
+      );
+      opened.forEach((o, i) => o.text.insert(0, `offline ${i}`));
+      expect(opened.every((o) => !o.provider.isSynced && o.provider.hasUnsyncedChanges)).toBe(true);
+      socket.connect();
+      await Promise.all(seen.map((o, i) => whenText(o, `offline ${i}`)));
+      await Promise.all(opened.map(whenAcknowledged));
+      const after = statuses.slice(statuses.lastIndexOf("disconnected"));
+      expect(after[0]).toBe("disconnected");
+      expect(after).toContain("connecting");
+      expect(after.at(-1)).toBe("connected");
+      expect(s.websocketsOpened()).toBe(3);
+    });
+
     it("hasUnsyncedChanges returns to false once every edit is acknowledged", async () => {
       const name = uniqueDocId("unsynced");
       const o = await s.open(s.socket(), name);

@@ -25,7 +25,7 @@ const authFrame = (address: string, token: string) =>
 const statelessFrame = (address: string, size: number, type: number = Type.Stateless) =>
   frame(address, type, (e) => encoding.writeVarString(e, "A".repeat(size)));
 
-const closeCode = (ws: WebSocket, ms = 20_000) =>
+const closeCode = (ws: WebSocket, ms = 60_000) =>
   new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the server did not close the socket")), ms);
     ws.once("close", (code) => {
