@@ -32,6 +32,7 @@ import type { Hosted } from "./operations/open";
 import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
 import { D1Record } from "./storage/d1-record";
+import { webhookSettingsFromEnv, type WebhookOptions } from "./webhooks/settings";
 
 /** What `createDocumentObject` (create-document-object.ts) configures the class with. */
 export interface DocumentObjectOptions {
@@ -41,6 +42,8 @@ export interface DocumentObjectOptions {
   limits?: Partial<RoomLimits>;
   /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
   agents?: Partial<AgentSettings>;
+  /** Webhook settings instead of the environment's (WEBHOOK_URL, WEBHOOK_DEBOUNCE_MS…). */
+  webhooks?: WebhookOptions;
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -82,6 +85,7 @@ export class DocumentObject
       limits,
       agentLeaseMs: agents.leaseMs,
       activityMaxRows: agents.activityMaxRows,
+      webhooks: webhookSettingsFromEnv(env, options.webhooks),
     });
     this.inbox = new Inbox(host, limits);
     this.doc = { host, features, batches: this.inbox.batches };

@@ -40,6 +40,10 @@ export interface DocumentEventMap {
   deleted: { docId: string; epoch: string };
   /** A socket, REST or RPC request was refused: a close code or an RPC error code. */
   refused: { origin: WriteOrigin; code: number | RpcErrorCode; reason: string };
+  /** A socket was accepted (`actor`: its token's `sub`, "anonymous" without one). */
+  connected: { actor: string; role: string };
+  /** An accepted socket closed or failed. */
+  disconnected: { actor: string; role: string };
 }
 
 export type DocumentEventName = keyof DocumentEventMap;
@@ -54,6 +58,8 @@ export class DocumentEvents {
     quarantined: [],
     deleted: [],
     refused: [],
+    connected: [],
+    disconnected: [],
   };
 
   /** Subscribes to `name`; returns the unsubscribe. */

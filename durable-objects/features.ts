@@ -9,6 +9,12 @@ import type { DocumentHost } from "./document-host";
 import { Persistence } from "./persistence";
 import type { Sql } from "./storage/sqlite-log";
 import { ActivityTable, PeerTable } from "./storage/agent-tables";
+import {
+  installWebhooks,
+  type WebhookQueue,
+  type Webhooks,
+  type WebhookSettings,
+} from "./webhooks/webhooks";
 
 /** The timer that compacts the log and replicates to D1 (persistence.ts decides when). */
 export const PERSISTENCE_TIMER = "persistence";
@@ -19,6 +25,8 @@ export interface FeatureSettings {
   agentLeaseMs: number;
   /** Activity entries kept per document (ACTIVITY_MAX_ROWS). */
   activityMaxRows: number;
+  /** The webhook outbox's queue and settings; null when webhooks are off (no WEBHOOK_URL). */
+  webhooks?: (WebhookSettings & { queue: WebhookQueue }) | null;
   now?: () => number;
 }
 
@@ -27,6 +35,8 @@ export interface Features {
   persistence(): Persistence | null;
   peers: AgentPeers;
   activity: ActivityTable;
+  /** The webhook outbox (docs/webhooks.md); null when webhooks are off. */
+  webhooks: Webhooks | null;
 }
 
 /** Installs every feature on `host`; `sql` is the object's SQLite, whose tables storage/ owns. */
@@ -46,7 +56,10 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     return room ? peers.expire(room.presence) : null;
   });
 
-  return { persistence, peers, activity };
+  const hooks = settings.webhooks;
+  const webhooks = hooks ? installWebhooks(host, sql, hooks.queue, hooks, now) : null;
+
+  return { persistence, peers, activity, webhooks };
 }
 
 /**

@@ -87,6 +87,15 @@ export interface DocumentStats {
   /** A loaded snapshot was still waiting to be applied when these stats were asked for (they apply it). */
   snapshotPending: boolean;
   batches: Batches;
+  /** The webhook outbox's backlog (docs/webhooks.md); null when webhooks are off. */
+  webhooks: WebhookBacklog | null;
+}
+
+/** Webhook events recorded and not yet handed to the queue (open debounce windows included). */
+export interface WebhookBacklog {
+  pending: number;
+  /** Age of the oldest waiting event in milliseconds; null when none waits. */
+  oldestAgeMs: number | null;
 }
 
 /** The public info of document `id` (only the fields the schema names: nothing internal leaks). */

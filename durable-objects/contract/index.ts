@@ -46,6 +46,7 @@ export {
   type LoadSummary,
   type QuarantinedRow,
   type Recovery,
+  type WebhookBacklog,
 } from "./document-info";
 export { renderJson } from "./render-json";
 // The settings both halves read (MAX_MESSAGE_BYTES…) live in config/ at the top level, which

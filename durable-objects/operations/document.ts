@@ -126,5 +126,6 @@ function statsOf({ host, features, batches }: Hosted, room: Room): DocumentStats
     d1,
     lastLoad,
     batches: { ...batches },
+    webhooks: features.webhooks?.backlog() ?? null,
   });
 }

@@ -27,6 +27,7 @@ const stats: DocumentStats = {
   },
   snapshotPending: false,
   batches: { count: 4, frames: 10, largest: 5 },
+  webhooks: { pending: 2, oldestAgeMs: 1500 },
 };
 
 describe("the public document info", () => {
