@@ -16,7 +16,10 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** What `document.updated` carries: the changes of one debounce window. */
 export interface DocumentUpdatedData {
-  /** The document's state vector after the window's last change (Yjs encoding, base64). */
+  /**
+   * The document's state vector after the window's last change (Yjs encoding, base64); "" when
+   * it is too large for a queue message (over 96 KB of base64: tens of thousands of clients).
+   */
   stateVector: string;
   /** The log sequence numbers of the window's changes, first and last (inclusive). */
   seq: { first: number; last: number };

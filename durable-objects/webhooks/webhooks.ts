@@ -17,6 +17,8 @@ export const WEBHOOK_TIMER = "webhooks";
 const SEND_COUNT = 100;
 /** Body bytes per `sendBatch` at most (a Queues batch takes 256 KB). */
 const SEND_BYTES = 200 * 1024;
+/** Longest base64 state vector an event carries (a Queues message takes 128 KB); else "". */
+const MAX_STATE_VECTOR_CHARS = 96 * 1024;
 
 /** What a producer binding offers that the outbox uses (Cloudflare's `Queue`). */
 export interface WebhookQueue {
@@ -82,8 +84,10 @@ export function installWebhooks(
     window ??= outbox.openWindow();
     if (!window) return null;
     const w = window;
+    const stateVector = target ? toBase64(target.stateVector()) : "";
     const data = {
-      stateVector: target ? toBase64(target.stateVector()) : "",
+      // A queue message holds 128 KB: a state vector of thousands of clients is left out.
+      stateVector: stateVector.length <= MAX_STATE_VECTOR_CHARS ? stateVector : "",
       seq: { first: w.firstSeq, last: w.lastSeq },
       actors: [...w.actors],
       roots: [...w.roots],
