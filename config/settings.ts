@@ -216,6 +216,40 @@ export const SETTINGS = {
   // made-up kids costs the IdP at most one request per interval.
   JWKS_MIN_REFRESH_MS: ms(30_000, "least time between two JWKS fetches by one isolate", 0),
   JWKS_MAX_AGE_MS: ms(10 * 60_000, "age after which a fetched JWKS is fetched again", 0),
+  // Webhooks (docs/webhooks.md): events recorded in each document's outbox, sent through a queue.
+  WEBHOOK_URL: text(
+    undefined,
+    "where webhook events are delivered; unset: no events are recorded or queued (docs/webhooks.md)",
+  ),
+  WEBHOOK_SECRET: {
+    kind: "string",
+    doc: "HMAC-SHA256 key signing each delivery (`wrangler secret put`); required with WEBHOOK_URL",
+    secret: true,
+  } as StringSetting & { default: undefined },
+  WEBHOOK_DEBOUNCE_MS: ms(
+    2_000,
+    "a document's changes within this window after its first one are one `document.updated` event",
+  ),
+  WEBHOOK_CLIENT_EVENTS: {
+    kind: "bool",
+    default: false,
+    doc: "also send `client.joined` and `client.left` for every socket",
+  } as BoolSetting,
+  WEBHOOK_TIMEOUT_MS: ms(10_000, "a delivery not answered within this time is retried"),
+  WEBHOOK_RETRY_BASE_SECONDS: {
+    kind: "int",
+    default: 30,
+    min: 0,
+    max: 43_200,
+    doc: "delay before a failed delivery's first retry; doubles per attempt",
+  } as Counted,
+  WEBHOOK_RETRY_MAX_SECONDS: {
+    kind: "int",
+    default: 3_600,
+    min: 0,
+    max: 43_200,
+    doc: "cap on the retry delay (the queue's max_retries bounds the attempts)",
+  } as Counted,
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

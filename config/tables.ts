@@ -98,6 +98,22 @@ export const JWT_TABLE = {
   maxAgeMs: "JWKS_MAX_AGE_MS",
 } as const satisfies Table;
 
+/** The document's webhook outbox: `createDocumentObject({ webhooks })` (docs/webhooks.md). */
+export const WEBHOOK_OUTBOX_TABLE = {
+  url: "WEBHOOK_URL",
+  debounceMs: "WEBHOOK_DEBOUNCE_MS",
+  clientEvents: "WEBHOOK_CLIENT_EVENTS",
+} as const satisfies Table;
+
+/** The webhook queue's consumer: `createWebhookConsumer(options)` (docs/webhooks.md). */
+export const WEBHOOK_DELIVERY_TABLE = {
+  url: "WEBHOOK_URL",
+  secret: "WEBHOOK_SECRET",
+  timeoutMs: "WEBHOOK_TIMEOUT_MS",
+  retryBaseSeconds: "WEBHOOK_RETRY_BASE_SECONDS",
+  retryMaxSeconds: "WEBHOOK_RETRY_MAX_SECONDS",
+} as const satisfies Table;
+
 /** Every table with the option that gives its keys in code, in the reference's order. */
 export const TABLES: { table: Table; option: string }[] = [
   { table: MESSAGE_TABLE, option: "createEdgesync: limits" },
@@ -110,4 +126,6 @@ export const TABLES: { table: Table; option: string }[] = [
   { table: MUX_TABLE, option: "createEdgesync: limits.mux" },
   { table: AUTH_TABLE, option: "createEdgesync: auth" },
   { table: JWT_TABLE, option: "createEdgesync: auth.jwt" },
+  { table: WEBHOOK_OUTBOX_TABLE, option: "createDocumentObject: webhooks" },
+  { table: WEBHOOK_DELIVERY_TABLE, option: "createWebhookConsumer" },
 ];

@@ -238,16 +238,21 @@ export class DocumentHost implements FrameHost {
   connect(ws: HostSocket, handoff: Handoff, ext: boolean): void {
     const conn = this.sockets.add(ws, handoff);
     this.room!.onConnect(conn);
+    if (this.events.has("connected"))
+      this.events.emit("connected", { actor: handoff.sub ?? "anonymous", role: handoff.role });
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
     if (ext && this.exists()) conn.send(encodeEpoch(this.epoch()));
     this.timers.at(TOKEN_TIMER, handoff.exp !== null ? handoff.exp * 1000 : null);
-    this.events.emit("connected", { role: handoff.role });
   }
 
   /** A socket closed or failed: its awareness is removed and the others told. */
   disconnect(ws: HostSocket): void {
     const conn = this.sockets.forget(ws);
     if (conn && this.room) this.room.onClose(conn);
+    if (conn && this.events.has("disconnected")) {
+      const { sub, role } = conn.state;
+      this.events.emit("disconnected", { actor: sub ?? "anonymous", role });
+    }
   }
 
   refuses(ws: HostSocket): boolean {
@@ -275,11 +280,15 @@ export class DocumentHost implements FrameHost {
 
   // ---- the alarm ----
 
-  /** The alarm fired: loads the document and runs the timers that are due (timers.ts). */
+  /**
+   * The alarm fired: loads the document and runs the timers that are due (timers.ts). A deleted
+   * document loads nothing, yet its timers still run (the webhook outbox sends
+   * `document.deleted` after the wipe); each task finds `loaded` null then.
+   */
   async alarm(): Promise<void> {
     this.timers.fired();
-    if (this.storageError || this.knownDocId() === null) return; // deleted, or nothing to load
-    await this.open(null, "view");
+    if (this.storageError) return;
+    if (this.knownDocId() !== null) await this.open(null, "view");
     await this.timers.run(TIMER_RETRY_MS);
   }
 }

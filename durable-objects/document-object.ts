@@ -43,6 +43,7 @@ import type { Hosted } from "./operations/open";
 import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
 import { D1Record } from "./storage/d1-record";
+import { webhookSettingsFromEnv, type WebhookOptions } from "./webhooks/settings";
 
 /** What `createDocumentObject` (create-document-object.ts) configures the class with. */
 export interface DocumentObjectOptions {
@@ -54,6 +55,8 @@ export interface DocumentObjectOptions {
   agents?: Partial<AgentSettings>;
   /** Metrics' settings instead of the environment's (METRICS_WRITE_MS). */
   metrics?: Partial<MetricsConfig>;
+  /** Webhook settings instead of the environment's (WEBHOOK_URL, WEBHOOK_DEBOUNCE_MS…). */
+  webhooks?: WebhookOptions;
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -97,6 +100,7 @@ export class DocumentObject
       activityMaxRows: agents.activityMaxRows,
       metricsWriteMs: metricsConfigFromEnv(env, options.metrics).writeMs,
       frames: () => this.inbox.batches.frames,
+      webhooks: webhookSettingsFromEnv(env, options.webhooks),
     });
     this.inbox = new Inbox(host, limits);
     this.doc = { host, features, batches: this.inbox.batches };

@@ -40,8 +40,10 @@ export interface DocumentEventMap {
   deleted: { docId: string; epoch: string };
   /** A socket, REST or RPC request was refused: a close code or an RPC error code. */
   refused: { origin: WriteOrigin; code: number | RpcErrorCode; reason: string };
-  /** A socket was accepted and greeted (metrics count them; see metrics/). */
-  connected: { role: Role };
+  /** A socket was accepted (`actor`: its token's `sub`, "anonymous" without one). */
+  connected: { actor: string; role: Role };
+  /** An accepted socket closed or failed. */
+  disconnected: { actor: string; role: Role };
 }
 
 export type DocumentEventName = keyof DocumentEventMap;
@@ -57,6 +59,7 @@ export class DocumentEvents {
     deleted: [],
     refused: [],
     connected: [],
+    disconnected: [],
   };
 
   /** Subscribes to `name`; returns the unsubscribe. */

@@ -10,6 +10,12 @@ import { installMetrics, type Metrics } from "./metrics/install";
 import { Persistence } from "./persistence";
 import type { Sql } from "./storage/sqlite-log";
 import { ActivityTable, PeerTable } from "./storage/agent-tables";
+import {
+  installWebhooks,
+  type WebhookQueue,
+  type Webhooks,
+  type WebhookSettings,
+} from "./webhooks/webhooks";
 
 /** The timer that compacts the log and replicates to D1 (persistence.ts decides when). */
 export const PERSISTENCE_TIMER = "persistence";
@@ -23,6 +29,8 @@ export interface FeatureSettings {
   agentLeaseMs: number;
   /** Activity entries kept per document (ACTIVITY_MAX_ROWS). */
   activityMaxRows: number;
+  /** The webhook outbox's queue and settings; null when webhooks are off (no WEBHOOK_URL). */
+  webhooks?: (WebhookSettings & { queue: WebhookQueue }) | null;
   now?: () => number;
   /** Longest a counter change waits before it is copied to D1 (METRICS_WRITE_MS). */
   metricsWriteMs?: number;
@@ -36,6 +44,8 @@ export interface Features {
   peers: AgentPeers;
   activity: ActivityTable;
   metrics: Metrics;
+  /** The webhook outbox (docs/webhooks.md); null when webhooks are off. */
+  webhooks: Webhooks | null;
 }
 
 /** Installs every feature on `host`; `sql` is the object's SQLite, whose tables storage/ owns. */
@@ -62,7 +72,10 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     now,
   });
 
-  return { persistence, peers, activity, metrics };
+  const hooks = settings.webhooks;
+  const webhooks = hooks ? installWebhooks(host, sql, hooks.queue, hooks, now) : null;
+
+  return { persistence, peers, activity, metrics, webhooks };
 }
 
 /**

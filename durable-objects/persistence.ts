@@ -187,11 +187,16 @@ export class Persistence {
   async whileDeleting<T>(remove: () => Promise<T>): Promise<T> {
     this.deleting = true;
     try {
-      await this.inflight?.catch(() => undefined); // its outcome does not matter here
+      await this.idle();
       return await remove();
     } finally {
       this.deleting = false;
     }
+  }
+
+  /** Waits for a flush in progress (its outcome does not matter to the caller). */
+  async idle(): Promise<void> {
+    await this.inflight?.catch(() => undefined);
   }
 
   /** Forgets pending work: the document was deleted. */

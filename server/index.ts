@@ -40,6 +40,11 @@ export {
   type ReadReply,
 } from "../worker/rpc/entrypoint";
 export { RemoteDoc, EdgesyncRpcError } from "../worker/rpc/remote-doc";
+// Webhooks (docs/webhooks.md): the queue consumer to export as your Worker's `queue` handler, and
+// the receiver's check of a delivery.
+export { createWebhookConsumer, type WebhookConsumerOptions } from "../worker/webhooks/consumer";
+export { verifyWebhook, WEBHOOK_HEADERS, type Verification } from "../worker/webhooks/signature";
+export type { WebhookEvent, WebhookEventType } from "../durable-objects/contract/webhooks";
 export type {
   Actor,
   AgentCursor,

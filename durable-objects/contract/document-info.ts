@@ -90,6 +90,15 @@ export interface DocumentStats {
   batches: Batches;
   /** Counters and persistence lag (metrics/; docs/operations.md "Metrics"). */
   metrics: DocumentMetrics;
+  /** The webhook outbox's backlog (docs/webhooks.md); null when webhooks are off. */
+  webhooks: WebhookBacklog | null;
+}
+
+/** Webhook events recorded and not yet handed to the queue (open debounce windows included). */
+export interface WebhookBacklog {
+  pending: number;
+  /** Age of the oldest waiting event in milliseconds; null when none waits. */
+  oldestAgeMs: number | null;
 }
 
 /** The public info of document `id` (only the fields the schema names: nothing internal leaks). */

@@ -46,6 +46,7 @@ export {
   type LoadSummary,
   type QuarantinedRow,
   type Recovery,
+  type WebhookBacklog,
 } from "./document-info";
 export { renderJson } from "./render-json";
 export type { DocumentMetrics, PersistenceLag } from "./metrics";

@@ -93,7 +93,7 @@ function refused(refusal: Refusal): RpcFailure {
 export function documentStats(
   room: Room,
   store: DocumentStore,
-  host: Pick<DocumentStats, "connections" | "d1" | "lastLoad" | "batches" | "metrics">,
+  host: Pick<DocumentStats, "connections" | "d1" | "lastLoad" | "batches" | "metrics" | "webhooks">,
 ): DocumentStats {
   const snapshotPending = room.snapshotPending; // read before encodedSize applies it
   const id = store.identity();

@@ -128,5 +128,6 @@ export function statsOf({ host, features, batches }: Hosted, room: Room): Docume
     lastLoad,
     batches: { ...batches },
     metrics: features.metrics.report(),
+    webhooks: features.webhooks?.backlog() ?? null,
   });
 }

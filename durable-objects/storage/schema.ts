@@ -21,9 +21,19 @@ export const TABLES = {
 
 export type TableName = keyof typeof TABLES;
 
+/**
+ * Tables a delete keeps: what must outlive the document. The webhook outbox holds events not yet
+ * handed to the queue — `document.deleted` itself, and changes made before the delete
+ * (durable-objects/webhooks/) — so the wipe leaves it to drain.
+ */
+export const KEPT_TABLES = {
+  /** Webhook events not yet sent to the queue; a `document.updated` row stays open while its window does. */
+  es_webhook_outbox: `(id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, type TEXT NOT NULL, at INTEGER NOT NULL, due_at INTEGER NOT NULL, open INTEGER NOT NULL DEFAULT 0, body TEXT, first_seq INTEGER, last_seq INTEGER, last_at INTEGER, actors TEXT, roots TEXT)`,
+} as const;
+
 /** The statements that create every table that does not exist yet. */
 export function createStatements(): string[] {
-  return Object.entries(TABLES).map(
+  return Object.entries({ ...TABLES, ...KEPT_TABLES }).map(
     ([name, columns]) => `CREATE TABLE IF NOT EXISTS ${name} ${columns}`,
   );
 }

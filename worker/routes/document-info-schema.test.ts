@@ -40,6 +40,7 @@ const stats: DocumentStats = {
     lag: { unflushedUpdates: 1, unflushedSince: 5, uncompactedRows: 7, uncompactedBytes: 50 },
     d1WrittenAt: 4,
   },
+  webhooks: { pending: 2, oldestAgeMs: 1500 },
 };
 
 describe("the public document info", () => {
