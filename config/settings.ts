@@ -135,6 +135,14 @@ export const SETTINGS = {
   // Below the 30 s after which stock clients drop an awareness state nobody renewed.
   AGENT_LEASE_MS: ms(15_000, "how long an agent's peer stays shown without a write or renewal"),
   ACTIVITY_MAX_ROWS: count(500, "RPC write records kept per document (older ones dropped)"),
+  // ---- The Durable Object: history (docs/history.md). ----
+  HISTORY_RETENTION_DAYS: {
+    kind: "int",
+    default: 30,
+    min: 0,
+    max: 36_500,
+    doc: "days every change is kept to read, restore and revert (docs/history.md); 0 turns history off",
+  } as Counted,
   // ---- The Worker. ----
   ALLOWED_ORIGINS: {
     kind: "list",

@@ -37,6 +37,9 @@ export const AGENT_TABLE = {
   activityMaxRows: "ACTIVITY_MAX_ROWS",
 } as const satisfies Table;
 
+/** History: `createDocumentObject({ history })`. */
+export const HISTORY_TABLE = { retentionDays: "HISTORY_RETENTION_DAYS" } as const satisfies Table;
+
 /** The Worker's body cap: `createEdgesync({ limits: { maxMessageBytes } })`. */
 export const MESSAGE_TABLE = { maxMessageBytes: "MAX_MESSAGE_BYTES" } as const satisfies Table;
 
@@ -98,6 +101,7 @@ export const TABLES: { table: Table; option: string }[] = [
   { table: MESSAGE_TABLE, option: "createEdgesync: limits" },
   { table: ROOM_TABLE, option: "createDocumentObject: limits" },
   { table: AGENT_TABLE, option: "createDocumentObject: agents" },
+  { table: HISTORY_TABLE, option: "createDocumentObject: history" },
   { table: ORIGINS_TABLE, option: "createEdgesync" },
   { table: BATCH_TABLE, option: "createEdgesync: limits.batch" },
   { table: RELAY_TABLE, option: "createEdgesync: limits.hocuspocus" },

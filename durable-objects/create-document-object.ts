@@ -2,12 +2,12 @@
 // has another name, or who sets the room limits and agents' settings in code rather than in [vars]
 // (edgesync/server). Options are checked here, once, by the one config reader.
 import { checkOptions, ConfigError } from "../config/read";
-import { AGENT_TABLE, ROOM_TABLE } from "../config/tables";
+import { AGENT_TABLE, HISTORY_TABLE, ROOM_TABLE } from "../config/tables";
 import { DocumentObject, type DocumentObjectOptions } from "./document-object";
 
 export type { DocumentObjectOptions };
 
-const OPTION_KEYS = ["db", "limits", "agents"];
+const OPTION_KEYS = ["db", "limits", "agents", "history"];
 
 /** The Durable Object class for `options`; export it under the class_name of your binding. */
 export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {
@@ -22,6 +22,7 @@ export function createDocumentObject(options: DocumentObjectOptions = {}): typeo
   try {
     checkOptions("limits", ROOM_TABLE, options.limits);
     checkOptions("agents", AGENT_TABLE, options.agents);
+    checkOptions("history", HISTORY_TABLE, options.history);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

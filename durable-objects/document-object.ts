@@ -3,17 +3,29 @@
 // reaches the host and the operations above it through the Inbox, after the frames before it.
 // `createDocumentObject(options)` (create-document-object.ts) makes it for another D1 binding or limits.
 import { DurableObject } from "cloudflare:workers";
-import { agentSettingsFromEnv, limitsFromEnv, type AgentSettings, type RoomLimits } from "./config";
+import {
+  agentSettingsFromEnv,
+  historyFromEnv,
+  limitsFromEnv,
+  type AgentSettings,
+  type HistoryOptions,
+  type RoomLimits,
+} from "./config";
 import {
   readHandoff,
   type ActivityEntry,
   type ActivityReply,
   type Actor,
   type AgentPeer,
+  type ActivityQuery,
   type AgentRpc,
+  type HistoryPoint,
+  type RevertRequest,
+  type VersionsQuery,
   type DeleteReply,
   type DocumentRpc,
   type DocumentStats,
+  type HistoryRpc,
   type HttpSyncReply,
   type InfoReply,
   type JsonReply,
@@ -28,6 +40,7 @@ import { installFeatures } from "./features";
 import { Inbox } from "./inbox";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
 import * as ops from "./operations/document";
+import * as past from "./operations/history";
 import type { Hosted } from "./operations/open";
 import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
@@ -41,6 +54,8 @@ export interface DocumentObjectOptions {
   limits?: Partial<RoomLimits>;
   /** Agents' settings instead of the environment's (AGENT_LEASE_MS, ACTIVITY_MAX_ROWS). */
   agents?: Partial<AgentSettings>;
+  /** History's settings instead of the environment's (HISTORY_RETENTION_DAYS). */
+  history?: Partial<HistoryOptions>;
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -59,7 +74,7 @@ function platformOf(ctx: DurableObjectState): DocumentPlatform {
 
 export class DocumentObject
   extends DurableObject<Record<string, unknown>>
-  implements DocumentRpc, AgentRpc
+  implements DocumentRpc, AgentRpc, HistoryRpc
 {
   /** What createDocumentObject configured the class with; this class uses the defaults. */
   static readonly options: DocumentObjectOptions = {};
@@ -82,6 +97,7 @@ export class DocumentObject
       limits,
       agentLeaseMs: agents.leaseMs,
       activityMaxRows: agents.activityMaxRows,
+      history: historyFromEnv(env, options.history),
     });
     this.inbox = new Inbox(host, limits);
     this.doc = { host, features, batches: this.inbox.batches };
@@ -180,6 +196,36 @@ export class DocumentObject
 
   activity(docId: string, limit: number): Promise<RpcResult<ActivityReply>> {
     return this.inbox.run(() => activity(this.doc, docId, limit));
+  }
+
+  // ---- RPC for history (operations/history.ts; docs/history.md) ----
+
+  getUpdateAt(docId: string, point: HistoryPoint, sv: Uint8Array | null) {
+    return this.inbox.run(() => past.getUpdateAt(this.doc, docId, point, sv));
+  }
+
+  getJsonAt(docId: string, point: HistoryPoint) {
+    return this.inbox.run(() => past.getJsonAt(this.doc, docId, point));
+  }
+
+  versions(docId: string, query: VersionsQuery) {
+    return this.inbox.run(() => past.versions(this.doc, docId, query));
+  }
+
+  createVersion(docId: string, name: string, actor: string) {
+    return this.inbox.run(() => past.createVersion(this.doc, docId, name, actor));
+  }
+
+  historyActivity(docId: string, query: ActivityQuery) {
+    return this.inbox.run(() => past.historyActivity(this.doc, docId, query));
+  }
+
+  restore(docId: string, point: HistoryPoint, actor: string) {
+    return this.inbox.run(() => past.restore(this.doc, docId, point, actor));
+  }
+
+  revert(docId: string, request: RevertRequest, actor: string) {
+    return this.inbox.run(() => past.revert(this.doc, docId, request, actor));
   }
 
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */

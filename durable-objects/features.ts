@@ -6,6 +6,7 @@ import { recordActivity } from "./activity";
 import { AGENT_LEASE_TIMER, AgentPeers } from "./agent-peers";
 import type { RoomLimits } from "./config";
 import type { DocumentHost } from "./document-host";
+import { History, type HistorySettings } from "./history/history";
 import { Persistence } from "./persistence";
 import type { Sql } from "./storage/sqlite-log";
 import { ActivityTable, PeerTable } from "./storage/agent-tables";
@@ -19,6 +20,8 @@ export interface FeatureSettings {
   agentLeaseMs: number;
   /** Activity entries kept per document (ACTIVITY_MAX_ROWS). */
   activityMaxRows: number;
+  /** History's settings (HISTORY_RETENTION_DAYS…); retention 0 or absent: history off. */
+  history?: Omit<HistorySettings, "now">;
   now?: () => number;
 }
 
@@ -27,6 +30,8 @@ export interface Features {
   persistence(): Persistence | null;
   peers: AgentPeers;
   activity: ActivityTable;
+  /** The document's history (history/history.ts), or null when it is off. */
+  history: History | null;
 }
 
 /** Installs every feature on `host`; `sql` is the object's SQLite, whose tables storage/ owns. */
@@ -46,7 +51,18 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     return room ? peers.expire(room.presence) : null;
   });
 
-  return { persistence, peers, activity };
+  const history = installHistory(host, sql, { retentionDays: 0, ...settings.history, now });
+  return { persistence, peers, activity, history };
+}
+
+/** History, when its retention is above 0: nothing is recorded or scheduled otherwise. */
+function installHistory(host: DocumentHost, sql: Sql, settings: HistorySettings) {
+  if (settings.retentionDays <= 0) return null;
+  const transaction = <T>(fn: () => T) => host.transaction(fn);
+  const lastSeq = () => host.store.size().lastSeq;
+  const history = new History(sql, transaction, settings, host.timers, lastSeq);
+  history.install(host.events);
+  return history;
 }
 
 /**

@@ -48,5 +48,6 @@ export {
   type Recovery,
 } from "./document-info";
 export { renderJson } from "./render-json";
+export * from "./history";
 // The settings both halves read (MAX_MESSAGE_BYTES…) live in config/ at the top level, which
 // imports neither half: one table, one reader (config/settings.ts, config/read.ts).

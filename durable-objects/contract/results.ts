@@ -44,6 +44,20 @@ export const RpcError = {
     doc: "the stored snapshot is damaged and no intact copy was found; kept for an operator",
   },
   delete_failed: { status: 503, doc: "deleting from D1 failed; nothing was removed, retry" },
+  // ---- history (docs/history.md) ----
+  version_not_found: { status: 404, doc: "no version or checkpoint of the document has that id" },
+  history_not_retained: {
+    status: 410,
+    doc: "the time is before the oldest retained history (HISTORY_RETENTION_DAYS) or the document",
+  },
+  history_disabled: {
+    status: 409,
+    doc: "history is off on this deployment (HISTORY_RETENTION_DAYS = 0)",
+  },
+  restore_failed: {
+    status: 500,
+    doc: "the restore or revert computed did not reproduce the content asked for; nothing changed",
+  },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type RpcErrorCode = keyof typeof RpcError;
