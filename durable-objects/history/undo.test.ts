@@ -224,11 +224,11 @@ function session(seed: number, steps: number, server = new Server()) {
 
 describe("restoreUpdate", () => {
   it("brings back the content at any point of random concurrent edits of every root type", () => {
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2]) {
       const { server, r } = session(seed, 400);
       const n = server.history.length;
       const current = server.states[n]!;
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 30; i++) {
         const point = i === 0 ? 0 : r.int(n + 1);
         const update = restoreUpdate(server.states[point]!, server.history.slice(point));
         const doc = docFrom(current);
@@ -334,7 +334,7 @@ const humansView = (doc: Y.Doc) => view(doc, ["t", "x", "m"]);
 
 describe("revertUpdate", () => {
   it("removes exactly the agent's concurrent edits of text and of a Tiptap fragment with marks", () => {
-    for (const seed of [11, 12, 13, 14, 15, 16]) {
+    for (const seed of [11, 12, 13, 14]) {
       const { server, base, after, humansOnly } = agentSession(seed, 500);
       expect(after.some((u) => u.actor === "agent")).toBe(true);
       const update = revertUpdate(base, after, (u) => u.actor === "agent");
