@@ -343,13 +343,18 @@ describe("revertUpdate", () => {
     }
   });
 
-  it("is itself revertible, and reverting no one's updates changes nothing", () => {
+  it("is itself revertible; reverting the same window again or no one's updates changes nothing", () => {
     const { server, base, baseSeq, after } = agentSession(21, 300);
     const before = server.views.at(-1)!;
     const revert = revertUpdate(base, after, (u) => u.actor === "agent")!;
-    server.receive(revert, "someone", "restore");
+    server.receive(revert, "someone", "revert");
+    const reverted = server.views.at(-1)!;
+    expect(reverted).not.toBe(before);
+    // The button pressed twice: what the first revert brought back is not brought back again.
     const all = server.history.slice(baseSeq);
-    const again = revertUpdate(base, all, (u) => u.origin === "restore");
+    const twice = revertUpdate(base, all, (u) => u.actor === "agent");
+    if (twice !== null) expect(view(docFrom(server.states.at(-1)!, twice))).toBe(reverted);
+    const again = revertUpdate(base, all, (u) => u.origin === "revert");
     expect(view(docFrom(server.states.at(-1)!, again!))).toBe(before);
     expect(revertUpdate(base, after, () => false)).toBeNull();
   });

@@ -15,6 +15,8 @@ export interface HistoryUpdate {
 
 /** The origin of replayed updates, so the replay's own transactions can be told apart. */
 const REPLAY = Symbol("replay");
+/** Origins of stored updates that a restore or a revert wrote (HistoryUpdate.origin). */
+const UNDOING = new Set(["restore", "revert"]);
 
 /**
  * The forward update that brings the document back to the content of `base` (Y.encodeStateAsUpdate
@@ -93,7 +95,7 @@ function undoAfter(
   const deleted: DeleteSet[] = [];
   const keptDeleting: DeleteSet[] = [];
   let cleaned = Y.createDeleteSet();
-  let replaying: { track: boolean; update: Uint8Array } | null = null;
+  let replaying: { track: boolean; update: Uint8Array; origin: string } | null = null;
   // Every transaction while an update is applied belongs to it: its own, and the formatting
   // cleanup Yjs runs after a remote change to a Y.Text or Y.XmlText (a local transaction deleting
   // format items made redundant, as the live document ran it too).
@@ -112,6 +114,10 @@ function undoAfter(
       const own = Y.decodeUpdate(replaying.update).ds;
       keptDeleting.push(subtract(subtract(own, cleaned), dropped));
       deleted.push(dropped);
+      if (UNDOING.has(replaying.origin)) {
+        deleted.splice(0, deleted.length, Y.mergeDeleteSets(deleted));
+        keptDeleting.push(broughtBack(tr, deleted[0]!));
+      }
     } else {
       // A cleanup after someone else's update: it removed format items redundant then. One that
       // was redundant only because of tracked changes comes back (the others' own edits would
@@ -123,7 +129,7 @@ function undoAfter(
     if (cleanup) cleaned = Y.mergeDeleteSets([cleaned, tr.deleteSet]);
   });
   for (const u of after) {
-    replaying = { track: tracked(u), update: u.update };
+    replaying = { track: tracked(u), update: u.update, origin: u.origin };
     Y.applyUpdate(doc, u.update, REPLAY);
   }
   replaying = null;
@@ -227,6 +233,56 @@ function redundantFormat(item: Y.Item, seen: (i: Y.Item) => boolean): boolean {
     if (i.content instanceof Y.ContentFormat && i.content.key === format.key) return true;
   }
   return false;
+}
+
+/**
+ * What an earlier restore or revert (this transaction) already brought back of what the tracked
+ * updates deleted: Y.UndoManager re-creates a deleted item as a copy placed just before it (its
+ * right origin), with the same content. Left out of the undo, so reverting the same window twice
+ * does not bring the content back twice (map values need no such care: withoutLostMapValues sees
+ * the copy as the later value).
+ */
+function broughtBack(tr: Y.Transaction, deletions: DeleteSet): DeleteSet {
+  const back = Y.createDeleteSet();
+  const store = tr.doc.store;
+  for (const [client, end] of tr.afterState) {
+    for (let clock = tr.beforeState.get(client) ?? 0; clock < end;) {
+      const copy = Y.getItem(store, Y.createID(client, clock));
+      clock = copy.id.clock + copy.length;
+      const origin = copy instanceof Y.Item ? copy.rightOrigin : null;
+      if (origin === null || !Y.isDeleted(deletions, origin)) continue;
+      if (sameAsCopied(store, copy as Y.Item, origin)) {
+        addRange(back, origin.client, origin.clock, copy.length);
+      }
+    }
+  }
+  return Y.mergeDeleteSets([back]);
+}
+
+/** Whether `copy` holds what the `copy.length` clocks from `from` held (deleted or not). */
+function sameAsCopied(store: Y.Doc["store"], copy: Y.Item, from: Y.ID): boolean {
+  const parts: Y.Item[] = [];
+  for (let clock = from.clock; clock < from.clock + copy.length;) {
+    const item = Y.getItem(store, Y.createID(from.client, clock));
+    if (!(item instanceof Y.Item) || item.parent !== copy.parent) return false;
+    parts.push(item);
+    clock = item.id.clock + item.length;
+  }
+  const first = parts[0]!;
+  const offset = from.clock - first.id.clock;
+  const copied = copy.content;
+  if (copied instanceof Y.ContentString) {
+    const text = parts.map((p) => (p.content instanceof Y.ContentString ? p.content.str : "\0"));
+    return text.join("").slice(offset, offset + copy.length) === copied.str;
+  }
+  if (parts.length !== 1 || first.content.constructor !== copied.constructor) return false;
+  const sig = (c: Y.Item["content"]) =>
+    c instanceof Y.ContentFormat
+      ? JSON.stringify([c.key, c.value])
+      : c instanceof Y.ContentType
+        ? String(c.type.constructor.name) + ((c.type as Y.XmlElement).nodeName ?? "")
+        : JSON.stringify(c.getContent().slice(offset, offset + copy.length));
+  return sig(first.content) === sig(copied);
 }
 
 /**

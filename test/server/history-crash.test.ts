@@ -1,8 +1,9 @@
 // SIGKILL of the whole server (wrangler and workerd) while a restore and a revert are being
 // computed and written: after a restart the document is either fully restored (reverted) or
 // untouched, never in between, and never untouched when the caller was answered 200 or a
-// watching client had already received the change. A private server with tokens, so REST writes
-// carry their actors (a person, an agent), over a real trace in a dozen stored updates.
+// watching client had already received the change. A private server with tokens, so the agent's
+// socket writes carry its actor (a person's REST writes are "http"); a real trace in a dozen
+// stored updates.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { createToken } from "../../tokens/mint";
