@@ -30,7 +30,7 @@ export const CHECKPOINT_MIN_BYTES = 256 * 1024;
  * … or once this many updates were stored since the last: a read applies at most about this many
  * (measured: ~33 µs per keystroke update applied in one transaction on the loaded test machine).
  */
-export const CHECKPOINT_MAX_UPDATES = 10_000;
+export const CHECKPOINT_MAX_UPDATES = 5_000;
 
 export interface HistorySettings {
   /** Days history is kept (HISTORY_RETENTION_DAYS, > 0 here: 0 installs nothing). */

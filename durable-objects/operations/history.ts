@@ -147,23 +147,28 @@ export async function revert(
   const writer: Writer = { origin: "revert", actor };
   const { from, to } = request;
   const target = (u: HistoryUpdate) => u.actor === request.actor && u.ts >= from && u.ts <= to;
-  return undo(doc, docId, { at: from - 1 }, writer, (base, after) =>
-    revertUpdate(base, after, target),
-  );
+  // From just before the window; a window opening before the document's history began (from 0:
+  // "everything this actor did") starts at its first state when that history is whole.
+  const start = (history: History): HistoryPoint => {
+    const first = history.store.oldestCheckpoint(false);
+    const whole = first !== null && first.seq === 0 && from - 1 < first.ts;
+    return { at: whole ? first.ts : from - 1 };
+  };
+  return undo(doc, docId, start, writer, (base, after) => revertUpdate(base, after, target));
 }
 
 /** Computes the forward update from the state at `point` and what came after, and writes it. */
 async function undo(
   doc: Hosted,
   docId: string,
-  point: HistoryPoint,
+  point: HistoryPoint | ((history: History) => HistoryPoint),
   writer: Writer,
   compute: (base: Uint8Array, after: HistoryUpdate[]) => Uint8Array | null,
 ): Promise<RpcResult<RestoreReply>> {
   const both = await opened(doc, docId);
   if (!Array.isArray(both)) return answer(doc, writer.origin, both);
   const [room, history] = both;
-  const past = history.docAt(point);
+  const past = history.docAt(typeof point === "function" ? point(history) : point);
   if ("ok" in past) return answer(doc, writer.origin, past);
   let update: Uint8Array | null;
   try {

@@ -132,6 +132,10 @@ describe("history over REST", () => {
     const reverted = await revertChanges(sdk, { actor: "http", from: good, to: good + 1_000_000 });
     expect(reverted.changed).toBe(true);
     expect((await json(docId)).body).toEqual({ t: "first draft" });
+    // Everything the REST actor ever did (from 0: the document's whole history): nothing left.
+    const all = await revertChanges(sdk, { actor: "http", from: 0, to: Date.now() + 60_000 });
+    expect(all.changed).toBe(true);
+    expect((await json(docId)).body).toEqual({ t: "" });
   });
 
   it("answers clear errors", async () => {
