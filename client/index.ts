@@ -46,3 +46,12 @@ export type {
   WebSocketConstructor,
 } from "./types";
 export { CloseCode, isPermanentClose, isTransientClose } from "../protocol/close-codes";
+export {
+  createVersion,
+  listVersions,
+  restoreDocument,
+  revertChanges,
+  type HistoryOptions,
+  type RestoreResult,
+  type Version,
+} from "./history";

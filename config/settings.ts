@@ -139,6 +139,14 @@ export const SETTINGS = {
     30_000,
     "longest a document's counter change waits to be copied to D1 for GET /v1/metrics",
   ),
+  // ---- The Durable Object: history (docs/history.md). ----
+  HISTORY_RETENTION_DAYS: {
+    kind: "int",
+    default: 30,
+    min: 0,
+    max: 36_500,
+    doc: "days every change is kept to read, restore and revert (docs/history.md); 0 turns history off",
+  } as Counted,
   // ---- The Worker. ----
   ALLOWED_ORIGINS: {
     kind: "list",

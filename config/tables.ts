@@ -39,6 +39,8 @@ export const AGENT_TABLE = {
 
 /** A document's counters (durable-objects/metrics/): `createDocumentObject({ metrics })`. */
 export const METRICS_TABLE = { writeMs: "METRICS_WRITE_MS" } as const satisfies Table;
+/** History: `createDocumentObject({ history })`. */
+export const HISTORY_TABLE = { retentionDays: "HISTORY_RETENTION_DAYS" } as const satisfies Table;
 
 /** The Worker's body cap: `createEdgesync({ limits: { maxMessageBytes } })`. */
 export const MESSAGE_TABLE = { maxMessageBytes: "MAX_MESSAGE_BYTES" } as const satisfies Table;
@@ -120,6 +122,7 @@ export const TABLES: { table: Table; option: string }[] = [
   { table: ROOM_TABLE, option: "createDocumentObject: limits" },
   { table: AGENT_TABLE, option: "createDocumentObject: agents" },
   { table: METRICS_TABLE, option: "createDocumentObject: metrics" },
+  { table: HISTORY_TABLE, option: "createDocumentObject: history" },
   { table: ORIGINS_TABLE, option: "createEdgesync" },
   { table: BATCH_TABLE, option: "createEdgesync: limits.batch" },
   { table: RELAY_TABLE, option: "createEdgesync: limits.hocuspocus" },

@@ -2,7 +2,7 @@
 // config/settings.ts (its variable, bounds, default) read by the one reader, config/read.ts;
 // createDocumentObject's options override the environment (docs/configuration.md).
 import { defaultsOf, readTable } from "../config/read";
-import { AGENT_TABLE, METRICS_TABLE, ROOM_TABLE } from "../config/tables";
+import { AGENT_TABLE, HISTORY_TABLE, METRICS_TABLE, ROOM_TABLE } from "../config/tables";
 
 export interface RoomLimits {
   /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */
@@ -105,6 +105,20 @@ export function metricsConfigFromEnv(
   given: Partial<MetricsConfig> = {},
 ): MetricsConfig {
   return readTable(METRICS_TABLE, env, given);
+}
+
+/** History (createDocumentObject's `history`). */
+export interface HistoryOptions {
+  /** Days every change is kept; 0 turns history off (HISTORY_RETENTION_DAYS). */
+  retentionDays: number;
+}
+
+/** The history settings: `given` over the environment over the defaults. */
+export function historyFromEnv(
+  env: Record<string, unknown>,
+  given: Partial<HistoryOptions> = {},
+): HistoryOptions {
+  return readTable(HISTORY_TABLE, env, given);
 }
 
 /** Rows in DO SQLite and D1 must stay under 2 MB; snapshots and large updates are split at this size. */

@@ -2,12 +2,18 @@
 // has another name, or who sets the room limits and agents' settings in code rather than in [vars]
 // (edgesync/server). Options are checked here, once, by the one config reader.
 import { checkOptions, ConfigError } from "../config/read";
-import { AGENT_TABLE, METRICS_TABLE, ROOM_TABLE, WEBHOOK_OUTBOX_TABLE } from "../config/tables";
+import {
+  AGENT_TABLE,
+  HISTORY_TABLE,
+  METRICS_TABLE,
+  ROOM_TABLE,
+  WEBHOOK_OUTBOX_TABLE,
+} from "../config/tables";
 import { DocumentObject, type DocumentObjectOptions } from "./document-object";
 
 export type { DocumentObjectOptions };
 
-const OPTION_KEYS = ["db", "limits", "agents", "metrics", "webhooks"];
+const OPTION_KEYS = ["db", "limits", "agents", "metrics", "webhooks", "history"];
 
 /** The Durable Object class for `options`; export it under the class_name of your binding. */
 export function createDocumentObject(options: DocumentObjectOptions = {}): typeof DocumentObject {
@@ -24,6 +30,7 @@ export function createDocumentObject(options: DocumentObjectOptions = {}): typeo
     checkOptions("agents", AGENT_TABLE, options.agents);
     checkOptions("metrics", METRICS_TABLE, options.metrics);
     checkOptions("webhooks", WEBHOOK_OUTBOX_TABLE, options.webhooks);
+    checkOptions("history", HISTORY_TABLE, options.history);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

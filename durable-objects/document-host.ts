@@ -115,6 +115,11 @@ export class DocumentHost implements FrameHost {
     }
   }
 
+  /** Runs `fn` in one transaction of the object's SQLite (features' multi-row writes). */
+  transaction<T>(fn: () => T): T {
+    return this.platform.transaction(fn);
+  }
+
   /** True once the document exists in storage (false for a provisional view). */
   exists(): boolean {
     return this.store.identity().epoch !== "";

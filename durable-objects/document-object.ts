@@ -5,9 +5,11 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   agentSettingsFromEnv,
+  historyFromEnv,
   limitsFromEnv,
   metricsConfigFromEnv,
   type AgentSettings,
+  type HistoryOptions,
   type MetricsConfig,
   type RoomLimits,
 } from "./config";
@@ -18,10 +20,15 @@ import {
   type Actor,
   type AgentPeer,
   type AdminRpc,
+  type ActivityQuery,
   type AgentRpc,
+  type HistoryPoint,
+  type RevertRequest,
+  type VersionsQuery,
   type DeleteReply,
   type DocumentRpc,
   type DocumentStats,
+  type HistoryRpc,
   type HttpSyncReply,
   type InfoReply,
   type InspectReply,
@@ -39,6 +46,7 @@ import { Inbox } from "./inbox";
 import * as admin from "./operations/admin";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
 import * as ops from "./operations/document";
+import * as past from "./operations/history";
 import type { Hosted } from "./operations/open";
 import type { DocumentPlatform } from "./platform";
 import { closeQuietly } from "./sockets";
@@ -57,6 +65,8 @@ export interface DocumentObjectOptions {
   metrics?: Partial<MetricsConfig>;
   /** Webhook settings instead of the environment's (WEBHOOK_URL, WEBHOOK_DEBOUNCE_MS…). */
   webhooks?: WebhookOptions;
+  /** History's settings instead of the environment's (HISTORY_RETENTION_DAYS). */
+  history?: Partial<HistoryOptions>;
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -75,7 +85,7 @@ function platformOf(ctx: DurableObjectState): DocumentPlatform {
 
 export class DocumentObject
   extends DurableObject<Record<string, unknown>>
-  implements DocumentRpc, AgentRpc, AdminRpc
+  implements DocumentRpc, AgentRpc, AdminRpc, HistoryRpc
 {
   /** What createDocumentObject configured the class with; this class uses the defaults. */
   static readonly options: DocumentObjectOptions = {};
@@ -101,6 +111,7 @@ export class DocumentObject
       metricsWriteMs: metricsConfigFromEnv(env, options.metrics).writeMs,
       frames: () => this.inbox.batches.frames,
       webhooks: webhookSettingsFromEnv(env, options.webhooks),
+      history: historyFromEnv(env, options.history),
     });
     this.inbox = new Inbox(host, limits);
     this.doc = { host, features, batches: this.inbox.batches };
@@ -199,6 +210,36 @@ export class DocumentObject
 
   activity(docId: string, limit: number): Promise<RpcResult<ActivityReply>> {
     return this.inbox.run(() => activity(this.doc, docId, limit));
+  }
+
+  // ---- RPC for history (operations/history.ts; docs/history.md) ----
+
+  getUpdateAt(docId: string, point: HistoryPoint, sv: Uint8Array | null) {
+    return this.inbox.run(() => past.getUpdateAt(this.doc, docId, point, sv));
+  }
+
+  getJsonAt(docId: string, point: HistoryPoint) {
+    return this.inbox.run(() => past.getJsonAt(this.doc, docId, point));
+  }
+
+  versions(docId: string, query: VersionsQuery) {
+    return this.inbox.run(() => past.versions(this.doc, docId, query));
+  }
+
+  createVersion(docId: string, name: string, actor: string) {
+    return this.inbox.run(() => past.createVersion(this.doc, docId, name, actor));
+  }
+
+  historyActivity(docId: string, query: ActivityQuery) {
+    return this.inbox.run(() => past.historyActivity(this.doc, docId, query));
+  }
+
+  restore(docId: string, point: HistoryPoint, actor: string) {
+    return this.inbox.run(() => past.restore(this.doc, docId, point, actor));
+  }
+
+  revert(docId: string, request: RevertRequest, actor: string) {
+    return this.inbox.run(() => past.revert(this.doc, docId, request, actor));
   }
 
   /** Runs compaction and D1 replication now, regardless of thresholds (tests, operators). */

@@ -9,7 +9,7 @@ import type { Room } from "./room";
 import type { QuarantinedRow } from "./storage/document-store";
 
 /** Where a stored change came from. */
-export type WriteOrigin = "socket" | "rest" | "rpc" | "restore";
+export type WriteOrigin = "socket" | "rest" | "rpc" | "restore" | "revert";
 
 /**
  * Who made a change: the token's `sub` on a socket ("anonymous" without one), the agent's id
@@ -28,8 +28,8 @@ export interface DocumentEventMap {
   loaded: { docId: string; report: LoadReport; room: Room };
   /** One update was appended to the log (durable once the current output gate opens). */
   stored: Writer & { seq: number; update: Uint8Array };
-  /** The log through `throughSeq` was folded into a snapshot of `snapshotBytes`. */
-  compacted: { throughSeq: number; snapshotBytes: number; backstop: boolean };
+  /** The log through `throughSeq` was folded into `snapshot` (of `snapshotBytes`), committed. */
+  compacted: { throughSeq: number; snapshotBytes: number; backstop: boolean; snapshot: Uint8Array };
   /** A snapshot went to D1 (`ok`), or did not and is retried at `retryAt`. */
   replicated:
     | { ok: true; generation: number; flushedSeq: number; bytes: number }

@@ -7,6 +7,7 @@ import { AGENT_LEASE_TIMER, AgentPeers } from "./agent-peers";
 import type { RoomLimits } from "./config";
 import type { DocumentHost } from "./document-host";
 import { installMetrics, type Metrics } from "./metrics/install";
+import { History, type HistorySettings } from "./history/history";
 import { Persistence } from "./persistence";
 import type { Sql } from "./storage/sqlite-log";
 import { ActivityTable, PeerTable } from "./storage/agent-tables";
@@ -31,6 +32,8 @@ export interface FeatureSettings {
   activityMaxRows: number;
   /** The webhook outbox's queue and settings; null when webhooks are off (no WEBHOOK_URL). */
   webhooks?: (WebhookSettings & { queue: WebhookQueue }) | null;
+  /** History's settings (HISTORY_RETENTION_DAYS…); retention 0 or absent: history off. */
+  history?: Omit<HistorySettings, "now">;
   now?: () => number;
   /** Longest a counter change waits before it is copied to D1 (METRICS_WRITE_MS). */
   metricsWriteMs?: number;
@@ -46,6 +49,8 @@ export interface Features {
   metrics: Metrics;
   /** The webhook outbox (docs/webhooks.md); null when webhooks are off. */
   webhooks: Webhooks | null;
+  /** The document's history (history/history.ts), or null when it is off. */
+  history: History | null;
 }
 
 /** Installs every feature on `host`; `sql` is the object's SQLite, whose tables storage/ owns. */
@@ -75,7 +80,18 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
   const hooks = settings.webhooks;
   const webhooks = hooks ? installWebhooks(host, sql, hooks.queue, hooks, now) : null;
 
-  return { persistence, peers, activity, metrics, webhooks };
+  const history = installHistory(host, sql, { retentionDays: 0, ...settings.history, now });
+  return { persistence, peers, activity, metrics, webhooks, history };
+}
+
+/** History, when its retention is above 0: nothing is recorded or scheduled otherwise. */
+function installHistory(host: DocumentHost, sql: Sql, settings: HistorySettings) {
+  if (settings.retentionDays <= 0) return null;
+  const transaction = <T>(fn: () => T) => host.transaction(fn);
+  const lastSeq = () => host.store.size().lastSeq;
+  const history = new History(sql, transaction, settings, host.timers, lastSeq);
+  history.install(host.events);
+  return history;
 }
 
 /**

@@ -135,7 +135,8 @@ export class Persistence {
       updatedAt: this.lastChangeAt || this.now(),
       beforeCommit: () => maybeFail(docId, "compact-before-commit"),
     });
-    this.events.emit("compacted", { throughSeq: seq, snapshotBytes: snapshot.length, backstop });
+    const snapshotBytes = snapshot.length;
+    this.events.emit("compacted", { throughSeq: seq, snapshotBytes, backstop, snapshot });
   }
 
   /** Replicates `snapshot` (covering `seq`); on failure, backs off exponentially up to a cap. */

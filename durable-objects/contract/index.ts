@@ -51,5 +51,6 @@ export {
 export { renderJson } from "./render-json";
 export type { DocumentMetrics, PersistenceLag } from "./metrics";
 export type { AdminRpc, ConnectionInfo, InspectReply, PersistReply } from "./admin";
+export * from "./history";
 // The settings both halves read (MAX_MESSAGE_BYTES…) live in config/ at the top level, which
 // imports neither half: one table, one reader (config/settings.ts, config/read.ts).

@@ -48,6 +48,20 @@ export const RpcError = {
     status: 503,
     doc: "flushing to D1 now (POST /v1/docs/{id}/flush) failed; the document is intact and its alarm retries",
   },
+  // ---- history (docs/history.md) ----
+  version_not_found: { status: 404, doc: "no version or checkpoint of the document has that id" },
+  history_not_retained: {
+    status: 410,
+    doc: "the time is before the oldest retained history (HISTORY_RETENTION_DAYS) or the document",
+  },
+  history_disabled: {
+    status: 409,
+    doc: "history is off on this deployment (HISTORY_RETENTION_DAYS = 0)",
+  },
+  restore_failed: {
+    status: 500,
+    doc: "the restore or revert computed did not reproduce the content asked for; nothing changed",
+  },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type RpcErrorCode = keyof typeof RpcError;

@@ -17,6 +17,13 @@ export const TABLES = {
   es_activity: `(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, actor TEXT NOT NULL, name TEXT, bytes INTEGER NOT NULL, via TEXT NOT NULL)`,
   /** The document's counters, key → value (metrics-table.ts; docs/operations.md "Metrics"). */
   es_metrics: `(key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+  /**
+   * History (history/): every stored update with its time, actor and origin, in parts of at most
+   * CHUNK_BYTES (history-store.ts).
+   */
+  es_history: `(seq INTEGER NOT NULL, part INTEGER NOT NULL, ts INTEGER NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seq, part))`,
+  /** History's checkpoints and named versions: the encoded document through `seq`, in parts. */
+  es_checkpoints: `(id INTEGER NOT NULL, part INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, name TEXT, actor TEXT, bytes INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (id, part))`,
 } as const;
 
 export type TableName = keyof typeof TABLES;

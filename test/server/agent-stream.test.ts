@@ -304,6 +304,41 @@ describe("the actor", () => {
   });
 });
 
+describe("history over RPC", () => {
+  it("reverts an agent's run by its id, keeping a person's edits, and lists its changes", async () => {
+    const docId = uniqueDocId("rpc-revert");
+    const token = await createToken(TEST_AUTH_SECRET, { doc: docId, role: "write", sub: "ada" });
+    const person = new Y.Doc();
+    person.getText("text").insert(0, "Written by a person. ");
+    const write = (update: Uint8Array) =>
+      fetch(`${server.url}/v1/docs/${encodeURIComponent(docId)}/update`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+        body: update,
+      });
+    expect((await write(Y.encodeStateAsUpdate(person))).status).toBe(200);
+    const from = Date.now();
+    const streamed = await startStream(docId, { bytes: 300, chunks: 3, delayMs: 0 });
+    expect(await streamed.json()).toMatchObject({ ok: true, chunks: 3 });
+    const read = async () => {
+      const res = await fetch(`${server.url}/v1/docs/${encodeURIComponent(docId)}/json`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      return ((await res.json()) as { text: string }).text;
+    };
+    const withAgent = await read();
+    expect(withAgent.length).toBeGreaterThan(300);
+    const changes = (await (await fetch(`${agent}/agent/changes/${docId}`)).json()) as {
+      activity: { origin: string; actor: string }[];
+    };
+    expect(changes.activity).toHaveLength(3);
+    expect(changes.activity.every((c) => c.origin === "rpc")).toBe(true);
+    const reverted = await fetch(`${agent}/agent/revert/${docId}?from=${from}`, { method: "POST" });
+    expect(await reverted.json()).toMatchObject({ ok: true, changed: true });
+    expect(await read()).toBe("Written by a person. ");
+  });
+});
+
 describe("a SIGKILL mid-stream", () => {
   it("loses nothing a client had received", async () => {
     const docId = uniqueDocId("agent-kill");

@@ -102,8 +102,11 @@ describe("GET /v1/openapi.json", () => {
   it("marks request bodies required and declares 415 where a JSON body is required", async () => {
     const withBody = operations(await fetchSpec()).filter(({ op }) => op.requestBody);
     expect(withBody.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      "post /v1/docs/{id}/restore",
+      "post /v1/docs/{id}/revert",
       "post /v1/docs/{id}/sync",
       "post /v1/docs/{id}/update",
+      "post /v1/docs/{id}/versions",
       "post /v1/sync",
     ]);
     for (const { op } of withBody) {

@@ -16,7 +16,8 @@ import { settingsOf } from "../settings";
 import { admin } from "./admin";
 import { batchSync } from "./batch-sync";
 import { DocumentInfoSchema } from "./document-info-schema";
-import { Base64url, DocumentSchema, errors, IdParam } from "./schemas";
+import { history, jsonAt, pointOf, PointQuery, updateAt } from "./history";
+import { Base64url, DocumentSchema, errors, IdParam, validationHook } from "./schemas";
 
 /** Default and maximum page size of GET /v1/docs. */
 const LIST_DEFAULT_LIMIT = 50;
@@ -24,18 +25,7 @@ const LIST_MAX_LIMIT = 500;
 /** Room in a sync body besides the base64url update: state vector (~6,000 clients), epoch, JSON. */
 const SYNC_BODY_ALLOWANCE_BYTES = 64 * 1024;
 
-export const docs = new OpenAPIHono<AppEnv>({
-  defaultHook: (result) => {
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new ApiError(
-        400,
-        "invalid_request",
-        issue ? `${issue.path.join(".") || "request"}: ${issue.message}` : "invalid request",
-      );
-    }
-  },
-});
+export const docs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 /** The `{id}` segment, percent-decoded (`%2F` is a slash in the name), or `_` with `?doc=`. */
 function docIdOf(c: Context): string {
@@ -134,8 +124,10 @@ docs.openapi(
   createRoute({
     method: "get",
     path: "/v1/docs/{id}/update",
-    summary: "The document as a binary Yjs update (read); ?sv= for only what a state vector lacks",
-    request: { params: IdParam, query: z.object({ sv: Base64url.optional() }) },
+    summary:
+      "The document as a binary Yjs update (read); ?sv= for only what a state vector lacks; " +
+      "?version= or ?at= for the past (docs/history.md)",
+    request: { params: IdParam, query: z.object({ sv: Base64url.optional(), ...PointQuery }) },
     responses: {
       200: {
         description: "Yjs update (v1)",
@@ -149,14 +141,17 @@ docs.openapi(
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "read");
-    const { sv } = c.req.valid("query");
+    const { sv, ...query } = c.req.valid("query");
     const stateVector = sv === undefined ? null : decodeParam(sv, "state_vector");
-    const { value, source } = await readDocument(
-      c,
-      id,
-      async (stub) => await stub.getUpdate(id, stateVector),
-      (doc) => ({ update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined) }),
-    );
+    const point = pointOf(query);
+    const { value, source } = point
+      ? { value: { update: await updateAt(c, id, point, stateVector) }, source: "live" }
+      : await readDocument(
+          c,
+          id,
+          async (stub) => await stub.getUpdate(id, stateVector),
+          (doc) => ({ update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined) }),
+        );
     const headers = {
       "Content-Type": "application/octet-stream",
       ...(source === "d1" ? { [SOURCE_HEADER]: "d1" } : {}),
@@ -210,8 +205,9 @@ docs.openapi(
     method: "get",
     path: "/v1/docs/{id}/json",
     summary:
-      "Root types rendered as JSON (read): text → string, map → object, array → array, XML → string",
-    request: { params: IdParam },
+      "Root types rendered as JSON (read): text → string, map → object, array → array, XML → string; " +
+      "?version= or ?at= for the past",
+    request: { params: IdParam, query: z.object(PointQuery) },
     responses: {
       200: {
         description: "JSON rendering",
@@ -223,6 +219,8 @@ docs.openapi(
   async (c) => {
     const id = docIdOf(c);
     await authorize(c, id, "read");
+    const point = pointOf(c.req.valid("query"));
+    if (point) return c.json(await jsonAt(c, id, point), 200);
     const { value, source } = await readDocument(
       c,
       id,
@@ -331,6 +329,7 @@ docs.openapi(
 
 docs.route("/", batchSync); // POST /v1/sync, in this router so /v1/openapi.json describes it
 docs.route("/", admin); // the admin routes (stats, compact, flush, metrics), described there too
+docs.route("/", history); // versions, activity, restore, revert (docs/history.md)
 
 /** The bearer scheme; its description is the mount's own Auth's (see openapi.json below). */
 const BEARER = { type: "http", scheme: "bearer", bearerFormat: "JWT" } as const;

@@ -4,9 +4,24 @@ import { z } from "@hono/zod-openapi";
 import { RpcError } from "../../durable-objects/contract";
 import { DOC_NAME_PLACEHOLDER, DOC_NAME_QUERY, MAX_DOC_NAME_BYTES } from "../../protocol/doc-name";
 import { WorkerError } from "../error-codes";
+import { ApiError } from "../errors";
 
 /** No C0/C1 control characters or DEL (a JSON Schema pattern, ECMA-262 syntax). */
 const DOC_NAME_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$";
+
+/** The routers' validation hook: a request that fails its schema is 400 invalid_request. */
+export function validationHook(result: {
+  success: boolean;
+  error?: { issues: { path: PropertyKey[]; message: string }[] };
+}) {
+  if (result.success) return;
+  const issue = result.error?.issues[0];
+  throw new ApiError(
+    400,
+    "invalid_request",
+    issue ? `${issue.path.join(".") || "request"}: ${issue.message}` : "invalid request",
+  );
+}
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })

@@ -12,6 +12,12 @@ import {
   type AgentCursor,
   type AgentRpc,
   type DocumentRpc,
+  type HistoryActivityReply,
+  type HistoryPoint,
+  type HistoryRpc,
+  type RestoreReply,
+  type VersionReply,
+  type VersionsReply,
   type PresenceReply,
   type RpcFailure,
   type RpcResult,
@@ -19,6 +25,12 @@ import {
   type WriteReply,
 } from "../../durable-objects/contract";
 import { docNameProblem } from "../../protocol/doc-name";
+import {
+  historyQueryProblem,
+  pointProblem,
+  revertProblem,
+  versionNameProblem,
+} from "./history-checks";
 import { DEFAULT_BINDINGS } from "../settings";
 
 /** `read`: the document as one update, and its state vector. */
@@ -28,7 +40,7 @@ export type OpenReply = RpcResult<{ session: EditSession; clientId: number }>;
 /** Activity entries one `activity` call returns unless it asks for fewer. */
 export const DEFAULT_ACTIVITY_LIMIT = 100;
 
-type Stub = DocumentRpc & AgentRpc;
+type Stub = DocumentRpc & AgentRpc & HistoryRpc;
 type Bindings = Record<string, unknown>;
 type Namespace = DurableObjectNamespace<Stub & Rpc.DurableObjectBranded>;
 type NamespaceOf = () => Namespace;
@@ -92,6 +104,81 @@ export class EdgesyncRpc extends WorkerEntrypoint<Bindings> {
     const session = new EditSession(this.ns, docId, actor, id);
     const shown = await session.presence(null);
     return shown.ok ? { ok: true, session, clientId: id } : shown;
+  }
+
+  // ---- history (docs/history.md) ----
+
+  /** The document at a version or a time, as one update, with its state vector. */
+  async readAt(docId: string, point: HistoryPoint): Promise<RpcResult<ReadReply>> {
+    const bad = idProblem(docId) ?? pointProblem(point);
+    if (bad) return bad;
+    const read = await call(this.ns, docId, (stub) => stub.getUpdateAt(docId, point, null));
+    return read.ok ? { ...read, stateVector: Y.encodeStateVectorFromUpdate(read.update) } : read;
+  }
+
+  /** Named versions and checkpoints, newest first, a page at a time. */
+  async versions(
+    docId: string,
+    page: { cursor?: string; limit?: number; named?: boolean } = {},
+  ): Promise<RpcResult<VersionsReply>> {
+    const bad = idProblem(docId) ?? historyQueryProblem(page);
+    if (bad) return bad;
+    const query = {
+      cursor: page.cursor ?? null,
+      limit: page.limit ?? DEFAULT_ACTIVITY_LIMIT,
+      named: page.named === true,
+    };
+    return call(this.ns, docId, (stub) => stub.versions(docId, query));
+  }
+
+  /** Names the document's current state as a version by `actor`. */
+  async createVersion(docId: string, name: string, actor: Actor): Promise<RpcResult<VersionReply>> {
+    const bad = idProblem(docId) ?? actorRefusal(actor) ?? versionNameProblem(name);
+    if (bad) return bad;
+    return call(this.ns, docId, (stub) => stub.createVersion(docId, name, actor.id));
+  }
+
+  /** Every stored change (any origin), newest first: by actor and time range, a page at a time. */
+  async changes(
+    docId: string,
+    query: { cursor?: string; limit?: number; actor?: string; from?: number; to?: number } = {},
+  ): Promise<RpcResult<HistoryActivityReply>> {
+    const bad = idProblem(docId) ?? historyQueryProblem(query);
+    if (bad) return bad;
+    const q = {
+      cursor: query.cursor ?? null,
+      limit: query.limit ?? DEFAULT_ACTIVITY_LIMIT,
+      actor: query.actor ?? null,
+      from: query.from ?? null,
+      to: query.to ?? null,
+    };
+    return call(this.ns, docId, (stub) => stub.historyActivity(docId, q));
+  }
+
+  /** Brings back the content at a version or time as a forward change by `actor`. */
+  async restore(
+    docId: string,
+    point: HistoryPoint,
+    actor: Actor,
+  ): Promise<RpcResult<RestoreReply>> {
+    const bad = idProblem(docId) ?? actorRefusal(actor) ?? pointProblem(point);
+    if (bad) return bad;
+    return call(this.ns, docId, (stub) => stub.restore(docId, point, actor.id));
+  }
+
+  /**
+   * Removes the changes `target.actor` (an agent run's id) made between `from` and `to`, keeping
+   * everyone else's, as a forward change by `actor`.
+   */
+  async revert(
+    docId: string,
+    target: { actor: string; from: number; to: number },
+    actor: Actor,
+  ): Promise<RpcResult<RestoreReply>> {
+    const bad = idProblem(docId) ?? actorRefusal(actor) ?? revertProblem(target);
+    if (bad) return bad;
+    const request = { actor: target.actor, from: target.from, to: target.to };
+    return call(this.ns, docId, (stub) => stub.revert(docId, request, actor.id));
   }
 
   /** The latest writes made over this surface, newest first, with their actors. */

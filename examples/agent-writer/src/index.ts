@@ -49,6 +49,16 @@ async function route(request: Request, env: Env): Promise<Response> {
     return json(result, result.ok ? 200 : result.status);
   }
   if (action === "activity") return json(await env.EDGESYNC.activity(docId));
+  if (action === "revert" && request.method === "POST") {
+    // "Undo what the agent did": its changes in the window, reverted by its id (docs/history.md).
+    const from = Number(url.searchParams.get("from") ?? 0);
+    const to = Number(url.searchParams.get("to") ?? Date.now());
+    const target = { actor: "agent-writer", from, to };
+    const result = await env.EDGESYNC.revert(docId, target, { id: "reviewer" });
+    return json(result, result.ok ? 200 : result.status);
+  }
+  if (action === "changes")
+    return json(await env.EDGESYNC.changes(docId, { actor: "agent-writer" }));
   return json({ error: { code: "not_found", message: "no such route" } }, 404);
 }
 
