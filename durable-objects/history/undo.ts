@@ -15,6 +15,8 @@ export interface HistoryUpdate {
 
 /** The origin of replayed updates, so the replay's own transactions can be told apart. */
 const REPLAY = Symbol("replay");
+/** Origins of stored updates that a restore or a revert wrote (HistoryUpdate.origin). */
+const UNDOING = new Set(["restore", "revert"]);
 
 /**
  * The forward update that brings the document back to the content of `base` (Y.encodeStateAsUpdate
@@ -40,6 +42,11 @@ export function restoreUpdate(base: Uint8Array, after: HistoryUpdate[]): Uint8Ar
  * (every update after `base`'s point through now), keeping everyone else's. null when nothing
  * changes. Verified: throws unless the result applies cleanly and leaves every item the selected
  * updates inserted deleted.
+ *
+ * Stored updates are changes as the live document applied them, so two concurrent edits leave no
+ * trace and come back with the revert: someone deleting what a selected update had deleted just
+ * before (nothing left to delete), and someone typing into a paragraph a selected update had
+ * deleted just before (garbage-collected on arrival). Both need the edit to race the selected one.
  */
 export function revertUpdate(
   base: Uint8Array,
@@ -87,21 +94,30 @@ function undoAfter(
   const inserted: DeleteSet[] = [];
   const deleted: DeleteSet[] = [];
   const keptDeleting: DeleteSet[] = [];
-  let replaying: { track: boolean; update: Uint8Array } | null = null;
+  let cleaned = Y.createDeleteSet();
+  let replaying: { track: boolean; update: Uint8Array; origin: string } | null = null;
   // Every transaction while an update is applied belongs to it: its own, and the formatting
   // cleanup Yjs runs after a remote change to a Y.Text or Y.XmlText (a local transaction deleting
   // format items made redundant, as the live document ran it too).
   doc.on("afterTransaction", (tr: Y.Transaction) => {
     if (replaying === null) return;
+    const cleanup = tr.origin !== REPLAY;
     if (replaying.track) {
       inserted.push(insertionsOf(tr));
       deleted.push(tr.deleteSet);
-    } else if (tr.origin === REPLAY) {
+    } else if (!cleanup) {
       // Someone else's update: what it deleted stays deleted even if a tracked update deleted it
-      // first; what it inserted and Yjs deleted on arrival may come back (droppedOnArrival).
+      // first; what it inserted and Yjs deleted on arrival may come back (droppedOnArrival). A
+      // deletion of what a cleanup here had already removed is that cleanup's echo (the live
+      // document stores its cleanups as changes too): the cleanup was judged when it ran.
+      const dropped = droppedOnArrival(tr);
       const own = Y.decodeUpdate(replaying.update).ds;
-      keptDeleting.push(own);
-      deleted.push(droppedOnArrival(tr, own));
+      keptDeleting.push(subtract(subtract(own, cleaned), dropped));
+      deleted.push(dropped);
+      if (UNDOING.has(replaying.origin)) {
+        deleted.splice(0, deleted.length, Y.mergeDeleteSets(deleted));
+        keptDeleting.push(broughtBack(tr, deleted[0]!));
+      }
     } else {
       // A cleanup after someone else's update: it removed format items redundant then. One that
       // was redundant only because of tracked changes comes back (the others' own edits would
@@ -110,9 +126,10 @@ function undoAfter(
       deleted.splice(0, deleted.length, Y.mergeDeleteSets(deleted));
       deleted.push(cleanedForTracked(tr, inserted[0]!, deleted[0]!));
     }
+    if (cleanup) cleaned = Y.mergeDeleteSets([cleaned, tr.deleteSet]);
   });
   for (const u of after) {
-    replaying = { track: tracked(u), update: u.update };
+    replaying = { track: tracked(u), update: u.update, origin: u.origin };
     Y.applyUpdate(doc, u.update, REPLAY);
   }
   replaying = null;
@@ -141,21 +158,30 @@ function undoAfter(
 
 /**
  * Items an update inserted that Yjs deleted as they arrived, not their author: typed into a
- * paragraph a tracked update had deleted meanwhile, or a map value that lost to a concurrent one.
+ * paragraph a tracked update had deleted meanwhile, or a map value that lost to a concurrent one
+ * (the stored update, the change as the live document applied it, lists them as deleted too).
  * In the undo's deletions, such an item comes back only where the undo re-creates its parent, and
  * a map value only when every value that beat it is undone (withoutLostMapValues).
  */
-function droppedOnArrival(tr: Y.Transaction, own: DeleteSet): DeleteSet {
+function droppedOnArrival(tr: Y.Transaction): DeleteSet {
   const dropped = Y.createDeleteSet();
   for (const [client, end] of tr.afterState) {
     const start = tr.beforeState.get(client) ?? 0;
     for (const d of tr.deleteSet.clients.get(client) ?? []) {
-      const from = Math.max(start, d.clock);
       const to = Math.min(end, d.clock + d.len);
-      if (from < to) addRange(dropped, client, from, to - from);
+      for (let clock = Math.max(start, d.clock); clock < to;) {
+        const item = Y.getItem(tr.doc.store, Y.createID(client, clock));
+        const next = Math.min(to, item.id.clock + item.length);
+        if (item instanceof Y.Item) {
+          const parent = (item.parent as Y.AbstractType<unknown>)._item;
+          const lost = item.parentSub !== null ? item.right !== null : parent?.deleted === true;
+          if (lost) addRange(dropped, client, clock, next - clock);
+        }
+        clock = next;
+      }
     }
   }
-  return subtract(dropped, own);
+  return dropped;
 }
 
 /**
@@ -207,6 +233,56 @@ function redundantFormat(item: Y.Item, seen: (i: Y.Item) => boolean): boolean {
     if (i.content instanceof Y.ContentFormat && i.content.key === format.key) return true;
   }
   return false;
+}
+
+/**
+ * What an earlier restore or revert (this transaction) already brought back of what the tracked
+ * updates deleted: Y.UndoManager re-creates a deleted item as a copy placed just before it (its
+ * right origin), with the same content. Left out of the undo, so reverting the same window twice
+ * does not bring the content back twice (map values need no such care: withoutLostMapValues sees
+ * the copy as the later value).
+ */
+function broughtBack(tr: Y.Transaction, deletions: DeleteSet): DeleteSet {
+  const back = Y.createDeleteSet();
+  const store = tr.doc.store;
+  for (const [client, end] of tr.afterState) {
+    for (let clock = tr.beforeState.get(client) ?? 0; clock < end;) {
+      const copy = Y.getItem(store, Y.createID(client, clock));
+      clock = copy.id.clock + copy.length;
+      const origin = copy instanceof Y.Item ? copy.rightOrigin : null;
+      if (origin === null || !Y.isDeleted(deletions, origin)) continue;
+      if (sameAsCopied(store, copy as Y.Item, origin)) {
+        addRange(back, origin.client, origin.clock, copy.length);
+      }
+    }
+  }
+  return Y.mergeDeleteSets([back]);
+}
+
+/** Whether `copy` holds what the `copy.length` clocks from `from` held (deleted or not). */
+function sameAsCopied(store: Y.Doc["store"], copy: Y.Item, from: Y.ID): boolean {
+  const parts: Y.Item[] = [];
+  for (let clock = from.clock; clock < from.clock + copy.length;) {
+    const item = Y.getItem(store, Y.createID(from.client, clock));
+    if (!(item instanceof Y.Item) || item.parent !== copy.parent) return false;
+    parts.push(item);
+    clock = item.id.clock + item.length;
+  }
+  const first = parts[0]!;
+  const offset = from.clock - first.id.clock;
+  const copied = copy.content;
+  if (copied instanceof Y.ContentString) {
+    const text = parts.map((p) => (p.content instanceof Y.ContentString ? p.content.str : "\0"));
+    return text.join("").slice(offset, offset + copy.length) === copied.str;
+  }
+  if (parts.length !== 1 || first.content.constructor !== copied.constructor) return false;
+  const sig = (c: Y.Item["content"]) =>
+    c instanceof Y.ContentFormat
+      ? JSON.stringify([c.key, c.value])
+      : c instanceof Y.ContentType
+        ? String(c.type.constructor.name) + ((c.type as Y.XmlElement).nodeName ?? "")
+        : JSON.stringify(c.getContent().slice(offset, offset + copy.length));
+  return sig(first.content) === sig(copied);
 }
 
 /**
