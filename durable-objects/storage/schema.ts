@@ -19,9 +19,10 @@ export const TABLES = {
   es_metrics: `(key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
   /**
    * History (history/): every stored update with its time, actor and origin, in parts of at most
-   * CHUNK_BYTES (history-store.ts).
+   * CHUNK_BYTES (history-store.ts). WITHOUT ROWID: one B-tree keyed by (seq, part), not a rowid
+   * table plus an index — one write per change instead of two.
    */
-  es_history: `(seq INTEGER NOT NULL, part INTEGER NOT NULL, ts INTEGER NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seq, part))`,
+  es_history: `(seq INTEGER NOT NULL, part INTEGER NOT NULL, ts INTEGER NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seq, part)) WITHOUT ROWID`,
   /** History's checkpoints and named versions: the encoded document through `seq`, in parts. */
   es_checkpoints: `(id INTEGER NOT NULL, part INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, name TEXT, actor TEXT, bytes INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (id, part))`,
 } as const;
