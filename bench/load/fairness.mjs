@@ -104,7 +104,12 @@ if (cfg.role === "typist") {
   const sockets = await Promise.all(Array.from({ length: cfg.sockets }, () => openSocket(cfg.url)));
   const closes = [];
   const sent = sockets.map(() => 0);
-  sockets.forEach((ws) => ws.on("close", (code) => closes.push(code)));
+  sockets.forEach((ws) =>
+    ws.on("close", (code) => {
+      closes.push(code);
+      report("closed", { code });
+    }),
+  );
   // Encoded before "started": encoding blocks the event loop, and the flood must not pause.
   const count =
     cfg.frames ??

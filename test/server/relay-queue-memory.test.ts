@@ -20,7 +20,7 @@ import { sampleRss, workerdRuntimePid } from "../helpers/process-memory";
 import { hocuspocusAuth } from "../helpers/frames";
 import { uniqueDocId } from "../helpers/providers";
 import { startServer, type RunningServer } from "../helpers/server";
-import { typistP99 } from "../helpers/typist";
+import { openRaw, typistP99 } from "../helpers/typist";
 
 /** Channels of the /mux socket and documents of the /hocuspocus socket, all on one document. */
 const CHANNELS = 50;
@@ -59,14 +59,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function open(docId: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.wsUrl}/${docId}`);
-    ws.binaryType = "nodebuffer";
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-}
+const open = (docId: string) => openRaw(`${server.wsUrl}/${docId}`);
 
 async function flood(
   sockets: WebSocket[],
