@@ -1,8 +1,11 @@
 // Load generator for the fairness scenario. role "typist": one socket types `rate` keystrokes/s
 // for `seconds` while a reader times each one's arrival (p50/p99 latency). role "flood": `sockets`
 // sockets each send updates at `rate` frames/s (0 = as fast as the socket takes them) until stopped,
-// then report how each was closed.
+// then report how each was closed; with `awareness: true` each sends awareness updates of its own
+// client id instead (a cursor moving), which the server relays to every socket; `frames` sets how
+// many each socket has encoded up front.
 import { performance } from "node:perf_hooks";
+import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
 import { updateFrame } from "../lib/protocol.mjs";
 import { config, greet, nextLine, openSocket, report, sendAll } from "../lib/sockets.mjs";
@@ -25,6 +28,31 @@ function keystrokes(name, count, key = () => "x") {
   const text = doc.getText(name);
   for (let i = 0; i < count; i++) text.insert(text.length, key(i));
   return frames;
+}
+
+/** `count` awareness frames of one client moving its cursor (y-websocket message type 1). */
+function cursorMoves(count) {
+  const doc = new Y.Doc();
+  const awareness = new awarenessProtocol.Awareness(doc);
+  clearInterval(awareness._checkInterval); // no timers left behind in the flooder
+  const frames = [];
+  for (let i = 0; i < count; i++) {
+    awareness.setLocalState({ cursor: { anchor: i, head: i }, user: { name: "flooder" } });
+    const update = awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]);
+    const frame = new Uint8Array(update.length + 4);
+    const head = Buffer.from([1, ...varUint(update.length)]);
+    frame.set(head, 0);
+    frame.set(update, head.length);
+    frames.push(frame.subarray(0, head.length + update.length));
+  }
+  return frames;
+}
+
+function varUint(n) {
+  const out = [];
+  while (n > 127) (out.push((n & 127) | 128), (n >>>= 7));
+  out.push(n);
+  return out;
 }
 
 if (cfg.role === "typist") {
@@ -76,13 +104,18 @@ if (cfg.role === "typist") {
   const sockets = await Promise.all(Array.from({ length: cfg.sockets }, () => openSocket(cfg.url)));
   const closes = [];
   const sent = sockets.map(() => 0);
-  sockets.forEach((ws) => ws.on("close", (code) => closes.push(code)));
+  sockets.forEach((ws) =>
+    ws.on("close", (code) => {
+      closes.push(code);
+      report("closed", { code });
+    }),
+  );
   // Encoded before "started": encoding blocks the event loop, and the flood must not pause.
+  const count =
+    cfg.frames ??
+    (cfg.rate === 0 ? FULL_SPEED_FRAMES : cfg.rate * (cfg.seconds + PACED_SPARE_SECONDS));
   const frames = sockets.map((_, i) =>
-    keystrokes(
-      `flood${i}`,
-      cfg.rate === 0 ? FULL_SPEED_FRAMES : cfg.rate * (cfg.seconds + PACED_SPARE_SECONDS),
-    ),
+    cfg.awareness ? cursorMoves(count) : keystrokes(`flood${i}`, count),
   );
   const stop = nextLine();
   report("started", {});

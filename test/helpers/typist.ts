@@ -2,7 +2,7 @@
 // typist's send to a watcher's receipt of the update. For tests that log what an attack costs the
 // people editing beside it (the figures go to the docs, never to timed assertions).
 import * as decoding from "lib0/decoding";
-import type WebSocket from "ws";
+import WebSocket from "ws";
 import * as Y from "yjs";
 import { MessageType, encodeSyncUpdate } from "../../protocol/messages";
 
@@ -12,6 +12,16 @@ export interface TypistOptions {
   intervalMs?: number;
   /** How long the last keystroke may take to arrive before the run fails. */
   timeoutMs?: number;
+}
+
+/** A plain y-websocket socket (nodebuffer frames), for typists, watchers and flooders. */
+export function openRaw(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = "nodebuffer";
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

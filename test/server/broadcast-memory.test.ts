@@ -12,7 +12,7 @@ import { awarenessFrame } from "../helpers/frames";
 import { neverReading } from "../helpers/never-reading";
 import { sampleRss, workerdRuntimePid } from "../helpers/process-memory";
 import { uniqueDocId } from "../helpers/providers";
-import { typistP99 } from "../helpers/typist";
+import { openRaw, typistP99 } from "../helpers/typist";
 import { startServer, type RunningServer } from "../helpers/server";
 
 /** Sockets that never read, as in the report. */
@@ -57,14 +57,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function open(docId: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.wsUrl}/${docId}`);
-    ws.binaryType = "nodebuffer";
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-}
+const open = (docId: string) => openRaw(`${server.wsUrl}/${docId}`);
 
 /** Sends stateless messages and awareness updates, alternately, at a steady pace. */
 async function flood(sockets: WebSocket[]): Promise<void> {
