@@ -38,7 +38,10 @@ export const AGENT_TABLE = {
 } as const satisfies Table;
 
 /** A document's counters (durable-objects/metrics/): `createDocumentObject({ metrics })`. */
-export const METRICS_TABLE = { writeMs: "METRICS_WRITE_MS" } as const satisfies Table;
+export const METRICS_TABLE = {
+  writeMs: "METRICS_WRITE_MS",
+  analyticsBinding: "METRICS_ANALYTICS_BINDING",
+} as const satisfies Table;
 
 /** The Worker's body cap: `createEdgesync({ limits: { maxMessageBytes } })`. */
 export const MESSAGE_TABLE = { maxMessageBytes: "MAX_MESSAGE_BYTES" } as const satisfies Table;

@@ -35,6 +35,7 @@ import {
 } from "./contract";
 import { DocumentHost } from "./document-host";
 import { installFeatures } from "./features";
+import { analyticsDataset } from "./metrics/analytics";
 import { Inbox } from "./inbox";
 import * as admin from "./operations/admin";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
@@ -54,6 +55,12 @@ export interface DocumentObjectOptions {
   agents?: Partial<AgentSettings>;
   /** Metrics' settings instead of the environment's (METRICS_WRITE_MS). */
   metrics?: Partial<MetricsConfig>;
+}
+
+/** The metrics settings, and the Analytics Engine dataset they name (metrics/analytics.ts). */
+function metricsOf(env: Record<string, unknown>, given: Partial<MetricsConfig> | undefined) {
+  const { writeMs, analyticsBinding } = metricsConfigFromEnv(env, given);
+  return { metricsWriteMs: writeMs, analytics: analyticsDataset(env, analyticsBinding) };
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -95,7 +102,7 @@ export class DocumentObject
       limits,
       agentLeaseMs: agents.leaseMs,
       activityMaxRows: agents.activityMaxRows,
-      metricsWriteMs: metricsConfigFromEnv(env, options.metrics).writeMs,
+      ...metricsOf(env, options.metrics),
       frames: () => this.inbox.batches.frames,
     });
     this.inbox = new Inbox(host, limits);
