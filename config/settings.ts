@@ -139,6 +139,10 @@ export const SETTINGS = {
     30_000,
     "longest a document's counter change waits to be copied to D1 for GET /v1/metrics",
   ),
+  METRICS_ANALYTICS_BINDING: text(
+    undefined,
+    "name of a Workers Analytics Engine binding that also receives each log line's event (off when unset)",
+  ),
   // ---- The Durable Object: history (docs/history.md). ----
   HISTORY_RETENTION_DAYS: {
     kind: "int",

@@ -38,7 +38,10 @@ export const AGENT_TABLE = {
 } as const satisfies Table;
 
 /** A document's counters (durable-objects/metrics/): `createDocumentObject({ metrics })`. */
-export const METRICS_TABLE = { writeMs: "METRICS_WRITE_MS" } as const satisfies Table;
+export const METRICS_TABLE = {
+  writeMs: "METRICS_WRITE_MS",
+  analyticsBinding: "METRICS_ANALYTICS_BINDING",
+} as const satisfies Table;
 /** History: `createDocumentObject({ history })`. */
 export const HISTORY_TABLE = { retentionDays: "HISTORY_RETENTION_DAYS" } as const satisfies Table;
 

@@ -97,6 +97,8 @@ export function agentSettingsFromEnv(
 export interface MetricsConfig {
   /** Longest a counter change waits to be copied to D1 (METRICS_WRITE_MS). */
   writeMs: number;
+  /** A Workers Analytics Engine binding's name (METRICS_ANALYTICS_BINDING); unset: none. */
+  analyticsBinding?: string | undefined;
 }
 
 /** The metrics settings: `given` over the environment over the defaults. */

@@ -42,6 +42,7 @@ import {
 } from "./contract";
 import { DocumentHost } from "./document-host";
 import { installFeatures } from "./features";
+import { analyticsDataset } from "./metrics/analytics";
 import { Inbox } from "./inbox";
 import * as admin from "./operations/admin";
 import { activity, agentPresence, agentWrite } from "./operations/agent";
@@ -67,6 +68,12 @@ export interface DocumentObjectOptions {
   webhooks?: WebhookOptions;
   /** History's settings instead of the environment's (HISTORY_RETENTION_DAYS). */
   history?: Partial<HistoryOptions>;
+}
+
+/** The metrics settings, and the Analytics Engine dataset they name (metrics/analytics.ts). */
+function metricsOf(env: Record<string, unknown>, given: Partial<MetricsConfig> | undefined) {
+  const { writeMs, analyticsBinding } = metricsConfigFromEnv(env, given);
+  return { metricsWriteMs: writeMs, analytics: analyticsDataset(env, analyticsBinding) };
 }
 
 /** Cloudflare's object state behind the host's port. */
@@ -108,7 +115,7 @@ export class DocumentObject
       limits,
       agentLeaseMs: agents.leaseMs,
       activityMaxRows: agents.activityMaxRows,
-      metricsWriteMs: metricsConfigFromEnv(env, options.metrics).writeMs,
+      ...metricsOf(env, options.metrics),
       frames: () => this.inbox.batches.frames,
       webhooks: webhookSettingsFromEnv(env, options.webhooks),
       history: historyFromEnv(env, options.history),

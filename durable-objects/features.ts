@@ -39,6 +39,8 @@ export interface FeatureSettings {
   metricsWriteMs?: number;
   /** Frames received since the object started (the Inbox counts them); none when absent. */
   frames?: () => number;
+  /** A Workers Analytics Engine dataset that also gets each log line's event (optional). */
+  analytics?: AnalyticsEngineDataset | null;
 }
 
 export interface Features {
@@ -75,6 +77,7 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     frames: settings.frames ?? (() => 0),
     persistence,
     now,
+    analytics: settings.analytics ?? null,
   });
 
   const hooks = settings.webhooks;

@@ -9,6 +9,7 @@ import { MetricsTable } from "../storage/metrics-table";
 import type { DocumentCounterRow } from "../storage/d1-record";
 import type { Sql } from "../storage/sqlite-log";
 import { DocumentCounters, KEY, refusedKey } from "./counters";
+import { writePoint } from "./analytics";
 import { logEvents, type LogSink } from "./log-lines";
 
 /** The timer that stores the counters and copies them to D1. */
@@ -23,6 +24,8 @@ export interface MetricsSettings {
   now: () => number;
   /** Where log lines go (console.log by default). */
   sink?: LogSink;
+  /** A Workers Analytics Engine dataset that also gets each line's event, or null. */
+  analytics?: AnalyticsEngineDataset | null;
 }
 
 export interface Metrics {
@@ -54,7 +57,12 @@ export function installMetrics(host: DocumentHost, sql: Sql, settings: MetricsSe
     if (stored) timers.at(METRICS_TIMER, now() + writeMs);
   };
 
-  logEvents(events, () => docId ?? safeDocId(host), now, settings.sink);
+  const print: LogSink = settings.sink ?? ((line) => console.log(line));
+  const dataset = settings.analytics;
+  const sink: LogSink = dataset
+    ? (line, event) => (print(line, event), writePoint(dataset, event))
+    : print;
+  logEvents(events, () => docId ?? safeDocId(host), now, sink);
   events.on("loaded", (e) => {
     docId = e.docId;
     count(KEY.loads);

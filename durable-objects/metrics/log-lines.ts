@@ -16,8 +16,14 @@ export type LogKind =
   | "rate_limited"
   | "deleted";
 
+/** One line's content: its kind, document, time and fields. */
+export type LogEvent = { edgesync: LogKind; doc: string | null; ts: number } & Record<
+  string,
+  unknown
+>;
+
 /** Writes one line (console.log: stdout under wrangler dev, a log event in `wrangler tail`). */
-export type LogSink = (line: string) => void;
+export type LogSink = (line: string, event: LogEvent) => void;
 
 /** Subscribes the log lines to `events`; `docId` names the document (null before it is known). */
 export function logEvents(
@@ -26,8 +32,10 @@ export function logEvents(
   now: () => number = Date.now,
   sink: LogSink = (line) => console.log(line),
 ): void {
-  const log = (kind: LogKind, fields: Record<string, unknown>, doc = docId()) =>
-    sink(JSON.stringify({ edgesync: kind, doc, ts: now(), ...fields }));
+  const log = (kind: LogKind, fields: Record<string, unknown>, doc = docId()) => {
+    const event: LogEvent = { edgesync: kind, doc, ts: now(), ...fields };
+    sink(JSON.stringify(event), event);
+  };
 
   events.on("loaded", ({ docId: doc, report }) =>
     log(

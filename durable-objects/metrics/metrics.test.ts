@@ -18,7 +18,12 @@ const DOC = "metrics-doc";
 const WRITER: Handoff = { docId: DOC, role: "write", exp: null, sub: "ada" };
 const WRITE_MS = 5_000;
 
-function object(db: DatabaseSync, d1: D1Database, clock: { t: number }) {
+function object(
+  db: DatabaseSync,
+  d1: D1Database,
+  clock: { t: number },
+  analytics: AnalyticsEngineDataset | null = null,
+) {
   const platform = new NodePlatform(db);
   const now = () => clock.t;
   const host = new DocumentHost({ platform, d1: new D1Record(d1), limits: DEFAULT_LIMITS, now });
@@ -28,6 +33,7 @@ function object(db: DatabaseSync, d1: D1Database, clock: { t: number }) {
     activityMaxRows: 100,
     metricsWriteMs: WRITE_MS,
     now,
+    analytics,
   });
   const connect = async () => {
     const ws = new FakeSocket();
@@ -144,5 +150,23 @@ describe("metrics", () => {
     expect(viewer.platform.alarm).toBeNull();
     expect(db.prepare("SELECT COUNT(*) AS n FROM es_metrics").get()).toEqual({ n: 0 });
     expect(viewer.features.metrics.report()).toMatchObject({ loads: 1, connectionsAccepted: 1 });
+  });
+
+  it("writes each event as an Analytics Engine data point when a dataset is given", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const points: AnalyticsEngineDataPoint[] = [];
+    const dataset = { writeDataPoint: (p?: AnalyticsEngineDataPoint) => points.push(p!) };
+    const one = object(new DatabaseSync(":memory:"), nodeD1(), { t: 7 }, dataset);
+    const ws = await one.connect();
+    one.host.handleFrames([{ ws, data: edit("hi") }]); // a stored update: no point
+    one.host.handleFrames([{ ws, data: frame(new Uint8Array([0x07, 0x01])) }]);
+    await persistNow(one.doc, { flush: true });
+    expect(points.map((p) => p.blobs![0])).toEqual(["loaded", "refused", "compacted", "flushed"]);
+    expect(points[0]).toMatchObject({ indexes: ["loaded"], blobs: ["loaded", DOC, "new", ""] });
+    expect(points[1]).toMatchObject({
+      blobs: ["refused", DOC, String(CloseCode.ProtocolError), "socket"],
+      doubles: [1],
+    });
+    expect(points[3]!.doubles![0]).toBeGreaterThan(0); // the flushed snapshot's bytes
   });
 });

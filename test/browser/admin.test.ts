@@ -85,6 +85,10 @@ describe("the /admin inspector", () => {
     expect(await page.isVisible("#index")).toBe(false);
     await shot(page, "2-refused-read-token");
 
+    // An admin of some documents only cannot list them all: it is told what the page needs.
+    await signIn(page, await createToken(TEST_AUTH_SECRET, { doc: `${prefix}*`, role: "admin" }));
+    await page.locator("#signin-error", { hasText: "every document" }).waitFor(WAIT);
+
     await signIn(page, admin);
     await page.waitForSelector("#index:not([hidden])", WAIT);
     expect(page.url()).toBe(`${server.url}/admin`); // the token is never in the URL

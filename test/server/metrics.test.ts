@@ -1,8 +1,9 @@
 // Metrics against the real server (wrangler dev + workerd, its own so totals are exact and its
 // stdout ours): GET /v1/metrics parses as Prometheus text and its totals are the documents and
-// writes this test made; the counters survive a restart; the structured log lines for a load, a
-// compaction, a flush and refusals (a REST write and a rate-limited socket) are on stdout, and
-// a typist's keystrokes print none.
+// writes this test made; the structured log lines for a load, a compaction, a flush and refusals
+// (a REST write and a rate-limited socket) are on stdout, and a typist's keystrokes print none.
+// That the counters outlive a restart is shown in Node (durable-objects/metrics/metrics.test.ts):
+// a restart of this server costs 5-25 s.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
@@ -113,7 +114,7 @@ async function until<T extends { expected: unknown; actual: unknown }>(
 }
 
 describe("metrics", () => {
-  it("GET /v1/metrics parses as Prometheus text, totals the test's documents and writes, and survives a restart", async () => {
+  it("GET /v1/metrics parses as Prometheus text and totals the test's documents and writes", async () => {
     for (let i = 0; i < 5; i++) expect((await post(A, `a${i}`)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await post(B, `b${i}`)).status).toBe(200);
     // A refused REST write: not a Yjs update.
@@ -128,11 +129,12 @@ describe("metrics", () => {
       text.insert(text.length, ch);
       await new Promise((r) => setTimeout(r, 20));
     }
+    const typed = async () => ((await (await api(docPath(C, "/json"))).json()) as { t?: string }).t;
     for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-      const json = (await (await api(docPath(C, "/json"))).json()) as { t?: string };
-      if (json.t === TYPED) break;
+      if ((await typed()) === TYPED) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    expect(await typed()).toBe(TYPED);
     typist.destroy();
 
     // A socket on A that sends past its rate: closed with 4529.
@@ -144,12 +146,12 @@ describe("metrics", () => {
 
     for (const id of [A, B, C])
       expect((await api(docPath(id, "/flush"), { method: "POST" })).status).toBe(200);
-    const first = await until(compare);
-    expect(first.actual).toEqual(first.expected);
-    expect(first.stats.map((s) => s.updateCount)).toEqual([5, 3, first.stats[2]!.updateCount]);
-    expect(first.stats[2]!.updateCount).toBeGreaterThanOrEqual(1);
-    expect(first.actual.frames_received_total).toBeGreaterThan(RATE_LIMIT_MESSAGES);
-    for (const [name, family] of first.families) {
+    const totals = await until(compare);
+    expect(totals.actual).toEqual(totals.expected);
+    expect(totals.stats.map((s) => s.updateCount)).toEqual([5, 3, totals.stats[2]!.updateCount]);
+    expect(totals.stats[2]!.updateCount).toBeGreaterThanOrEqual(1);
+    expect(totals.actual.frames_received_total).toBeGreaterThan(RATE_LIMIT_MESSAGES);
+    for (const [name, family] of totals.families) {
       expect(name).toMatch(/^edgesync_/);
       expect(family.help.length, name).toBeGreaterThan(0);
     }
@@ -160,19 +162,6 @@ describe("metrics", () => {
     expect((await api("/v1/metrics", {}, reader)).status).toBe(403);
     const narrow = await createToken(TEST_AUTH_SECRET, { doc: `${prefix}*`, role: "admin" });
     expect((await api("/v1/metrics", {}, narrow)).status).toBe(403);
-
-    // The counters are in each document's storage: after a SIGKILL and restart they are all
-    // there, and the new loads are counted on top.
-    await server.restart();
-    const after = await until(async () => {
-      const got = await compare();
-      return {
-        ...got,
-        expected: { ...got.expected, loads_total: first.actual.loads_total! + 3 },
-      };
-    });
-    expect(after.actual).toEqual(after.expected);
-    expect(after.stats[0]!.metrics.refusals).toEqual({ "4529": 1 });
   }, 120_000);
 
   it("prints one JSON line per load, compaction, flush and refusal, and none per keystroke", () => {

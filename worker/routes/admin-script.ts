@@ -98,7 +98,11 @@ function bytes(n) {
 
 function refusal(err) {
   if (err.status === 401) return "Refused: " + err.message + ". Paste an admin token.";
-  if (err.status === 403) return "Refused: this is not an admin token (" + err.message + ").";
+  if (err.status === 403 && err.code === "forbidden" && /role/.test(err.message))
+    return "Refused: this is not an admin token (" + err.message + ").";
+  // Another 403: an admin token for some documents only (the index needs "*"), an origin…
+  if (err.status === 403)
+    return "Refused: " + err.message + ". The inspector needs an admin token for every document (\"*\").";
   return "Could not sign in: " + err.message;
 }
 
