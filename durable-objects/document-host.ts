@@ -227,7 +227,7 @@ export class DocumentHost implements FrameHost {
 
   /** Greets an accepted socket (after admitSocket); `ext` clients also learn the epoch. */
   connect(ws: HostSocket, handoff: Handoff, ext: boolean): void {
-    const conn = this.sockets.add(ws, handoff);
+    const conn = this.sockets.add(ws, handoff, ext);
     this.room!.onConnect(conn);
     // A document opened as a view has no epoch yet; its readers learn it on a later connection.
     if (ext && this.exists()) conn.send(encodeEpoch(this.epoch()));

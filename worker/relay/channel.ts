@@ -4,7 +4,9 @@
 // Frames sent before it opens are queued within the connection's budget; replies are charged to
 // the connection's reply budget; a refusal or close reaches its owner as one `ended` call.
 import type { Handoff } from "../../durable-objects/contract";
+import * as decoding from "lib0/decoding";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
+import { MessageType } from "../../protocol/envelope";
 import type { RelayTicket } from "../auth";
 import type { QueueBudget, ReplyBudget } from "./budgets";
 import { closeCodeForRefusal } from "./refusals";
@@ -42,6 +44,23 @@ const isSyncStep2 = (frame: ArrayBuffer): boolean => {
   if (frame.byteLength < 2) return false;
   const head = new Uint8Array(frame, 0, 2);
   return head[0] === 0 && head[1] === 1;
+};
+
+/**
+ * The update bytes a first sync in parts announces (the progress extension, `[103, varUint parts,
+ * varUint updateBytes]`): its parts come as sync updates, charged here as one reply. Null for
+ * any other frame.
+ */
+const announcedBytes = (frame: ArrayBuffer): number | null => {
+  const bytes = new Uint8Array(frame);
+  if (bytes[0] !== MessageType.Progress) return null;
+  try {
+    const decoder = decoding.createDecoder(bytes.subarray(1));
+    decoding.readVarUint(decoder);
+    return decoding.readVarUint(decoder);
+  } catch {
+    return null;
+  }
 };
 
 /** close() accepts only 1000 and 3000–4999; anything else becomes a normal close. */
@@ -123,11 +142,9 @@ export class RelayChannel {
 
   private fromDocument(data: ArrayBuffer | string): void {
     if (this.state !== "open") return;
-    if (
-      typeof data !== "string" &&
-      isSyncStep2(data) &&
-      !this.budgets.replies.charge(data.byteLength)
-    ) {
+    const reply =
+      typeof data === "string" ? null : isSyncStep2(data) ? data.byteLength : announcedBytes(data);
+    if (reply !== null && !this.budgets.replies.charge(reply)) {
       // Not relayed: the connection may make the Worker hold no more replies (budgets.ts).
       return this.end(CloseCode.RateLimited, "reply budget of this connection exceeded", false);
     }
