@@ -26,6 +26,7 @@ import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
+import { Pacer } from "./pacing";
 import { dropParked } from "./parked";
 import { Presence } from "./presence";
 
@@ -64,11 +65,18 @@ export class Room extends LoadedDoc {
    * second step 1 of ours. In memory only: after a hibernation a socket gets one more (harmless).
    */
   private readonly greeted = new WeakSet<Connection>();
+  /** Sends a large answer's parts as each socket drains them (pacing.ts). */
+  private readonly pacer: Pacer;
 
   constructor(private readonly opts: RoomOptions) {
     super(opts.storedBytes);
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
+    this.pacer = new Pacer(
+      (conn, frame) => this.deliver(conn, frame, true),
+      (conn) => this.close(conn, CloseCode.RateLimited, "not reading its first sync"),
+      this.now,
+    );
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
     this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m, reply) =>
       this.sendAwareness(c, m, reply),
@@ -279,7 +287,7 @@ export class Room extends LoadedDoc {
     const bytes = frames.reduce((n, f) => n + f.length, 0);
     if (!this.budgets.chargeReply(conn, bytes)) return this.replyRefused(conn);
     if (conn.state.ext) this.deliver(conn, encodeProgress(frames.length, updateBytes), true);
-    for (const frame of frames) this.deliver(conn, frame, true);
+    this.pacer.start(conn, frames);
   }
 
   /** Sends a reply the socket asked for, within its reply budget (4529 beyond it). */
