@@ -42,7 +42,7 @@ export class ProgressTracker {
   }
 
   private report(receivedBytes: number, totalBytes: number, done?: 1): void {
-    // Below 1 until the step 2 came (updates from other clients may arrive between the parts).
+    // Below 1 until the step 2 came, whatever else was counted (a resumed sync's estimate).
     const share = totalBytes > 0 ? Math.min(receivedBytes / totalBytes, 0.99) : 0;
     const ratio = done ?? Math.max(this.current?.ratio ?? 0, share);
     this.current = { receivedBytes, totalBytes, ratio };

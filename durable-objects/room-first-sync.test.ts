@@ -10,6 +10,7 @@ import { decodeServerMessage, type ServerMessage } from "../protocol/server-mess
 import { judgeBytes, type CheckedUpdate } from "./admission";
 import { DEFAULT_LIMITS, type RoomLimits } from "./config";
 import type { Connection } from "./connection";
+import { PACE_INTERVAL_MS } from "./pacing";
 import { Room } from "./room";
 
 const MiB = 1024 * 1024;
@@ -25,7 +26,7 @@ function setup(limits: Partial<RoomLimits> = {}) {
     onChange: () => {},
     now: () => 1_000_000,
   });
-  const connect = (ext: boolean) => {
+  const connect = (ext: boolean, queued?: () => number) => {
     const sent: Uint8Array[] = [];
     const closed: number[] = [];
     const conn: Connection = {
@@ -33,6 +34,7 @@ function setup(limits: Partial<RoomLimits> = {}) {
       send: (data) => sent.push(data),
       close: (code) => closed.push(code),
       saveState: () => {},
+      ...(queued && { queued }),
     };
     conns.push(conn);
     // Greeted first (our step 1, awareness), so its step 1 is answered with the step 2 alone.
@@ -133,5 +135,24 @@ describe("Room: the answer to a step 1 for a large document", () => {
     step1(ext.conn);
     expect(ext.sent).toEqual([]);
     expect(ext.closed).toEqual([CloseCode.RateLimited]);
+  });
+
+  it("paces the parts by what the socket holds unsent, and holds anything else until they are sent", async () => {
+    const { connect, write, step1 } = setup();
+    write(bigDoc(2 * MiB));
+    let unsent = 0;
+    const slow = connect(true, () => unsent);
+    unsent = 2 * MiB; // of its answer's first parts, say: nothing more is handed to it
+    step1(slow.conn);
+    expect(kinds(slow.sent)).toEqual(["progress"]);
+    const edit = new Y.Doc();
+    edit.getText("other").insert(0, "typed meanwhile");
+    write(edit); // broadcast to the slow socket: held behind its parts
+    expect(kinds(slow.sent)).toEqual(["progress"]);
+    unsent = 0;
+    await new Promise((r) => setTimeout(r, PACE_INTERVAL_MS * 3));
+    const after = kinds(slow.sent);
+    expect(after.slice(-2)).toEqual(["sync-step2", "sync-update"]); // the edit, after the parts
+    expect(after.filter((k) => k === "sync-update").length).toBeGreaterThan(6);
   });
 });

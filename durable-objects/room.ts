@@ -73,9 +73,10 @@ export class Room extends LoadedDoc {
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
     this.pacer = new Pacer(
-      (conn, frame) => this.deliver(conn, frame, true),
-      (conn) => this.close(conn, CloseCode.RateLimited, "not reading its first sync"),
+      (conn, message, reply) => this.deliver(conn, message, reply),
+      (conn, reason) => this.close(conn, CloseCode.RateLimited, reason),
       this.now,
+      opts.limits.maxQueuedBytes,
     );
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
     this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m, reply) =>
@@ -313,6 +314,7 @@ export class Room extends LoadedDoc {
    * else closes a socket that lets it pile up unread (4529, see chargeSend).
    */
   private deliver(conn: Connection, message: Uint8Array, reply = false): void {
+    if (this.pacer.hold(conn, message, reply)) return; // after the parts still being sent
     const refused = chargeSend(conn, message.length, reply, this.opts.limits.maxQueuedBytes);
     if (refused) return this.close(conn, CloseCode.RateLimited, refused);
     conn.send(message);

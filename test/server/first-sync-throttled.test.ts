@@ -44,18 +44,17 @@ const texts = (doc: Y.Doc) => ({
   bulk: doc.getText("bulk").toString(),
 });
 
+/** An SDK provider for the document on the server's own (unthrottled) port. */
+const direct = (Socket: new (url: string) => WebSocket = WebSocket) =>
+  new SyncProvider({ url: server.wsUrl, docId, doc: new Y.Doc(), WebSocket: Socket as never });
+
 beforeAll(async () => {
   server = await startServer({
     vars: { MAX_DOC_BYTES: String(8 * 1024 * 1024) },
     port: privatePort,
   });
   // The writer: an SDK provider on the unthrottled port, each change saved before the next.
-  const writer = new SyncProvider({
-    url: server.wsUrl,
-    docId,
-    doc: new Y.Doc(),
-    WebSocket: WebSocket as never,
-  });
+  const writer = direct();
   await writer.whenSynced();
   const trace = loadTrace("automerge-paper");
   const replay = new Y.Doc();
@@ -114,14 +113,23 @@ describe("a 6 MB first sync over a 1 Mbit/s link with 100 ms latency", () => {
       const started = Date.now();
       const took: Record<string, number> = {};
       const done = (who: string) => (took[who] = Math.round((Date.now() - started) / 1000));
+      // What each client held at the moment it said it was synced: the whole document.
+      const syncedEarly: string[] = [];
+      const whole = (who: string, doc: Y.Doc) => () => {
+        const held = texts(doc);
+        if (held.t !== expected.t || held.bulk !== expected.bulk)
+          syncedEarly.push(`${who} (${held.bulk.length} of ${expected.bulk.length})`);
+      };
 
       // A stock y-websocket client on /sync.
       const yws = provider(`ws://127.0.0.1:${yLink.port}/sync`, docId);
+      yws.on("sync", (synced: boolean) => synced && whole("y-websocket", yws.doc)());
       const yDone = whenSynced(yws, SYNC_DEADLINE_MS).then(() => done("y-websocket"));
 
       // A stock @hocuspocus/provider 4.x on /hocuspocus.
       const hpSocket = hocuspocusSocket(`http://127.0.0.1:${hpLink.port}`);
       const hp = attach(hpSocket, docId, "open");
+      hp.provider.on("synced", ({ state }: { state: boolean }) => state && whole("hp", hp.doc)());
       const hpDone = allSynced([hp], SYNC_DEADLINE_MS).then(() => done("hocuspocus"));
 
       // Our SDK over /mux, with its progress.
@@ -130,6 +138,7 @@ describe("a 6 MB first sync over a 1 Mbit/s link with 100 ms latency", () => {
         WebSocket: WebSocket as never,
       });
       const muxed = client.provider({ docId, doc: new Y.Doc() });
+      muxed.on("synced", (synced) => synced && whole("sdk-mux", muxed.doc)());
       const clientProgress: SyncProgress[] = [];
       client.on("progress", (id, p) => id === docId && clientProgress.push(p));
       const ratioAtSynced: number[] = [];
@@ -154,6 +163,7 @@ describe("a 6 MB first sync over a 1 Mbit/s link with 100 ms latency", () => {
           cutLink.cut();
         }
       }, 50);
+      cut.on("synced", (synced) => synced && whole("sdk-cut-off", cutDoc)());
       const cutDone = cut.whenSynced().then(() => done("sdk-cut-off"));
 
       try {
@@ -178,7 +188,8 @@ describe("a 6 MB first sync over a 1 Mbit/s link with 100 ms latency", () => {
         mux: muxLink.bytesDown,
       });
 
-      // Every client holds the server's text.
+      // Every client holds the server's text, and held it all when it said it was synced.
+      expect(syncedEarly).toEqual([]);
       expect(texts(yws.doc)).toEqual(expected);
       expect(texts(hp.doc)).toEqual(expected);
       expect(texts(muxed.doc)).toEqual(expected);
@@ -216,27 +227,13 @@ describe("a 6 MB first sync over a 1 Mbit/s link with 100 ms latency", () => {
 
   it(`serves ${JOINERS} clients joining the document at once from shared parts, memory bounded`, async () => {
     // Loaded and answered once before the baseline (what a live document looks like).
-    const warm = new SyncProvider({
-      url: server.wsUrl,
-      docId,
-      doc: new Y.Doc(),
-      WebSocket: WebSocket as never,
-    });
+    const warm = direct();
     await warm.whenSynced();
     await new Promise((r) => setTimeout(r, 2_000));
     const before = server.runtimeRss();
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, server.runtimeRss())), 20);
-    const joiners = Array.from(
-      { length: JOINERS },
-      () =>
-        new SyncProvider({
-          url: server.wsUrl,
-          docId,
-          doc: new Y.Doc(),
-          WebSocket: Uncompressed as never,
-        }),
-    );
+    const joiners = Array.from({ length: JOINERS }, () => direct(Uncompressed));
     try {
       await Promise.all(joiners.map((p) => p.whenSynced()));
     } finally {
