@@ -46,6 +46,8 @@ export interface SyncAnswer {
   update: string;
   stateVector: string;
   epoch: string;
+  /** A page of a paged sync (POST /v1/docs/:id/sync with `paged`): ask again for the next. */
+  more?: boolean;
 }
 type ErrorAnswer = { error?: { code: string; message: string } };
 
@@ -138,29 +140,35 @@ export const baseUrl = (url: string) => url.replace(/\/$/, "");
 export async function syncOverHttp(doc: Y.Doc, options: HttpSyncOptions): Promise<HttpSyncResult> {
   const token = await resolveToken(options.token);
   const { body, sentBytes } = syncRequest(doc, options.serverStateVector, options.epoch);
+  const url = `${baseUrl(options.url)}/v1/docs/${encodeURIComponent(options.docId)}/sync`;
   // A change made while the request runs is not in it: the stored copy stays unsaved then.
   let changedMeanwhile = false;
   const onUpdate = (_: Uint8Array, origin: unknown) => {
     if (origin !== HTTP_SYNC_ORIGIN) changedMeanwhile = true;
   };
   doc.on("update", onUpdate);
-  let res;
   try {
-    res = await postJson(
-      options.fetch ?? globalThis.fetch,
-      `${baseUrl(options.url)}/v1/docs/${encodeURIComponent(options.docId)}/sync`,
-      token,
-      body,
-    );
+    // A large answer comes in pages (each a part that applies on its own): the next is what the
+    // state vector after it lacks, so a sync cut off half-way keeps the pages it applied.
+    let request: Record<string, unknown> = { ...body, paged: true };
+    let received = 0;
+    for (;;) {
+      const res = await postJson(options.fetch ?? globalThis.fetch, url, token, request);
+      const json = res.json as SyncAnswer | ErrorAnswer | null;
+      if (!res.ok || !json || !("update" in json))
+        throw refusal(res.status, json && "error" in json ? json.error : undefined);
+      const result = applyAnswer(doc, json, sentBytes);
+      result.receivedBytes += received;
+      received = result.receivedBytes;
+      if (options.store)
+        await remember(options.store, options.docId, json, !changedMeanwhile && !json.more);
+      if (!json.more) return result;
+      const stateVector = encodeBase64url(Y.encodeStateVector(doc));
+      request = { stateVector, epoch: json.epoch, paged: true };
+    }
   } finally {
     doc.off("update", onUpdate);
   }
-  const json = res.json as SyncAnswer | ErrorAnswer | null;
-  if (!res.ok || !json || !("update" in json))
-    throw refusal(res.status, json && "error" in json ? json.error : undefined);
-  const result = applyAnswer(doc, json, sentBytes);
-  if (options.store) await remember(options.store, options.docId, json, !changedMeanwhile);
-  return result;
 }
 
 /** Keeps the answer in the offline store; marks the copy saved when the server has it all. */

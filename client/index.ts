@@ -7,6 +7,7 @@ export {
   type ProviderEvents,
 } from "./provider";
 export { SyncClient, type SyncClientOptions, type SyncClientProviderOptions } from "./sync-client";
+export { ProgressTracker, type SyncProgress } from "./progress";
 export { CONNECT_TIMEOUT_MS } from "./link";
 export { COALESCE_WINDOW_MS, SAVED_ACK_DELAY_MS } from "./outbox";
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from "./keep-alive";

@@ -12,9 +12,11 @@ import { SyncError } from "./errors";
 import { Link, type LinkEvents } from "./link";
 import { Network } from "./network";
 import { PresenceSync } from "./presence";
+import { ProgressTracker, type SyncProgress } from "./progress";
 import { Outbox } from "./outbox";
 import { LocalCopy } from "./local-copy";
 import { connectionUrl, Tokens, type TokenSource } from "./url";
+import { Waiters } from "./waiters";
 import { systemClock, type Clock, type OfflineStore, type WebSocketConstructor } from "./types";
 
 /** `connected`: the server accepted us (its first message came), not just that the socket opened. */
@@ -54,6 +56,8 @@ export interface ProviderEvents {
   error: [SyncError];
   /** The server deleted the document (4404): the local copy was dropped; use a new Y.Doc. */
   reset: [];
+  /** A first sync sent in parts advanced (see `progress`); ends at ratio 1 just before `synced`. */
+  progress: [SyncProgress];
   /** A reconnect was scheduled after `delayMs` (attempt counts from 0 since the last sync). */
   reconnect: [{ attempt: number; delayMs: number }];
 }
@@ -64,6 +68,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   readonly awareness: awarenessProtocol.Awareness | undefined;
   status: ProviderStatus = "disconnected";
   synced = false;
+  /** Progress of a large first sync, announced by the server (null before any came). */
+  readonly progress = new ProgressTracker((p) => this.emit("progress", p));
   /** Stopped for good: destroyed, a permanent close, or the document was deleted. */
   private stopped = false;
   private wanted: boolean;
@@ -72,8 +78,8 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   private epoch: string | undefined;
   /** Destroyed or reset: doc updates are neither stored nor sent any more. */
   private detached = false;
-  /** Rejecters of whenSynced/whenSaved promises, called when the provider stops. */
-  private readonly waiters = new Set<(error: SyncError) => void>();
+  /** whenSynced/whenSaved promises, rejected when the provider stops. */
+  private readonly waiters = new Waiters();
   private retryTimer: unknown = null;
   private readonly outbox: Outbox;
   private readonly clock: Clock;
@@ -174,7 +180,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     },
     // The server accepted us: it refuses by closing at once.
     frame: () => this.setStatus("connected"),
-    message: (link, message) => this.dispatch(link, message),
+    message: (link, message) => (this.progress.note(message), this.dispatch(link, message)),
     closed: (link, code, reason) => this.onClose(link, code, reason),
     failed: (link, reason, error) => {
       if (error) this.fail(error);
@@ -330,7 +336,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
     this.setStatus("disconnected");
     if (error) this.fail(error);
     const reason = error ?? new SyncError("destroyed", "provider destroyed");
-    for (const reject of [...this.waiters]) reject(reason);
+    this.waiters.stop(reason);
   }
 
   private fail(error: SyncError): void {
@@ -364,18 +370,7 @@ export class SyncProvider extends Emitter<ProviderEvents> {
   }
 
   private when(done: () => boolean, event: "synced" | "saved"): Promise<void> {
-    if (done()) return Promise.resolve();
-    if (this.stopped)
-      return Promise.reject(new SyncError("destroyed", `provider stopped before ${event}`));
-    return new Promise((resolve, reject) => {
-      const finish = () => {
-        off();
-        this.waiters.delete(fail);
-      };
-      const fail = (error: SyncError) => (finish(), reject(error));
-      const off = this.on(event, () => done() && (finish(), resolve()));
-      this.waiters.add(fail);
-    });
+    return this.waiters.when(done, event, (fn) => this.on(event, fn));
   }
 
   /**

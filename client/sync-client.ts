@@ -1,7 +1,9 @@
 // SyncClient: many documents over one WebSocket to `/mux`. Each SyncProvider it makes rides a
 // channel of the shared socket (a VirtualSocket), so stores, saved acks, epochs, backoff, token
 // refresh and close codes work exactly as over a direct socket, one document's failure alone.
+import { Emitter } from "./emitter";
 import { SyncError } from "./errors";
+import type { SyncProgress } from "./progress";
 import { CHANNEL_BASE, MuxSocket, type MuxSocketOptions } from "./mux-socket";
 import { SyncProvider, type SyncProviderOptions } from "./provider";
 import { systemClock, type Clock, type WebSocketConstructor } from "./types";
@@ -21,7 +23,12 @@ export interface SyncClientOptions {
 /** A provider's options on a SyncClient: the client supplies the URL and the socket. */
 export type SyncClientProviderOptions = Omit<SyncProviderOptions, "url" | "WebSocket">;
 
-export class SyncClient {
+export interface SyncClientEvents {
+  /** One document's first sync in parts advanced (its provider's `progress` event). */
+  progress: [docId: string, progress: SyncProgress];
+}
+
+export class SyncClient extends Emitter<SyncClientEvents> {
   /** The shared socket new channels go to; one whose budget is spent is left to its channels. */
   private mux: MuxSocket;
   private readonly muxOptions: MuxSocketOptions;
@@ -32,6 +39,7 @@ export class SyncClient {
   private destroyed = false;
 
   constructor(options: SyncClientOptions) {
+    super();
     const Ctor =
       options.WebSocket ??
       (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -77,6 +85,7 @@ export class SyncClient {
       WebSocket: Channel,
     });
     this.providers.add(provider);
+    provider.on("progress", (progress) => this.emit("progress", options.docId, progress));
     return provider;
   }
 

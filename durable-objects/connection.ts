@@ -27,6 +27,8 @@ export interface ConnectionState {
   reply?: [bytes: number, atMs: number];
   /** Set once the socket answered our sync step 1 (see Room.refuse). */
   answered?: true;
+  /** Set for a client that asked for the extensions (`?ext=1`): it is sent progress messages. */
+  ext?: true;
   /** Set when the room refused the socket: its frames still in flight are dropped unread. */
   refused?: true;
 }

@@ -241,7 +241,7 @@ export class DocumentHost implements FrameHost {
 
   /** Greets an accepted socket (after admitSocket); `ext` clients also learn the epoch. */
   connect(ws: HostSocket, handoff: Handoff, ext: boolean): void {
-    const conn = this.sockets.add(ws, handoff);
+    const conn = this.sockets.add(ws, handoff, ext);
     this.room!.onConnect(conn);
     if (this.events.has("connected"))
       this.events.emit("connected", { actor: handoff.sub ?? "anonymous", role: handoff.role });

@@ -184,8 +184,11 @@ export class DocumentObject
     update: Uint8Array | null,
     role: Role,
     epoch: string | null,
+    paged = false,
   ): Promise<RpcResult<HttpSyncReply>> {
-    return this.inbox.run(() => ops.httpSync(this.doc, docId, stateVector, update, role, epoch));
+    return this.inbox.run(() =>
+      ops.httpSync(this.doc, docId, stateVector, update, role, epoch, paged),
+    );
   }
 
   info(docId: string): Promise<RpcResult<InfoReply>> {

@@ -5,6 +5,17 @@ import * as Y from "yjs";
 import type { RoomLimits } from "./config";
 import { addsNothing, structLimitRefusal } from "./doc-items";
 import { dropParked } from "./parked";
+import { encodeSyncStep2, encodeSyncUpdate } from "../protocol/envelope";
+import { splitSync, SYNC_PART_BYTES } from "./sync-parts";
+
+/**
+ * The frames answering a sync step 1: one step 2, or for a large answer its parts as sync updates
+ * then the step 2 (sync-parts.ts). `updateBytes`: the Yjs update bytes they carry together.
+ */
+export interface SyncAnswer {
+  frames: Uint8Array[];
+  updateBytes: number;
+}
 
 export class LoadedDoc {
   protected readonly ydoc = new Y.Doc({ gc: true });
@@ -22,6 +33,11 @@ export class LoadedDoc {
    * load they are the stored snapshot itself.
    */
   private fullState: Uint8Array | null = null;
+  /**
+   * The parts of the answer to an empty state vector (a large document's first sync), kept like
+   * `fullState`: clients joining the same state share these bytes rather than each getting a copy.
+   */
+  private fullParts: SyncAnswer | null = null;
   /** Upper bound on the encoded document size (loaded + stored bytes), refined on demand. */
   private sizeEstimate = 0;
   /** Bytes applied in the open transaction and not yet counted in sizeEstimate. */
@@ -32,7 +48,7 @@ export class LoadedDoc {
   /** @param storedBytes bytes the store holds (snapshot + log): exact right after a compaction. */
   constructor(private readonly storedBytes: () => number) {
     // Any transaction may change the encoded state (even one that only parks pending structs).
-    this.ydoc.on("afterTransaction", () => (this.fullState = null));
+    this.ydoc.on("afterTransaction", () => (this.fullState = this.fullParts = null));
   }
 
   /** The live document; a snapshot whose application was deferred is applied first. */
@@ -103,6 +119,27 @@ export class LoadedDoc {
       return (this.fullState ??= Y.encodeStateAsUpdate(this.doc));
     if (this.deferred) return Y.diffUpdate(this.deferred.snapshot, stateVector);
     return Y.encodeStateAsUpdate(this.doc, stateVector);
+  }
+
+  /**
+   * The answer to a sync step 1: one update (`missing`) when it fits in one part, as always; else
+   * its parts (sync-parts.ts), shared between the clients that start from nothing.
+   */
+  syncAnswer(stateVector: Uint8Array): SyncAnswer {
+    const fresh = isEmptyStateVector(stateVector);
+    if (fresh && this.fullParts) return this.fullParts;
+    const update = this.missing(stateVector);
+    const whole = () => ({ frames: [encodeSyncStep2(update)], updateBytes: update.length });
+    if (update.length <= SYNC_PART_BYTES) return whole();
+    const parts = splitSync(this.doc, stateVector);
+    if (!parts) return whole();
+    const answer = {
+      frames: [...parts.updates.map(encodeSyncUpdate), encodeSyncStep2(parts.final)],
+      updateBytes: parts.totalBytes,
+    };
+    // One copy of the document's encoding is kept, not two (the parts hold the same bytes).
+    if (fresh) [this.fullParts, this.fullState] = [answer, null];
+    return answer;
   }
 
   /** The exact encoded size of the document (encodes it; use sparingly). */

@@ -5,9 +5,9 @@ import * as Y from "yjs";
 import { CloseCode, truncateReason } from "../protocol/close-codes";
 import {
   encodePermissionDenied,
+  encodeProgress,
   encodeSaved,
   encodeSyncStep1,
-  encodeSyncStep2,
   encodeSyncUpdate,
   type AwarenessEntry,
   type ClientMessage,
@@ -26,6 +26,7 @@ import type { RoomLimits } from "./config";
 import { canWrite, type Role } from "../protocol/roles";
 import type { Connection } from "./connection";
 import { LoadedDoc } from "./loaded-doc";
+import { Pacer } from "./pacing";
 import { dropParked } from "./parked";
 import { Presence } from "./presence";
 
@@ -64,11 +65,19 @@ export class Room extends LoadedDoc {
    * second step 1 of ours. In memory only: after a hibernation a socket gets one more (harmless).
    */
   private readonly greeted = new WeakSet<Connection>();
+  /** Sends a large answer's parts as each socket drains them (pacing.ts). */
+  private readonly pacer: Pacer;
 
   constructor(private readonly opts: RoomOptions) {
     super(opts.storedBytes);
     this.now = opts.now ?? Date.now;
     this.budgets = new Budgets(opts.limits, this.now);
+    this.pacer = new Pacer(
+      (conn, message, reply) => this.deliver(conn, message, reply),
+      (conn, reason) => this.close(conn, CloseCode.RateLimited, reason),
+      this.now,
+      opts.limits.maxQueuedBytes,
+    );
     // Every awareness message a socket is sent goes through sendAwareness (echo credit, below).
     this.presence = new Presence(this.ydoc, opts.connections, this.now, (c, m, reply) =>
       this.sendAwareness(c, m, reply),
@@ -211,7 +220,7 @@ export class Room extends LoadedDoc {
   ): void {
     switch (message.kind) {
       case "sync-step1": {
-        this.reply(conn, encodeSyncStep2(this.missing(message.stateVector)));
+        this.answer(conn, message.stateVector);
         // Answered with our step 1 too, as y-protocols' and Hocuspocus's servers do: the client's
         // step 2 in return carries what only it holds (an edit a dropped update lost) and is what
         // clears a Hocuspocus provider's hasUnsyncedChanges after forceSync. The greeting asked
@@ -268,17 +277,30 @@ export class Room extends LoadedDoc {
     }
   }
 
+  /**
+   * Answers a sync step 1: one step 2, or a large one in parts (loaded-doc.ts), charged to the
+   * reply budget as a whole before any is sent. A client that asked for the extensions learns
+   * first how many parts and bytes will come (its progress).
+   */
+  private answer(conn: Connection, stateVector: Uint8Array): void {
+    const { frames, updateBytes } = this.syncAnswer(stateVector);
+    if (frames.length === 1) return this.reply(conn, frames[0]!);
+    const bytes = frames.reduce((n, f) => n + f.length, 0);
+    if (!this.budgets.chargeReply(conn, bytes)) return this.replyRefused(conn);
+    if (conn.state.ext) this.deliver(conn, encodeProgress(frames.length, updateBytes), true);
+    this.pacer.start(conn, frames);
+  }
+
   /** Sends a reply the socket asked for, within its reply budget (4529 beyond it). */
   private reply(conn: Connection, message: Uint8Array, awareness = false): void {
-    if (!this.budgets.chargeReply(conn, message.length)) {
-      return this.close(
-        conn,
-        CloseCode.RateLimited,
-        `reply budget of ${this.opts.limits.replyBudgetBytes} bytes exceeded`,
-      );
-    }
+    if (!this.budgets.chargeReply(conn, message.length)) return this.replyRefused(conn);
     if (awareness) this.sendAwareness(conn, message, true);
     else this.deliver(conn, message, true);
+  }
+
+  private replyRefused(conn: Connection): void {
+    const budget = this.opts.limits.replyBudgetBytes;
+    this.close(conn, CloseCode.RateLimited, `reply budget of ${budget} bytes exceeded`);
   }
 
   /** Sends an awareness message, counting it toward the echoes the socket may send back free. */
@@ -292,6 +314,7 @@ export class Room extends LoadedDoc {
    * else closes a socket that lets it pile up unread (4529, see chargeSend).
    */
   private deliver(conn: Connection, message: Uint8Array, reply = false): void {
+    if (this.pacer.hold(conn, message, reply)) return; // after the parts still being sent
     const refused = chargeSend(conn, message.length, reply, this.opts.limits.maxQueuedBytes);
     if (refused) return this.close(conn, CloseCode.RateLimited, refused);
     conn.send(message);

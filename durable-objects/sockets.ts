@@ -44,10 +44,11 @@ export class Sockets {
   }
 
   /** Registers a newly accepted socket with its handoff's facts (written to its attachment). */
-  add(ws: HostSocket, handoff: Handoff): Connection {
+  add(ws: HostSocket, handoff: Handoff, ext = false): Connection {
     const { docId: doc, role, exp, sub } = handoff;
     const state: ConnectionState = { id: crypto.randomUUID(), doc, role, exp, aw: {} };
     if (sub) state.sub = sub;
+    if (ext) state.ext = true;
     ws.serializeAttachment(state);
     return this.wrap(ws, state);
   }

@@ -16,6 +16,11 @@ export const MessageType = {
   Epoch: 101,
   /** edgesync extension: `varString payload`, relayed to the document's other sockets (Hocuspocus stateless). */
   Stateless: 102,
+  /**
+   * edgesync extension, server to client only: a first sync in parts begins, with the update
+   * bytes its sync messages will carry (see PROTOCOL.md).
+   */
+  Progress: 103,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */

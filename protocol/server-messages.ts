@@ -15,7 +15,8 @@ export type ServerMessage =
   | { kind: "query-awareness" }
   | { kind: "permission-denied"; reason: string }
   | { kind: "saved"; counter: number }
-  | { kind: "epoch"; epoch: string };
+  | { kind: "epoch"; epoch: string }
+  | { kind: "progress"; parts: number; updateBytes: number };
 
 /**
  * Decodes one binary frame from the server.
@@ -50,6 +51,10 @@ function readMessage(decoder: decoding.Decoder): ServerMessage {
       return { kind: "saved", counter: decoding.readVarUint(decoder) };
     case MessageType.Epoch:
       return { kind: "epoch", epoch: decoding.readVarString(decoder) };
+    case MessageType.Progress: {
+      const parts = decoding.readVarUint(decoder);
+      return { kind: "progress", parts, updateBytes: decoding.readVarUint(decoder) };
+    }
     default:
       throw new ProtocolError(`unknown message type ${type}`);
   }
@@ -68,5 +73,18 @@ export function encodeEpoch(epoch: string): Uint8Array {
   return encodeBytes((e) => {
     encoding.writeVarUint(e, MessageType.Epoch);
     encoding.writeVarString(e, epoch);
+  });
+}
+
+/**
+ * The progress extension `[103, varUint parts, varUint updateBytes]`, sent to clients that opt in
+ * with `?ext=1` before a sync step 2 that comes in parts: `parts` sync messages follow (updates,
+ * the step 2 last) carrying `updateBytes` bytes of Yjs updates together.
+ */
+export function encodeProgress(parts: number, updateBytes: number): Uint8Array {
+  return encodeBytes((e) => {
+    encoding.writeVarUint(e, MessageType.Progress);
+    encoding.writeVarUint(e, parts);
+    encoding.writeVarUint(e, updateBytes);
   });
 }

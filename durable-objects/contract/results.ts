@@ -103,8 +103,16 @@ export type UpdateReply = { update: Uint8Array };
 export type JsonReply = { json: Record<string, unknown> };
 /** `postUpdate`: whether the update changed the document, and its state vector after. */
 export type WriteReply = { stateVector: Uint8Array; changed: boolean };
-/** `httpSync` (POST /v1/docs/:id/sync): what the client lacks, the server's state. */
-export type HttpSyncReply = { update: Uint8Array; stateVector: Uint8Array; epoch: string };
+/**
+ * `httpSync` (POST /v1/docs/:id/sync): what the client lacks, the server's state; `more` when the
+ * client asked for pages and this is one part of a larger answer (it asks again for the next).
+ */
+export type HttpSyncReply = {
+  update: Uint8Array;
+  stateVector: Uint8Array;
+  epoch: string;
+  more?: true;
+};
 /** `info`: the document's operational stats (the Worker answers `documentInfo` of them). */
 export type InfoReply = { stats: DocumentStats };
 /** `destroy`: the document is gone from DO storage and D1. */
@@ -121,6 +129,7 @@ export interface DocumentRpc {
     update: Uint8Array | null,
     role: Role,
     epoch: string | null,
+    paged?: boolean,
   ): Promise<RpcResult<HttpSyncReply>>;
   info(docId: string): Promise<RpcResult<InfoReply>>;
   destroy(docId: string): Promise<RpcResult<DeleteReply>>;

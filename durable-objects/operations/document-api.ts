@@ -1,6 +1,7 @@
 // What the REST API asks of a document, as plain functions over a Room: results are plain
 // objects (they cross the RPC boundary), errors are values with an HTTP status and code.
 import * as Y from "yjs";
+import { firstPart } from "../sync-parts";
 import { validateStateVector } from "../../protocol/messages";
 import { HTTP_REFUSAL, judgeBytes, type CheckedUpdate, type Refusal } from "../admission";
 import type { RoomLimits } from "../config";
@@ -65,18 +66,26 @@ export function writeUpdate(
   return { ok: true, changed: written.changed, stateVector: Y.encodeStateVector(room.doc) };
 }
 
-/** One-round-trip sync: apply the client's update (if any), return what it lacks. */
+/**
+ * One-round-trip sync: apply the client's update (if any), return what it lacks. `paged`: a large
+ * answer is cut into parts (sync-parts.ts) and only the first is returned, with `more` set; the
+ * client applies it and asks again with its new state vector.
+ */
 export function httpSync(
   room: Room,
   stateVector: Uint8Array,
   update: CheckedUpdate | null,
   role: Role,
   writer: Writer,
-): RpcResult<{ update: Uint8Array; stateVector: Uint8Array }> {
+  paged = false,
+): RpcResult<{ update: Uint8Array; stateVector: Uint8Array; more?: true }> {
   if (update) {
     const written = room.writeFrom(writer, update, role);
     if ("kind" in written) return refused(written);
   }
+  const page = paged ? firstPart(room.doc, stateVector) : null;
+  if (page)
+    return { ok: true, update: page, stateVector: Y.encodeStateVector(room.doc), more: true };
   return {
     ok: true,
     update: Y.encodeStateAsUpdate(room.doc, stateVector),

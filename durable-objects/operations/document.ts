@@ -65,6 +65,7 @@ export async function httpSync(
   update: Uint8Array | null,
   role: Role,
   epoch: string | null,
+  paged = false,
 ): Promise<RpcResult<HttpSyncReply>> {
   const checked = update && checkUpdate(update, doc.host.limits); // before anything is created
   if (checked && !(checked instanceof Uint8Array)) return answer(doc, "rest", checked);
@@ -74,7 +75,7 @@ export async function httpSync(
   const room = await open(doc, docId, canWrite(role) ? "create" : "existing");
   if (!(room instanceof Room)) return answer(doc, "rest", room);
   if (epoch !== null && epoch !== doc.host.epoch()) return answer(doc, "rest", EPOCH_MISMATCH);
-  const result = syncOver(room, stateVector, checked, role, REST_WRITER);
+  const result = syncOver(room, stateVector, checked, role, REST_WRITER, paged);
   return answer(doc, "rest", result.ok ? { ...result, epoch: doc.host.epoch() } : result);
 }
 

@@ -30,6 +30,7 @@ const PERMANENT_ERRORS = new Set(["token", "closed"]);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const editor = $<HTMLTextAreaElement>("editor");
 const statusEl = $("status");
+const progressEl = $<HTMLProgressElement>("sync-progress");
 const savedEl = $("saved");
 const nameInput = $<HTMLInputElement>("name");
 const presenceEl = $("presence");
@@ -72,6 +73,13 @@ function start() {
     savedEl.textContent = saved ? "saved" : provider.status === "connected" ? "saving…" : "unsaved";
   };
   provider.on("status", (s) => (showStatus(s), showSaved()));
+  // A large document's first sync comes in parts: show how much has arrived (hidden once synced).
+  provider.on("progress", ({ ratio, receivedBytes, totalBytes }) => {
+    progressEl.hidden = ratio >= 1;
+    progressEl.value = ratio;
+    progressEl.title = `loading: ${receivedBytes} of ${totalBytes} bytes`;
+    statusEl.textContent = ratio < 1 ? `loading ${Math.floor(ratio * 100)} %` : provider.status;
+  });
   provider.on("saved", showSaved);
   provider.on("unsaved", showSaved);
   provider.on("error", (err) => {

@@ -5,7 +5,9 @@
 // the connection's reply budget (and told apart for the connection's unread bound, toClient); a
 // refusal or close reaches its owner as one `ended` call.
 import type { Handoff } from "../../durable-objects/contract";
+import * as decoding from "lib0/decoding";
 import { CloseCode, truncateReason } from "../../protocol/close-codes";
+import { MessageType } from "../../protocol/envelope";
 import type { RelayTicket } from "../auth";
 import type { QueueBudget, ReplyBudget } from "./budgets";
 import { closeCodeForRefusal } from "./refusals";
@@ -18,8 +20,9 @@ export interface ChannelEvents {
   /** The document's socket opened with what the app's route granted. */
   opened(handoff: Handoff): void;
   /**
-   * A frame from the document, as it came (no copy); `reply`: a sync step 2, the answer to the
-   * client's step 1 (charged to the reply budget), to be sent with RelayConnection.toClient's flag.
+   * A frame from the document, as it came (no copy); `reply`: part of the answer to the client's
+   * step 1 — a sync step 2, or an announced first sync's parts (sync updates) before it — charged
+   * to the reply budget, to be sent with RelayConnection.toClient's flag.
    */
   message(data: ArrayBuffer | string, reply: boolean): void;
   /**
@@ -48,6 +51,30 @@ const isSyncStep2 = (frame: ArrayBuffer): boolean => {
   return head[0] === 0 && head[1] === 1;
 };
 
+/** y-websocket's sync message (0) carrying an update (2): a first sync's part, or an edit. */
+const isSyncUpdate = (frame: ArrayBuffer): boolean => {
+  if (frame.byteLength < 2) return false;
+  const head = new Uint8Array(frame, 0, 2);
+  return head[0] === 0 && head[1] === 2;
+};
+
+/**
+ * The update bytes a first sync in parts announces (the progress extension, `[103, varUint parts,
+ * varUint updateBytes]`): its parts come as sync updates, charged here as one reply. Null for
+ * any other frame.
+ */
+const announcedBytes = (frame: ArrayBuffer): number | null => {
+  const bytes = new Uint8Array(frame);
+  if (bytes[0] !== MessageType.Progress) return null;
+  try {
+    const decoder = decoding.createDecoder(bytes.subarray(1));
+    decoding.readVarUint(decoder);
+    return decoding.readVarUint(decoder);
+  } catch {
+    return null;
+  }
+};
+
 /** close() accepts only 1000 and 3000–4999; anything else becomes a normal close. */
 const closableCode = (code: number) =>
   code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
@@ -56,6 +83,11 @@ export class RelayChannel {
   state: ChannelState = "opening";
   private queue: (Uint8Array | string)[] = [];
   private queuedBytes = 0;
+  /**
+   * Between a first sync's announcement and its step 2: the document sends nothing but its parts
+   * then (durable-objects/pacing.ts), so every sync update is a part, counted as a reply.
+   */
+  private inParts = false;
   private ws: WebSocket | null = null;
 
   constructor(
@@ -125,10 +157,30 @@ export class RelayChannel {
     this.closeSocket(closableCode(code), reason);
   }
 
+  /**
+   * Whether a frame answers the client's step 1: the progress announcement and the parts it
+   * announces (sync updates, until the step 2 that ends them) and the step 2. The parts are
+   * replies for the unread bound too: a slow client reading a large first sync is not closed.
+   */
+  private isReply(frame: ArrayBuffer): boolean {
+    if (isSyncStep2(frame)) {
+      this.inParts = false;
+      return true;
+    }
+    if (announcedBytes(frame) !== null) return (this.inParts = true);
+    return this.inParts && isSyncUpdate(frame);
+  }
+
+  /** What a reply costs the budget: an announcement its whole total, a part nothing more. */
+  private replyCharge(frame: ArrayBuffer): number {
+    if (isSyncStep2(frame)) return frame.byteLength;
+    return announcedBytes(frame) ?? 0;
+  }
+
   private fromDocument(data: ArrayBuffer | string): void {
     if (this.state !== "open") return;
-    const reply = typeof data !== "string" && isSyncStep2(data);
-    if (reply && !this.budgets.replies.charge(data.byteLength)) {
+    const reply = typeof data === "string" ? false : this.isReply(data);
+    if (reply && !this.budgets.replies.charge(this.replyCharge(data as ArrayBuffer))) {
       // Not relayed: the connection may make the Worker hold no more replies (budgets.ts).
       return this.end(CloseCode.RateLimited, "reply budget of this connection exceeded", false);
     }

@@ -252,6 +252,13 @@ const SyncRequest = z
       .string()
       .optional()
       .describe("the epoch the client last synced with; 409 if the document was since deleted"),
+    paged: z
+      .boolean()
+      .optional()
+      .describe(
+        "answer a large sync in pages of about 256 KiB: while the response says `more`, apply " +
+          "its update and send again with the new state vector (the rest is what it then lacks)",
+      ),
   })
   .openapi("SyncRequest");
 
@@ -270,7 +277,15 @@ docs.openapi(
         content: {
           "application/json": {
             schema: z
-              .object({ update: Base64url, stateVector: Base64url, epoch: z.string() })
+              .object({
+                update: Base64url,
+                stateVector: Base64url,
+                epoch: z.string(),
+                more: z
+                  .boolean()
+                  .optional()
+                  .describe("true: a page of a paged sync; ask again for the next"),
+              })
               .openapi("SyncResponse"),
           },
         },
@@ -289,7 +304,8 @@ docs.openapi(
       await callDocument(
         c,
         id,
-        async (stub) => await stub.httpSync(id, stateVector, update, role, body.epoch ?? null),
+        async (stub) =>
+          await stub.httpSync(id, stateVector, update, role, body.epoch ?? null, body.paged),
       ),
     );
     return c.json(
@@ -297,6 +313,7 @@ docs.openapi(
         update: encodeBase64url(result.update),
         stateVector: encodeBase64url(result.stateVector),
         epoch: result.epoch,
+        ...(result.more ? { more: true } : {}),
       },
       200,
     );
