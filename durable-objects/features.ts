@@ -28,6 +28,8 @@ export interface FeatureSettings {
   metricsWriteMs?: number;
   /** Frames received since the object started (the Inbox counts them); none when absent. */
   frames?: () => number;
+  /** Print the log lines (METRICS_LOG; default true). */
+  metricsLog?: boolean;
   /** A Workers Analytics Engine dataset that also gets each log line's event (optional). */
   analytics?: AnalyticsEngineDataset | null;
 }
@@ -63,6 +65,7 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     persistence,
     now,
     analytics: settings.analytics ?? null,
+    ...(settings.metricsLog === false ? { sink: () => {} } : {}),
   });
 
   return { persistence, peers, activity, metrics };
