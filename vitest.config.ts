@@ -17,7 +17,8 @@ const workerd = (name: string, include: string[], bindings: Record<string, unkno
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...bindings } },
+      // No log line per event (METRICS_LOG): a fuzz test would print one per refused socket.
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, METRICS_LOG: "false", ...bindings } },
     }),
   ],
   test: { name, include, setupFiles: ["./test/helpers/workerd-setup.ts"] },

@@ -139,6 +139,11 @@ export const SETTINGS = {
     30_000,
     "longest a document's counter change waits to be copied to D1 for GET /v1/metrics",
   ),
+  METRICS_LOG: {
+    kind: "bool",
+    default: true,
+    doc: "print one JSON line per significant document event (load, compaction, flush, refusal…)",
+  } as BoolSetting,
   METRICS_ANALYTICS_BINDING: text(
     undefined,
     "name of a Workers Analytics Engine binding that also receives each log line's event (off when unset)",

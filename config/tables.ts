@@ -40,6 +40,7 @@ export const AGENT_TABLE = {
 /** A document's counters (durable-objects/metrics/): `createDocumentObject({ metrics })`. */
 export const METRICS_TABLE = {
   writeMs: "METRICS_WRITE_MS",
+  log: "METRICS_LOG",
   analyticsBinding: "METRICS_ANALYTICS_BINDING",
 } as const satisfies Table;
 /** History: `createDocumentObject({ history })`. */

@@ -97,6 +97,8 @@ export function agentSettingsFromEnv(
 export interface MetricsConfig {
   /** Longest a counter change waits to be copied to D1 (METRICS_WRITE_MS). */
   writeMs: number;
+  /** Print one JSON line per significant event (METRICS_LOG). */
+  log: boolean;
   /** A Workers Analytics Engine binding's name (METRICS_ANALYTICS_BINDING); unset: none. */
   analyticsBinding?: string | undefined;
 }

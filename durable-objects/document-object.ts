@@ -72,8 +72,9 @@ export interface DocumentObjectOptions {
 
 /** The metrics settings, and the Analytics Engine dataset they name (metrics/analytics.ts). */
 function metricsOf(env: Record<string, unknown>, given: Partial<MetricsConfig> | undefined) {
-  const { writeMs, analyticsBinding } = metricsConfigFromEnv(env, given);
-  return { metricsWriteMs: writeMs, analytics: analyticsDataset(env, analyticsBinding) };
+  const { writeMs, log, analyticsBinding } = metricsConfigFromEnv(env, given);
+  const analytics = analyticsDataset(env, analyticsBinding);
+  return { metricsWriteMs: writeMs, metricsLog: log, analytics };
 }
 
 /** Cloudflare's object state behind the host's port. */

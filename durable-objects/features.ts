@@ -39,6 +39,8 @@ export interface FeatureSettings {
   metricsWriteMs?: number;
   /** Frames received since the object started (the Inbox counts them); none when absent. */
   frames?: () => number;
+  /** Print the log lines (METRICS_LOG; default true). */
+  metricsLog?: boolean;
   /** A Workers Analytics Engine dataset that also gets each log line's event (optional). */
   analytics?: AnalyticsEngineDataset | null;
 }
@@ -78,6 +80,7 @@ export function installFeatures(host: DocumentHost, sql: Sql, settings: FeatureS
     persistence,
     now,
     analytics: settings.analytics ?? null,
+    ...(settings.metricsLog === false ? { sink: () => {} } : {}),
   });
 
   const hooks = settings.webhooks;

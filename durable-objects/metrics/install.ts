@@ -22,7 +22,7 @@ export interface MetricsSettings {
   frames: () => number;
   persistence: () => Persistence | null;
   now: () => number;
-  /** Where log lines go (console.log by default). */
+  /** Where log lines go (console.log by default; a no-op when METRICS_LOG is false). */
   sink?: LogSink;
   /** A Workers Analytics Engine dataset that also gets each line's event, or null. */
   analytics?: AnalyticsEngineDataset | null;

@@ -23,6 +23,7 @@ function object(
   d1: D1Database,
   clock: { t: number },
   analytics: AnalyticsEngineDataset | null = null,
+  metricsLog = true,
 ) {
   const platform = new NodePlatform(db);
   const now = () => clock.t;
@@ -34,6 +35,7 @@ function object(
     metricsWriteMs: WRITE_MS,
     now,
     analytics,
+    metricsLog,
   });
   const connect = async () => {
     const ws = new FakeSocket();
@@ -168,5 +170,17 @@ describe("metrics", () => {
       doubles: [1],
     });
     expect(points[3]!.doubles![0]).toBeGreaterThan(0); // the flushed snapshot's bytes
+  });
+
+  it("prints nothing with METRICS_LOG off, and still counts and writes data points", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const points: AnalyticsEngineDataPoint[] = [];
+    const dataset = { writeDataPoint: (p?: AnalyticsEngineDataPoint) => points.push(p!) };
+    const quiet = object(new DatabaseSync(":memory:"), nodeD1(), { t: 9 }, dataset, false);
+    const ws = await quiet.connect();
+    quiet.host.handleFrames([{ ws, data: frame(new Uint8Array([0x07, 0x01])) }]);
+    expect(log).not.toHaveBeenCalled();
+    expect(points.map((p) => p.blobs![0])).toEqual(["loaded", "refused"]);
+    expect(quiet.features.metrics.report().refusals).toEqual({ [CloseCode.ProtocolError]: 1 });
   });
 });
