@@ -1,80 +1,32 @@
-// A real Tiptap editor (StarterKit + Collaboration over a stock @hocuspocus/provider, the bundle
-// tiptap.test.ts builds) in real Chromium, on the shared server with tokens: the document is
+// A real Tiptap editor (StarterKit + Collaboration over a stock @hocuspocus/provider, the page
+// tiptap.test.ts uses) in real Chromium, on the shared server with tokens: the document is
 // rewritten, then restored over REST to an earlier moment; the open editor shows the earlier
 // version, headings, bold, italic and lists intact, without a reload, and so does a new page.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../tokens/mint";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
-import { launchChromium } from "../helpers/chromium";
 import { uniqueDocId } from "../helpers/providers";
 import { sharedServer } from "../helpers/shared-servers";
-import type { MountOptions } from "./tiptap-app";
+import { openTiptap, serveTiptapPages, type TiptapPages } from "./tiptap-pages";
 
-const APP = fileURLToPath(new URL("./tiptap-app.ts", import.meta.url));
-const BUNDLE_GLOBAL = "tiptapApp";
 /** How long a page may take to sync, converge or be acknowledged (servers share 2 CPUs). */
 const WAIT_MS = 30_000;
-const HTML = `<!doctype html><meta charset="utf-8"><div id="editor"></div>
-<script src="/app.js"></script>`;
 
 const server = () => sharedServer("auth");
 const tokenFor = (doc: string, sub: string) =>
   createToken(TEST_AUTH_SECRET, { doc, role: "write", ttlSeconds: 3600, sub });
 
-let browser: Browser;
-/** Serves the page from 127.0.0.1: Chromium lets only a local page open sockets to loopback. */
-let pages: Server;
-let pageOrigin: string;
+let pages: TiptapPages;
 beforeAll(async () => {
-  const built = await build({
-    entryPoints: [APP],
-    bundle: true,
-    write: false,
-    format: "iife",
-    globalName: BUNDLE_GLOBAL,
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    logLevel: "warning",
-  });
-  const bundle = built.outputFiles[0]!.text;
-  pages = createServer((req, res) => {
-    const script = req.url === "/app.js";
-    res.writeHead(200, { "content-type": script ? "text/javascript" : "text/html" });
-    res.end(script ? bundle : HTML);
-  });
-  await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-  pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  browser = await launchChromium();
+  pages = await serveTiptapPages();
 });
-afterAll(async () => {
-  await browser?.close();
-  pages?.close();
-});
+afterAll(() => pages?.close());
 
 async function openEditor(name: string, errors: string[]): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on("pageerror", (err) => errors.push(err.message));
-  await page.goto(pageOrigin);
-  const options: MountOptions = {
-    url: `${server().url.replace(/^http/, "ws")}/hocuspocus`,
-    name,
-    token: await tokenFor(name, "writer"),
-  };
-  await page.evaluate(
-    ([global, options]) => {
-      const g = globalThis as unknown as Record<string, any>;
-      g.app = g[global].mount(g.document.querySelector("#editor"), options);
-    },
-    [BUNDLE_GLOBAL, options] as const,
-  );
-  await waitFor(page, "synced", "app.provider.isSynced");
-  return page;
+  const url = `${server().url.replace(/^http/, "ws")}/hocuspocus`;
+  const token = await tokenFor(name, "writer");
+  return (await openTiptap(pages, { url, name, token }, errors, waitFor)).page;
 }
 
 const html = (page: Page) => page.evaluate("app.editor.getHTML()") as Promise<string>;

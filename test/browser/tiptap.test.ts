@@ -2,58 +2,22 @@
 // esbuild) in real Chromium: two pages type into one document and converge, every change
 // acknowledged; the server is SIGKILLed and restarted where the target can be, and a fresh page
 // then finds all of the text. Runs against the targets of the Hocuspocus conformance suite.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/chromium";
 import { uniqueDocId } from "../helpers/providers";
 import { TARGETS, runs, type RunningTarget } from "../hocuspocus/targets";
-import type { MountOptions } from "./tiptap-app";
+import { openTiptap, serveTiptapPages, type TiptapPages } from "./tiptap-pages";
 
-const APP = fileURLToPath(new URL("./tiptap-app.ts", import.meta.url));
-/** The global the bundle exposes `mount` on. */
-const BUNDLE_GLOBAL = "tiptapApp";
 /** How long a page may take to sync, converge or be acknowledged (servers share 2 CPUs). */
 const WAIT_MS = 30_000;
 /** The whole test, restart included, when the machine runs the rest of the suite beside it. */
 const TEST_TIMEOUT_MS = 240_000;
 
-const HTML = `<!doctype html><meta charset="utf-8"><div id="editor"></div>
-<script src="/app.js"></script>`;
-
-let browser: Browser;
-/** Serves the page from 127.0.0.1: Chromium lets only a local page open sockets to loopback. */
-let pages: Server;
-let pageOrigin: string;
+let pages: TiptapPages;
 beforeAll(async () => {
-  const built = await build({
-    entryPoints: [APP],
-    bundle: true,
-    write: false,
-    format: "iife",
-    globalName: BUNDLE_GLOBAL,
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    logLevel: "warning",
-  });
-  const bundle = built.outputFiles[0]!.text;
-  pages = createServer((req, res) => {
-    const script = req.url === "/app.js";
-    res.writeHead(200, { "content-type": script ? "text/javascript" : "text/html" });
-    res.end(script ? bundle : HTML);
-  });
-  await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-  pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  browser = await launchChromium();
+  pages = await serveTiptapPages();
 });
-afterAll(async () => {
-  await browser?.close();
-  pages?.close();
-});
+afterAll(() => pages?.close());
 
 /** Opens the page and mounts an editor for `name` on the target server. */
 async function openEditor(
@@ -61,24 +25,8 @@ async function openEditor(
   name: string,
   errors: string[],
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("pageerror", (err) => errors.push(err.message));
-  await page.goto(pageOrigin);
-  const options: MountOptions = {
-    url: server.url,
-    name,
-    token: await server.tokenFor(name, "write"),
-  };
-  await page.evaluate(
-    ([global, options]) => {
-      const g = globalThis as unknown as Record<string, any>;
-      g.app = g[global].mount(g.document.querySelector("#editor"), options);
-    },
-    [BUNDLE_GLOBAL, options] as const,
-  );
-  await waitFor(page, "synced", "app.provider.isSynced");
-  return { context, page };
+  const token = await server.tokenFor(name, "write");
+  return openTiptap(pages, { url: server.url, name, token }, errors, waitFor);
 }
 
 const text = (page: Page) => page.evaluate("app.editor.getText()") as Promise<string>;
