@@ -149,10 +149,11 @@ export async function revert(
   const target = (u: HistoryUpdate) => u.actor === request.actor && u.ts >= from && u.ts <= to;
   // From just before the window; a window opening before the document's history began (from 0:
   // "everything this actor did") starts at its first state when that history is whole.
+  // (By the checkpoint itself, not its time: the first change may share its millisecond.)
   const start = (history: History): HistoryPoint => {
     const first = history.store.oldestCheckpoint(false);
     const whole = first !== null && first.seq === 0 && from - 1 < first.ts;
-    return { at: whole ? first.ts : from - 1 };
+    return whole ? { version: String(first.id) } : { at: from - 1 };
   };
   return undo(doc, docId, start, writer, (base, after) => revertUpdate(base, after, target));
 }
