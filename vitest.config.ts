@@ -31,8 +31,9 @@ export default defineConfig({
     // The longest files first, so the run does not end on one of them (test/helpers/slow-first.ts).
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
-      // MAX_DOC_BYTES: documents past D1's 2 MB row limit (chunking) need more than the default;
-      // MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts reaches it quickly.
+      // MAX_DOC_BYTES: 8 MiB, so test/workerd/d1.test.ts reaches it with three 3 MB updates (the
+      // memory budget admits more text); MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts
+      // reaches it quickly.
       workerd("workerd", ["test/workerd/**/*.test.ts"], {
         DEV_OPEN_ACCESS: "true",
         RATE_LIMIT_MESSAGES: "500",
