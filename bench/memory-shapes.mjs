@@ -329,15 +329,18 @@ async function measureWorkerd(shapes, n) {
       const structs = structCount(builder);
       const encodedBytes = update.length;
       const docId = `${shape}-${Date.now()}`;
-      await post(url, docId, update).catch((err) => {
-        throw new Error(`${shape}: ${err.cause ?? err}\n${server.output().slice(-3000)}`);
-      });
+      // A server idle for a while (the shape was being built) has dropped a large upload
+      // (EPIPE): warm it with a small request, and try once more if it still did.
+      await post(url, "warmup", new Uint8Array([0, 0]));
+      await post(url, docId, update).catch(() => post(url, docId, update));
       await sleep(QUIET_MS); // its compaction written
       // A fresh isolate for each (several large documents in one pass workerd's memory limit).
+      console.error(`${shape}: written, restarting`);
       await server.restart();
       // Warm the Worker and the Durable Object class up with a tiny document first.
       await post(url, "warmup", new Uint8Array([0, 0]));
       const cdp = await devtools(inspectorPort);
+      console.error(`${shape}: inspector connected`);
       const before = await heap(cdp);
       const res = await fetch(`${url}/v1/docs/${docId}/json`);
       if (res.status !== 200) throw new Error(`${docId}: ${res.status}`);

@@ -13,9 +13,9 @@ import { isDeleted, storeStructs } from "./doc-items";
  */
 export const HEAP_WEIGHTS = {
   /** Every struct of the store (an item, a GC struct, a deleted item's tombstone). */
-  struct: 450,
+  struct: 500,
   /** On top of its struct: an embedded shared type (Y.Map, Y.Array, Y.Text, XML, a subdocument). */
-  type: 600,
+  type: 400,
   /** A UTF-16 unit of text, of a map key or of an XML element's name. */
   char: 3,
   /** More for a unit outside Latin-1 (V8 stores such a string with two bytes a unit). */
@@ -26,7 +26,7 @@ export const HEAP_WEIGHTS = {
    * A node of a JSON/any value: each value (object, array, number, boolean, null, string) and
    * each entry of an object; the text of its strings and keys counts as chars.
    */
-  anyNode: 80,
+  anyNode: 110,
 };
 
 /** The estimated heap of a document: exact struct count, content counted as it changes. */
