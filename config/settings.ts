@@ -91,7 +91,7 @@ export const SETTINGS = {
   // runtime, the Worker and the copies made while encoding and sending.
   MAX_DOC_HEAP_BYTES: bytes(
     32 * MiB,
-    "estimated heap one loaded document may hold (4413 beyond): ~9 MB of text, 0.8 MB of tiny JSON objects (docs/limits.md)",
+    "estimated heap one loaded document may hold (4413 beyond): ~7 MB of text, 0.6 MB of tiny JSON objects (docs/limits.md)",
   ),
   // The wire and storage cap: snapshots (chunked in D1), first syncs. The heap budget binds first
   // for every shape but deletions (a deleted range costs few bytes of heap and few encoded).

@@ -17,11 +17,11 @@ export const HEAP_WEIGHTS = {
   /** On top of its struct: an embedded shared type (Y.Map, Y.Array, Y.Text, XML, a subdocument). */
   type: 400,
   /** A UTF-16 unit of text, of a map key or of an XML element's name. */
-  char: 3,
+  char: 4,
   /** More for a unit outside Latin-1 (V8 stores such a string with two bytes a unit). */
   wideChar: 2,
   /** A byte of binary content (Uint8Array values). */
-  binaryByte: 3,
+  binaryByte: 11,
   /**
    * A node of a JSON/any value: each value (object, array, number, boolean, null, string) and
    * each entry of an object; the text of its strings and keys counts as chars.
