@@ -32,13 +32,15 @@ export default defineConfig({
     // The longest files first, so the run does not end on one of them (test/helpers/slow-first.ts).
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
-      // MAX_DOC_BYTES: documents past D1's 2 MB row limit (chunking) need more than the default;
-      // MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts reaches it quickly.
+      // MAX_DOC_BYTES: 8 MiB, so test/workerd/d1.test.ts reaches it with three 3 MB updates (the
+      // memory budget raised to let it); MAX_DOC_ITEMS: small, so test/workerd/doc-items.test.ts
+      // reaches it quickly.
       workerd("workerd", ["test/workerd/**/*.test.ts"], {
         DEV_OPEN_ACCESS: "true",
         RATE_LIMIT_MESSAGES: "500",
         COMPACT_LOG_ROWS: "20",
         MAX_DOC_BYTES: String(8 * 1024 * 1024),
+        MAX_DOC_HEAP_BYTES: String(64 * 1024 * 1024),
         MAX_DOC_ITEMS: "20000",
       }),
       // Small budgets, so a test reaches them with a few hundred frames (workerd under vitest

@@ -3,9 +3,10 @@
 // the benign ones). Each shape runs in its own `node --expose-gc` child, which builds the
 // document, encodes it, drops the builder, and measures heapUsed around `Y.applyUpdate` into a
 // fresh `Y.Doc({ gc: true })` — what a room does on load (durable-objects/room.ts).
-// `--shape S --structs N [--max-structs M] [--max-bytes B]` (child mode) prints one JSON result,
-// for the largest document of that shape within both caps with `--max-…`; durable-objects/doc-memory.test.ts uses it to hold
-// the default caps to their heap bound.
+// `--shape S --structs N [--max-structs M] [--max-bytes B] [--update FILE]` (child mode) prints
+// one JSON result, for the largest document of that shape within both caps with `--max-…`, or for
+// the update in FILE; durable-objects/doc-memory.test.ts uses it to hold the memory model's
+// budget to the heap of the largest document of each heavy shape it admits.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
@@ -103,6 +104,50 @@ export const SHAPES = {
     const text = doc.getText("t");
     for (let i = 0; i < n * 10; i++) text.insert(i, String.fromCharCode(97 + (i % 26)));
   },
+  /** One client appending 1 KiB chunks of one-byte text: `n` KiB of characters, one struct. */
+  "text-bulk": (doc, n) => {
+    const text = doc.getText("t");
+    doc.transact(() => {
+      for (let i = 0; i < n; i++) text.insert(text.length, textChunk(i, "a"));
+    });
+  },
+  /** The same with CJK characters (two-byte strings in V8, three bytes each in UTF-8). */
+  "text-bulk-cjk": (doc, n) => {
+    const text = doc.getText("t");
+    doc.transact(() => {
+      for (let i = 0; i < n; i++) text.insert(text.length, textChunk(i, "\u4e00"));
+    });
+  },
+  /** Map entries each holding a 1 KiB Uint8Array: `n` KiB of binary content. */
+  binary: (doc, n) => {
+    const map = doc.getMap("b");
+    doc.transact(() => {
+      for (let i = 0; i < n; i++) map.set(`b${i}`, new Uint8Array(1024).fill(i & 255));
+    });
+  },
+  /** Map entries each holding a small record (an app's JSON state): typical, not worst. */
+  "json-records": (doc, n) => {
+    const map = doc.getMap("r");
+    doc.transact(() => {
+      for (let i = 0; i < n; i++)
+        map.set(`r${i}`, { id: i, title: `task ${i} to do`, done: i % 2 === 0, tags: ["a", "b"] });
+    });
+  },
+  /** A text with every other character made bold: two format structs per formatted range. */
+  formatted: (doc, n) => {
+    const text = doc.getText("t");
+    text.insert(0, "x".repeat(2 * n));
+    doc.transact(() => {
+      for (let i = 0; i < n; i++) text.format(2 * i, 1, { bold: true });
+    });
+  },
+  /** A text of embeds (images in a rich text): one small JSON object each. */
+  embeds: (doc, n) => {
+    const text = doc.getText("t");
+    doc.transact(() => {
+      for (let i = 0; i < n; i++) text.insertEmbed(i, { image: `https://example.com/${i}.png` });
+    });
+  },
   /** The automerge-paper trace, 259,778 real keystrokes (test/fixtures/traces, CC BY 4.0). */
   "trace-paper": (doc) => {
     const path = fileURLToPath(
@@ -120,6 +165,14 @@ export const SHAPES = {
     }
   },
 };
+
+/** 1,024 characters of `first` and the 25 after it, varied by `seed` (no two chunks alike). */
+function textChunk(seed, first) {
+  const base = first.charCodeAt(0);
+  let out = "";
+  for (let i = 0; i < 1024; i++) out += String.fromCharCode(base + ((seed + i * 7) % 26));
+  return out;
+}
 
 /** Structs in a document's store (what MAX_DOC_ITEMS counts). */
 export function structCount(doc) {
@@ -162,9 +215,14 @@ function buildUpdate(shape, n, maxStructs, maxBytes) {
   return built.update;
 }
 
-/** Child mode: the heap one shape's update costs once applied to a fresh document. */
-function measure(shape, n, maxStructs = Infinity, maxBytes = Infinity) {
-  const update = buildUpdate(shape, n, maxStructs, maxBytes);
+/**
+ * Child mode: the heap one shape's update costs once applied to a fresh document; with `file`,
+ * the update in that file (one built elsewhere, e.g. as large as the memory model admits).
+ */
+function measure(shape, n, maxStructs = Infinity, maxBytes = Infinity, file = undefined) {
+  const update = file
+    ? new Uint8Array(readFileSync(file))
+    : buildUpdate(shape, n, maxStructs, maxBytes);
   const before = heapAfterGc();
   const started = performance.now();
   const doc = new Y.Doc({ gc: true });
@@ -198,22 +256,52 @@ function runChild(shape, n) {
 
 /** Shapes loaded into the real server by `--workerd`: the heaviest per struct and per byte. */
 const WORKERD_SHAPES = ["map-entries", "map-of-maps"];
+/** Size of each shape in `--workerd` (units of its builder): ~10–30 MB of heap, each one POST. */
+const WORKERD_SIZES = {
+  "map-entries": 100_000,
+  "map-of-maps": 40_000,
+  "text-interleaved": 60_000,
+  tombstones: 100_000,
+  "xml-deep": 20_000,
+  "json-objects": 100_000,
+  "json-records": 40_000,
+  "text-bulk": 8_192,
+  "text-bulk-cjk": 4_096,
+  binary: 8_192,
+  formatted: 40_000,
+  embeds: 40_000,
+};
+/** Wait after the writes for their compactions (before the restart). */
+const QUIET_MS = 3000;
+/** Two readings of the isolate's memory this close are taken as settled. */
+const STABLE_BYTES = 256 * 1024;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Limits lifted for `--workerd`, so each shape loads whole through one REST write. */
-const WORKERD_VARS = { MAX_DOC_BYTES: 1 << 30, MAX_DOC_ITEMS: 1e9, MAX_MESSAGE_BYTES: 64 * MB };
+const WORKERD_VARS = {
+  MAX_DOC_BYTES: 1 << 30,
+  MAX_DOC_HEAP_BYTES: 1 << 30,
+  MAX_DOC_ITEMS: 1e9,
+  MAX_MESSAGE_BYTES: 64 * MB,
+  D1_FLUSH_DEBOUNCE_MS: 200,
+};
 
 /**
  * `--workerd`: the same documents written into the real server (`npm start`, workerd) by
- * `POST /v1/docs/:id/update`, each into a new document: the isolate's V8 heap (inspector
- * Runtime.getHeapUsage) before and after. workerd's inspector does not answer
- * HeapProfiler.collectGarbage; taking a heap snapshot collects garbage first, so one is taken
- * (and dropped) before each reading — slow (a minute for 50 MB here), and the isolate is busy
- * throughout, so the document cannot be evicted before it is measured.
+ * `POST /v1/docs/:id/update`, each into a new document; then the server is restarted on the same
+ * storage (a fresh isolate each time: several large documents pass workerd's memory limit) and
+ * the document is loaded by `GET /v1/docs/:id/json` (which applies its snapshot): the isolate's V8 heap (inspector Runtime.getHeapUsage) before and after, each
+ * reading after `gc()` (workerd started with --expose-gc through MINIFLARE_WORKERD_V8_FLAGS)
+ * until two agree within STABLE_BYTES. Measured on load, not on write: a write's compaction and
+ * D1 flush hold transient copies for seconds. ArrayBuffer backing stores (outside the heap) are
+ * left out: gc() frees them lazily, so a reading would hold megabytes of dead ones; the one a
+ * loaded document keeps (its stored snapshot, served to fresh clients) is its encoded size.
  */
 async function measureWorkerd(shapes, n) {
   const { startServer, freePort } = await import("./lib/servers.mjs");
   const { devtools } = await import("./lib/cdp.mjs");
   const inspectorPort = await freePort();
   const vars = Object.entries(WORKERD_VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = "--expose-gc";
   const server = await startServer("edgesync", [
     "--inspector-port",
     String(inspectorPort),
@@ -222,31 +310,54 @@ async function measureWorkerd(shapes, n) {
   const results = [];
   try {
     const url = `http://127.0.0.1:${server.port}`;
-    // Warm the Worker and the Durable Object class up with a tiny document first.
+    // A cold server dropped a first request's large upload (EPIPE): warm it with a small one.
     await post(url, "warmup", new Uint8Array([0, 0]));
-    const cdp = await devtools(inspectorPort);
-    const heap = async () => {
-      await cdp.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-      return (await cdp.send("Runtime.getHeapUsage")).usedSize;
+    const heap = async (cdp) => {
+      let last = -Infinity;
+      for (;;) {
+        for (let i = 0; i < 3; i++) await cdp.send("Runtime.evaluate", { expression: "gc()" });
+        const used = (await cdp.send("Runtime.getHeapUsage")).usedSize;
+        if (Math.abs(used - last) < STABLE_BYTES) return used;
+        last = used;
+        await sleep(500);
+      }
     };
     for (const shape of shapes) {
       const builder = new Y.Doc({ gc: true });
-      SHAPES[shape](builder, n);
+      SHAPES[shape](builder, WORKERD_SIZES[shape] ?? n);
       const update = Y.encodeStateAsUpdate(builder);
       const structs = structCount(builder);
-      const before = await heap();
-      await post(url, `${shape}-${Date.now()}`, update);
-      const used = (await heap()) - before;
+      const encodedBytes = update.length;
+      const docId = `${shape}-${Date.now()}`;
+      // A server idle for a while (the shape was being built) has dropped a large upload
+      // (EPIPE): warm it with a small request, and try once more if it still did.
+      await post(url, "warmup", new Uint8Array([0, 0]));
+      await post(url, docId, update).catch(() => post(url, docId, update));
+      await sleep(QUIET_MS); // its compaction written
+      // A fresh isolate for each (several large documents in one pass workerd's memory limit).
+      console.error(`${shape}: written, restarting`);
+      await server.restart();
+      // Warm the Worker and the Durable Object class up with a tiny document first.
+      await post(url, "warmup", new Uint8Array([0, 0]));
+      const cdp = await devtools(inspectorPort);
+      console.error(`${shape}: inspector connected`);
+      const before = await heap(cdp);
+      const res = await fetch(`${url}/v1/docs/${docId}/json`);
+      if (res.status !== 200) throw new Error(`${docId}: ${res.status}`);
+      await res.arrayBuffer();
+      const used = (await heap(cdp)) - before;
+      cdp.close();
+      console.error(`${shape}: ${(used / MB).toFixed(1)} MB`);
       results.push({
         shape,
         structs,
-        encodedBytes: update.length,
+        encodedBytes,
         heapBytes: used,
         heapPerStruct: used / structs,
-        heapPerEncodedByte: used / update.length,
+        heapPerEncodedByte: used / encodedBytes,
+        units: WORKERD_SIZES[shape] ?? n,
       });
     }
-    cdp.close();
   } finally {
     await server.dispose();
   }
@@ -272,7 +383,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (!SHAPES[arg("--shape")]) throw new Error(`unknown shape ${arg("--shape")}`);
     const cap = (name) => Number(arg(name) ?? Infinity);
     process.stdout.write(
-      JSON.stringify(measure(arg("--shape"), n, cap("--max-structs"), cap("--max-bytes"))),
+      JSON.stringify(
+        measure(arg("--shape"), n, cap("--max-structs"), cap("--max-bytes"), arg("--update")),
+      ),
     );
   } else {
     const workerd = args.includes("--workerd");

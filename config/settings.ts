@@ -86,12 +86,16 @@ export const SETTINGS = {
     "largest WebSocket message or HTTP update (1009 / 413 beyond); the /mux frame cap follows it",
   ),
   // ---- The Durable Object: one document's room. ----
-  // Both sized so one document stays under ~48 MiB of heap in a 128 MB isolate: up to 34 B of heap
-  // per encoded byte (JSON values), 0.66 KB per struct (bench/memory-shapes.mjs, README).
-  MAX_DOC_BYTES: bytes(
-    1 * MiB,
-    "largest encoded document (4413 beyond): up to ~34 MB of heap per MiB of JSON values",
+  // A document is bounded by its estimated heap (durable-objects/doc-heap.ts, weights measured in
+  // workerd, docs/limits.md): three documents at the budget leave a 128 MB isolate ~30 MB for the
+  // runtime, the Worker and the copies made while encoding and sending.
+  MAX_DOC_HEAP_BYTES: bytes(
+    32 * MiB,
+    "estimated heap one loaded document may hold (4413 beyond): ~7 MB of text, 0.6 MB of tiny JSON objects (docs/limits.md)",
   ),
+  // The wire and storage cap: snapshots (chunked in D1), first syncs. The heap budget binds first
+  // for every shape but deletions (a deleted range costs few bytes of heap and few encoded).
+  MAX_DOC_BYTES: bytes(16 * MiB, "largest encoded document (4413 beyond)"),
   MAX_DOC_ITEMS: count(
     50_000,
     "most Yjs structs in a document, 0.2–0.7 KB of heap each (4413 beyond)",

@@ -8,6 +8,7 @@ export const ROOM_TABLE = {
   maxMessageBytes: "MAX_MESSAGE_BYTES",
   maxDocBytes: "MAX_DOC_BYTES",
   maxDocItems: "MAX_DOC_ITEMS",
+  maxDocHeapBytes: "MAX_DOC_HEAP_BYTES",
   rateMessages: "RATE_LIMIT_MESSAGES",
   rateBytes: "RATE_LIMIT_BYTES",
   rateWindowMs: "RATE_LIMIT_WINDOW_MS",

@@ -7,8 +7,16 @@ import { AGENT_TABLE, HISTORY_TABLE, METRICS_TABLE, ROOM_TABLE } from "../config
 export interface RoomLimits {
   /** Largest accepted WebSocket/HTTP message in bytes; larger frames close with 1009. */
   maxMessageBytes: number;
-  /** Largest encoded document in bytes; an update that would exceed it is refused with 4413. */
+  /**
+   * Largest encoded document in bytes, a wire and storage cap (snapshots, first syncs); an update
+   * that would exceed it is refused with 4413. The heap budget binds first for most shapes.
+   */
   maxDocBytes: number;
+  /**
+   * Estimated heap a loaded document may hold (durable-objects/doc-heap.ts); an update that would
+   * take it further is refused with 4413.
+   */
+  maxDocHeapBytes: number;
   /** Most Yjs structs in the document's store (its heap: 0.2–0.7 KB each); past it, 4413 too. */
   maxDocItems: number;
   /** Messages a socket may send per rate window before it is closed with 4529. */

@@ -60,7 +60,7 @@ function newStructs(store: Y.Doc["store"], update: Uint8Array): number {
 }
 
 /** Whether every struct of one client's store between clocks `from` and `to` is deleted. */
-function isDeleted(structs: (Y.Item | Y.GC)[], from: number, to: number): boolean {
+export function isDeleted(structs: (Y.Item | Y.GC)[], from: number, to: number): boolean {
   const last = structs[structs.length - 1]!;
   if (to > last.id.clock + last.length) return false; // not all known yet
   for (let i = Y.findIndexSS(structs, from); i < structs.length && structs[i]!.id.clock < to; i++) {

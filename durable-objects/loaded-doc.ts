@@ -3,6 +3,7 @@
 // the estimate of its encoded size that the size cap checks against. The Room builds on it.
 import * as Y from "yjs";
 import type { RoomLimits } from "./config";
+import { HeapEstimate, HEAP_WEIGHTS } from "./doc-heap";
 import { addsNothing, structLimitRefusal } from "./doc-items";
 import { dropParked } from "./parked";
 import { encodeSyncStep2, encodeSyncUpdate } from "../protocol/envelope";
@@ -19,6 +20,8 @@ export interface SyncAnswer {
 
 export class LoadedDoc {
   protected readonly ydoc = new Y.Doc({ gc: true });
+  /** The document's estimated heap (doc-heap.ts), counted from every transaction. */
+  private readonly heap = new HeapEstimate(this.ydoc);
   /**
    * A loaded snapshot not yet applied to the document, with its stored state vector. Applying a
    * large snapshot is most of a cold load (≈50 ms for 220 KB in a fresh isolate), and a fresh
@@ -150,10 +153,18 @@ export class LoadedDoc {
     return size;
   }
 
+  /** The document's estimated heap in bytes (doc-heap.ts); applies a deferred snapshot. */
+  get estimatedHeap(): number {
+    this.integrate();
+    return this.heap.bytes;
+  }
+
   /**
-   * Why applying `update` would take the document past its byte or struct cap, or null. Only
-   * growth is refused: a stored document over a lowered limit still loads and takes what adds
-   * nothing. The estimate only grows, so the exact (costly) size is computed only near the cap.
+   * Why applying `update` would take the document past its heap budget, its byte cap or its
+   * struct cap, or null. Only growth is refused: a stored document over a lowered limit still
+   * loads and takes what adds nothing. Cheapest first: the byte estimate only grows, so the
+   * exact (costly) size is computed only near the cap; the update is decoded and priced only
+   * when its bytes at the dearest heap per byte could reach the budget.
    */
   growthRefusal(update: Uint8Array, limits: RoomLimits): string | null {
     const max = limits.maxDocBytes;
@@ -162,6 +173,17 @@ export class LoadedDoc {
       this.encodedSize() + update.length > max;
     if (over && !addsNothing(this.doc, update)) {
       return `update of ${update.length} bytes would push the document over its ${max}-byte limit`;
+    }
+    const budget = limits.maxDocHeapBytes;
+    const heap = this.estimatedHeap;
+    if (heap + update.length * MAX_HEAP_PER_UPDATE_BYTE > budget) {
+      const added = this.heap.added(update);
+      if (added > 0 && heap + added > budget) {
+        return (
+          `update adding up to ${mb(added)} of estimated heap to ${mb(heap)} would pass the ` +
+          `document's ${mb(budget)} memory budget`
+        );
+      }
     }
     return structLimitRefusal(this.doc, update, limits.maxDocItems);
   }
@@ -181,6 +203,17 @@ export class LoadedDoc {
   protected dropPending(): void {
     this.pendingBytes = 0;
   }
+}
+
+/**
+ * The most heap one byte of an update can add: a deleted range of two bytes (clock and length)
+ * can split two items, two structs (doc-heap.ts); every other kind costs less per byte.
+ */
+const MAX_HEAP_PER_UPDATE_BYTE = HEAP_WEIGHTS.struct;
+
+/** Bytes as MB with two decimals, for refusal messages. */
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(2)} MB`;
 }
 
 /** True for the state vector of an empty document (a client that has nothing yet). */

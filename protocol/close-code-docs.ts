@@ -36,7 +36,8 @@ export const CLOSE_CODE_DOCS = {
   },
   DocumentTooLarge: {
     name: "document too large",
-    meaning: "the update would exceed `MAX_DOC_BYTES` or `MAX_DOC_ITEMS`; it was not applied",
+    meaning:
+      "the update would take the document past its memory budget (`MAX_DOC_HEAP_BYTES`), `MAX_DOC_BYTES` or `MAX_DOC_ITEMS`; it was not applied",
   },
   InternalError: {
     name: "internal error",

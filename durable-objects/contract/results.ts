@@ -29,7 +29,7 @@ export const RpcError = {
   },
   document_too_large: {
     status: 413,
-    doc: "the update would pass MAX_DOC_BYTES or MAX_DOC_ITEMS; it was not applied",
+    doc: "the update would pass the memory budget (MAX_DOC_HEAP_BYTES), MAX_DOC_BYTES or MAX_DOC_ITEMS; it was not applied",
   },
   d1_not_migrated: {
     status: 500,

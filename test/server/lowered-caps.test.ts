@@ -1,4 +1,5 @@
-// A document stored under higher caps, served after MAX_DOC_BYTES and MAX_DOC_ITEMS were lowered
+// A document stored under higher caps, served after its memory budget (MAX_DOC_HEAP_BYTES),
+// MAX_DOC_BYTES and MAX_DOC_ITEMS were lowered
 // (real server, restarted on the same storage with new vars): it loads whole, a returning stock
 // client that only re-sends what the document has (its step 2 carries its delete set) is not
 // closed, and only growth is refused.
@@ -7,8 +8,8 @@ import * as Y from "yjs";
 import { startServer, type RunningServer } from "../helpers/server";
 import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
 
-/** Far below what the document holds (~60 KB, ~3,000 structs). */
-const LOWERED = { MAX_DOC_BYTES: "8192", MAX_DOC_ITEMS: "100" };
+/** Far below what the document holds (~60 KB, ~3,000 structs, ~1 MB of estimated heap). */
+const LOWERED = { MAX_DOC_HEAP_BYTES: "65536", MAX_DOC_BYTES: "8192", MAX_DOC_ITEMS: "100" };
 
 /** What a client or the server holds of the document, comparable as a string. */
 const view = (doc: Y.Doc) =>
