@@ -25,6 +25,11 @@ export const EDGESYNC_RATE_VARS = [
   "RATE_LIMIT_BYTES:100000000000",
   "--var",
   "DOC_RATE_LIMIT_MESSAGES:1000000000",
+  // More settings for a comparison run, e.g. EDGESYNC_VARS=HISTORY_RETENTION_DAYS:0 (history off).
+  ...(process.env.EDGESYNC_VARS ?? "")
+    .split(",")
+    .filter(Boolean)
+    .flatMap((v) => ["--var", v]),
 ];
 
 /** Top-level entries not copied into the source snapshot (node_modules is linked instead). */

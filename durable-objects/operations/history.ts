@@ -96,6 +96,14 @@ export async function createVersion(
   const [room, history] = both;
   const row = history.createVersion(room.doc, doc.host.store.size().lastSeq, name, actor);
   const version = { ...row, id: String(row.id), kind: "version" as const };
+  // Recorded in the same synchronous turn as the checkpoint, so both commit together (webhooks/).
+  doc.features.webhooks?.record("version.created", {
+    version: version.id,
+    name,
+    actor,
+    seq: row.seq,
+    createdAt: row.ts,
+  });
   return { ok: true, version };
 }
 

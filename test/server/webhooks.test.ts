@@ -306,4 +306,30 @@ describe("webhooks", () => {
     );
     expect(eventsOf(kept, "document.created")).toHaveLength(1);
   }, 120_000);
+
+  it("delivers version.created for a named version, with its id, name and actor", async () => {
+    const id = uniqueDocId("version");
+    const writer = provider(server.wsUrl, id);
+    await whenSynced(writer);
+    writer.doc.getText("t").insert(0, "first draft");
+    await eventually(
+      () => eventsOf(id, "document.created").length === 1,
+      () => "no document.created",
+    );
+    const res = await fetch(`${server.url}/v1/docs/${encodeURIComponent(id)}/versions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "v1 draft" }),
+    });
+    expect(res.status).toBe(200);
+    const { version } = (await res.json()) as { version: { id: string; name: string } };
+    writer.destroy();
+    await eventually(
+      () => eventsOf(id, "version.created").length === 1,
+      () => `events: ${eventsOf(id).map((d) => d.event.type)}`,
+      15_000,
+    );
+    const [created] = eventsOf(id, "version.created");
+    expect(created!.event.data).toMatchObject({ version: version.id, name: "v1 draft" });
+  }, 60_000);
 });
