@@ -1,7 +1,8 @@
 // The /admin inspector in real Chromium at phone width, against the shared server that requires
 // tokens: refused without a token and with a read token (each says why), signed in with an admin
 // token kept in sessionStorage (never the URL); finds a document by prefix, shows its content
-// change while a stock y-websocket client types, compacts it and deletes it. Screenshots are
+// change while a stock y-websocket client types, compacts it, saves a version and restores it (the
+// client converges live), and deletes it. Screenshots are
 // written to test-results/admin/.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import * as Y from "yjs";
 import { createToken } from "../../tokens/mint";
 import { TEST_AUTH_SECRET } from "../helpers/auth-secret";
 import { launchChromium } from "../helpers/chromium";
-import { provider, uniqueDocId, whenSynced } from "../helpers/providers";
+import { eventually, provider, uniqueDocId, whenSynced } from "../helpers/providers";
 import { sharedServer } from "../helpers/shared-servers";
 
 const OUT = join(fileURLToPath(new URL("../..", import.meta.url)), "test-results", "admin");
@@ -123,6 +124,23 @@ describe("the /admin inspector", () => {
     await page.locator("#doc-status", { hasText: "Compacted: 0 log rows left" }).waitFor(WAIT);
     await page.locator("#storage td", { hasText: "0 (0 B)" }).waitFor(WAIT);
     await shot(page, "5-compacted");
+
+    // History: save a version, type on, restore it; the stock client converges with no reload.
+    await page.fill("#version-name", "greeting");
+    await page.click("#save-version button");
+    const restore = page.locator("#versions tr", { hasText: "greeting" }).locator("button");
+    await restore.waitFor(WAIT);
+    text.insert(text.length, " again");
+    await live.filter({ hasText: /^hello world again$/ }).waitFor(WAIT);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await restore.click();
+    await page.locator("#doc-status", { hasText: 'Restored to "greeting"' }).waitFor(WAIT);
+    await live.filter({ hasText: /^hello world$/ }).waitFor(WAIT);
+    await eventually(
+      () => text.toString() === "hello world",
+      () => `the typist holds ${JSON.stringify(text.toString())}`,
+    );
+    await shot(page, "5b-restored");
 
     typist.destroy(); // a stock client would reconnect and write its copy back
     await page.click("#delete");

@@ -1,9 +1,10 @@
 // GET /admin: the inspector, served by the Worker itself (a `wrangler deploy` publishes no assets),
-// as one HTML page and its script (admin-script.ts, admin-script-doc.ts). The page holds no data:
+// as one HTML page and its script (admin-script.ts, admin-script-doc.ts, admin-script-history.ts). The page holds no data:
 // everything it shows comes from the REST API with the admin token the operator pastes.
 import { createApp } from "../app";
 import { ADMIN_SCRIPT_CORE } from "./admin-script";
 import { ADMIN_SCRIPT_DOCUMENT } from "./admin-script-doc";
+import { ADMIN_SCRIPT_HISTORY } from "./admin-script-history";
 
 /** The page; its script is the relative ./admin/app.js, so it works below any mount path. */
 const PAGE = String.raw`<!doctype html>
@@ -108,6 +109,13 @@ const PAGE = String.raw`<!doctype html>
         <div id="texts"></div>
         <h4>JSON</h4>
         <pre id="json"></pre>
+        <h3>History</h3>
+        <form id="save-version" class="actions">
+          <label>Version name <input id="version-name" autocomplete="off" maxlength="200" /></label>
+          <button type="submit">Save version</button>
+        </form>
+        <p id="history-status"></p>
+        <div class="scroll"><table id="versions"></table></div>
         <h3>Log, snapshot and D1</h3>
         <div class="scroll"><table id="storage"></table></div>
         <h3>Counters</h3>
@@ -131,7 +139,7 @@ const PAGE = String.raw`<!doctype html>
 </html>
 `;
 
-const SCRIPT = `(function () {\n"use strict";\n${ADMIN_SCRIPT_CORE}\n${ADMIN_SCRIPT_DOCUMENT}\n})();\n`;
+const SCRIPT = `(function () {\n"use strict";\n${ADMIN_SCRIPT_CORE}\n${ADMIN_SCRIPT_DOCUMENT}\n${ADMIN_SCRIPT_HISTORY}\n})();\n`;
 
 /** Only our own script and inline styles; nothing may frame the page (it holds a token). */
 const HEADERS = {

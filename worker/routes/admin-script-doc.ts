@@ -18,6 +18,7 @@ function openDoc(id) {
   $("confirm").hidden = true;
   show("doc");
   poll(id);
+  loadHistory(id);
 }
 
 function poll(id) {
@@ -113,10 +114,10 @@ function render(inspection, json) {
     .join("\n");
 }
 
-function act(label, path, method, done) {
+function act(label, path, method, done, body) {
   var id = view.doc;
   $("doc-status").textContent = label + "…";
-  return api(docPath(id, path), method).then(function (result) {
+  return api(docPath(id, path), method, body).then(function (result) {
     done(result);
     // Show the state after the action at once, not at the next poll.
     if (view.doc === id && view.timer !== null) {

@@ -15,11 +15,16 @@ function token() {
   return sessionStorage.getItem(KEY);
 }
 
-function api(path, method) {
+function api(path, method, body) {
   var headers = {};
   var t = token();
   if (t) headers.Authorization = "Bearer " + t;
-  return fetch(base + path, { method: method || "GET", headers: headers }).then(function (res) {
+  var init = { method: method || "GET", headers: headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  return fetch(base + path, init).then(function (res) {
     var json = (res.headers.get("Content-Type") || "").indexOf("json") >= 0;
     return (json ? res.json() : res.text()).then(function (body) {
       if (res.ok) return body;
@@ -78,7 +83,9 @@ function grid(table, head, rows, empty) {
   rows.forEach(function (row) {
     var r = el("tr");
     row.forEach(function (cell) {
-      r.appendChild(el("td", cell));
+      // A cell is text, or an element (a button) placed as it is.
+      if (cell instanceof Node) r.appendChild(el("td")).appendChild(cell);
+      else r.appendChild(el("td", cell));
     });
     table.appendChild(r);
   });
