@@ -73,7 +73,9 @@ export class History {
   /** Subscribes to the document's events and registers the prune timer. */
   install(events: DocumentEvents): void {
     events.on("loaded", ({ report, room }) => {
-      if (!report.provisional) this.onLoaded(room.doc, this.lastSeq());
+      // The document only when a checkpoint is taken: reading `room.doc` applies a snapshot whose
+      // application the load deferred (a cold load serves fresh clients from stored bytes).
+      if (!report.provisional) this.onLoaded(() => room.doc, this.lastSeq());
     });
     events.on("stored", ({ seq, update, origin, actor }) => {
       const ts = (this.lastTs = Math.max(this.now(), this.lastTs));
@@ -97,7 +99,7 @@ export class History {
    * document that existed before history was on (or was edited while it was off) starts its
    * history here. Then memory is recounted from the rows.
    */
-  private onLoaded(doc: Y.Doc, lastSeq: number): void {
+  private onLoaded(doc: () => Y.Doc, lastSeq: number): void {
     const latest = this.store.latestCheckpoint();
     const range = this.store.seqRange();
     const covered = Math.max(latest?.seq ?? -1, range?.max ?? -1);
@@ -105,7 +107,7 @@ export class History {
     if (!latest || covered < lastSeq) {
       const ts = (this.lastTs = Math.max(this.now(), this.lastTs));
       const row = { seq: lastSeq, ts, name: null, actor: null };
-      this.store.putCheckpoint(row, Y.encodeStateAsUpdate(doc));
+      this.store.putCheckpoint(row, Y.encodeStateAsUpdate(doc()));
     }
     this.checkpointSeq = this.store.latestCheckpoint()!.seq;
     this.since = this.store.since(this.checkpointSeq);

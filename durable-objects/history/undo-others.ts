@@ -39,7 +39,11 @@ export function droppedOnArrival(tr: Y.Transaction): DeleteSet {
  * deleted still there, the item changes an attribute's value and is not overridden before any
  * content.
  */
-export function cleanedForTracked(tr: Y.Transaction, insertions: DeleteSet, deletions: DeleteSet) {
+export function cleanedForTracked(
+  tr: Y.Transaction,
+  insertions: DeleteSet,
+  deletions: DeleteSet,
+): DeleteSet {
   const back = Y.createDeleteSet();
   for (const [client, ranges] of tr.deleteSet.clients) {
     for (const { clock: from, len } of ranges) {

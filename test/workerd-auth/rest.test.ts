@@ -362,6 +362,10 @@ describe("REST API", () => {
         "/v1/docs/{id}/compact",
         "/v1/docs/{id}/flush",
         "/v1/metrics",
+        "/v1/docs/{id}/versions",
+        "/v1/docs/{id}/activity",
+        "/v1/docs/{id}/restore",
+        "/v1/docs/{id}/revert",
       ].sort(),
     );
   });
