@@ -77,7 +77,9 @@ portSuite((port) => {
         },
         onDestroy: destroyed.fn,
       });
-      const interval = setInterval(() => socket.webSocket?.send("ϩ"), 500);
+      // Only into an open socket: after the close the provider may be dialling again.
+      const send = () => socket.webSocket?.readyState === 1 && socket.webSocket.send("ϩ");
+      const interval = setInterval(send, 500);
       try {
         hp.expect(await closed.done).toBe(4401);
         await destroyed.done;
