@@ -46,6 +46,26 @@ interface BarChange {
   editorChars: number;
 }
 
+/**
+ * Records every change of the bar's attributes (`value` and `hidden` reflect the properties the
+ * page sets) in `globalThis.barChanges`, from before the page's script runs, so no step is missed
+ * between samples. Each record reads the bar and the editor as they are when it is delivered.
+ */
+const RECORD_BAR_CHANGES = `
+  globalThis.barChanges = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.target.id !== "sync-progress") continue;
+      const editor = document.getElementById("editor");
+      globalThis.barChanges.push({
+        value: r.target.value,
+        hidden: r.target.hidden,
+        editorChars: editor ? editor.value.length : 0,
+      });
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["value", "hidden"] });
+`;
+
 describe("demo page progress bar in Chromium", () => {
   it("rises through a large document's parts, never backwards, and hides once the text is complete", async () => {
     const docId = uniqueDocId("demo-progress");
@@ -64,57 +84,32 @@ describe("demo page progress bar in Chromium", () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (err) => errors.push(err.message));
-    // Every change of the bar's attributes (`value` and `hidden` reflect the properties the page
-    // sets), recorded from before the page's script runs, so no step is missed between samples.
-    await page.addInitScript(() => {
-      const changes: BarChange[] = [];
-      (globalThis as unknown as { barChanges: BarChange[] }).barChanges = changes;
-      new MutationObserver((records) => {
-        for (const r of records) {
-          const bar = r.target as HTMLProgressElement;
-          if (bar.id !== "sync-progress") continue;
-          const editor = document.getElementById("editor") as HTMLTextAreaElement | null;
-          changes.push({
-            value: bar.value,
-            hidden: bar.hidden,
-            editorChars: editor?.value.length ?? 0,
-          });
-        }
-      }).observe(document, {
-        subtree: true,
-        attributes: true,
-        attributeFilter: ["value", "hidden"],
-      });
-    });
+    await page.addInitScript(RECORD_BAR_CHANGES);
     await page.goto(`http://127.0.0.1:${link.port}/?doc=${docId}`);
     // Mid-load: the bar shown part-way (kept to look at).
     await page.waitForFunction(
-      () => {
-        const bar = document.getElementById("sync-progress") as HTMLProgressElement;
-        return !bar.hidden && bar.value > 0.2 && bar.value < 0.8;
-      },
+      `(() => { const bar = document.getElementById("sync-progress"); return !bar.hidden && bar.value > 0.2 && bar.value < 0.8; })()`,
       null,
       { timeout: 30_000 },
     );
     mkdirSync(join(ROOT, "test-results"), { recursive: true });
     await page.screenshot({ path: join(ROOT, "test-results/demo-progress.png") });
     await page.waitForFunction(
-      (chars) => (document.getElementById("editor") as HTMLTextAreaElement).value.length === chars,
-      text.length,
+      `document.getElementById("editor").value.length === ${text.length}`,
+      null,
       { timeout: 30_000 },
     );
-    const bar = await page.$eval("#sync-progress", (el) => ({
-      value: (el as HTMLProgressElement).value,
-      hidden: (el as HTMLProgressElement).hidden,
-    }));
-    const changes = await page.evaluate(
-      () => (globalThis as unknown as { barChanges: BarChange[] }).barChanges,
-    );
+    const bar = await page.$eval("#sync-progress", (el) => {
+      const { value, hidden } = el as unknown as { value: number; hidden: boolean };
+      return { value, hidden };
+    });
+    const changes = (await page.evaluate("globalThis.barChanges")) as BarChange[];
     const summary = JSON.stringify(changes.map((c) => [+c.value.toFixed(3), c.hidden]));
 
     // Shown while loading, through many values in between, each at least the one before.
     const values = changes.map((c) => c.value);
     const intermediate = new Set(values.filter((v) => v > 0 && v < 1));
+    console.log(`progress bar over ${link.bytesDown.reduce((a, b) => a + b, 0)} bytes: ${summary}`);
     expect(intermediate.size, summary).toBeGreaterThanOrEqual(MIN_INTERMEDIATE_VALUES);
     for (let i = 1; i < values.length; i++)
       expect(values[i], summary).toBeGreaterThanOrEqual(values[i - 1]!);
@@ -138,12 +133,15 @@ describe("demo page progress bar in Chromium", () => {
     ).toBe(true);
 
     // The editor holds exactly the server's text (compared whole: a 3 MiB diff helps nobody).
-    const editorText = await page.$eval("#editor", (el) => (el as HTMLTextAreaElement).value);
+    const editorText = await page.$eval(
+      "#editor",
+      (el) => (el as unknown as { value: string }).value,
+    );
     const json = (await (await fetch(`${server.url}/v1/docs/${docId}/json`)).json()) as {
       text: string;
     };
     expect(editorText === json.text && editorText === text).toBe(true);
-    expect(await page.$eval("#status", (e) => (e as HTMLElement).dataset.status)).toBe("connected");
+    expect(await page.$eval("#status", (e) => e.getAttribute("data-status"))).toBe("connected");
     expect(errors).toEqual([]);
     await context.close();
   });
