@@ -1,7 +1,8 @@
 // Batch HTTP sync: many documents per request (POST /v1/sync), for a background task that must
 // sync every changed document in the few seconds the OS gives it. Each document gets its own
 // result; one document's refusal never fails the others.
-import type * as Y from "yjs";
+import * as Y from "yjs";
+import { encodeBase64url } from "../protocol/base64url";
 import { SyncError } from "./errors";
 import {
   applyAnswer,
@@ -61,14 +62,27 @@ export type HttpSyncManyResult =
       error: SyncError;
     };
 
-type Entry = { input: HttpSyncDoc; body: Record<string, string>; sentBytes: number; size: number };
+type Entry = { input: HttpSyncDoc; body: Record<string, unknown>; sentBytes: number; size: number };
 type Failure = Extract<HttpSyncManyResult, { ok: false }>;
 type BatchAnswer = { results?: (Partial<SyncAnswer> & { id: string; status: number })[] };
+/**
+ * A document whose answer was a page (`more`): it is named again with its new state vector, or
+ * fails if the page added nothing (so a misbehaving server cannot keep it asking forever).
+ */
+type Paged = (entry: Entry, answer: SyncAnswer) => SyncError | undefined;
+
+/** One document of a request: always `paged`, so a large document comes in parts. */
+function entryOf(input: HttpSyncDoc, body: Record<string, unknown>, sentBytes: number): Entry {
+  const entry = { id: input.id, ...body, paged: true };
+  return { input, body: entry, sentBytes, size: JSON.stringify(entry).length + 1 };
+}
 
 /**
  * Syncs many documents, in as few requests as the limits allow, and applies each answer to its
- * Y.Doc. Resolves to one result per document, in the order given; never rejects for a
- * document's (or a request's) refusal, only for a document id listed twice.
+ * Y.Doc. A large document is answered in pages of about 256 KiB (`paged`): those with more are
+ * named again, with their new state vectors, in further requests until none has more. Resolves
+ * to one result per document, in the order given; never rejects for a document's (or a
+ * request's) refusal, only for a document id listed twice.
  */
 export async function syncManyOverHttp(
   options: HttpSyncManyOptions,
@@ -86,20 +100,48 @@ export async function syncManyOverHttp(
     for (const { id } of options.docs) fail(id, 0, asSyncError(err));
     return options.docs.map((d) => results.get(d.id)!);
   }
-  const entries: Entry[] = [];
+  let round: Entry[] = [];
   for (const input of options.docs) {
     try {
       const token = await resolveToken(input.token);
       const { body, sentBytes } = syncRequest(input.doc, input.serverStateVector, input.epoch);
-      const entry = { id: input.id, ...body, ...(token ? { token } : {}) };
-      entries.push({ input, body: entry, sentBytes, size: JSON.stringify(entry).length + 1 });
+      round.push(entryOf(input, { ...body, ...(token ? { token } : {}) }, sentBytes));
     } catch (err) {
       fail(input.id, 0, asSyncError(err));
     }
   }
-  for (const chunk of chunks(entries, options)) {
-    for (const result of await syncChunk(chunk, requestToken, options))
-      results.set(result.id, result);
+  while (round.length > 0) {
+    // The next page of each paged document: what its state vector after this page lacks (its
+    // update was stored with the first page; a later page's refusal still fails the document).
+    const next: Entry[] = [];
+    const paged: Paged = ({ input, body }, answer) => {
+      const stateVector = encodeBase64url(Y.encodeStateVector(input.doc));
+      if (stateVector === body.stateVector)
+        return new SyncError("closed", "a page of the answer added nothing: stopped");
+      const again = {
+        stateVector,
+        epoch: answer.epoch,
+        ...(body.token ? { token: body.token } : {}),
+      };
+      next.push(entryOf(input, again, 0));
+      return undefined;
+    };
+    for (const chunk of chunks(round, options)) {
+      for (const result of await syncChunk(chunk, requestToken, options, paged)) {
+        const before = results.get(result.id);
+        results.set(
+          result.id,
+          before?.ok && result.ok
+            ? {
+                ...result,
+                sentBytes: before.sentBytes + result.sentBytes,
+                receivedBytes: before.receivedBytes + result.receivedBytes,
+              }
+            : result,
+        );
+      }
+    }
+    round = next;
   }
   return options.docs.map((d) => results.get(d.id)!);
 }
@@ -126,6 +168,7 @@ async function syncChunk(
   chunk: Entry[],
   requestToken: string | undefined,
   options: HttpSyncManyOptions,
+  paged: Paged,
 ): Promise<HttpSyncManyResult[]> {
   const everyone = (status: number, error: SyncError): Failure[] =>
     chunk.map(({ input }) => ({ id: input.id, ok: false, status, error }));
@@ -134,7 +177,7 @@ async function syncChunk(
     res = await postJson(
       options.fetch ?? globalThis.fetch,
       `${baseUrl(options.url)}/v1/sync`,
-      requestToken ?? chunk.find((e) => e.body.token)?.body.token,
+      requestToken ?? (chunk.find((e) => e.body.token)?.body.token as string | undefined),
       { documents: chunk.map((e) => e.body) },
     );
   } catch (err) {
@@ -144,7 +187,8 @@ async function syncChunk(
   if (!res.ok || !Array.isArray(json?.results))
     return everyone(res.status, refusal(res.status, json?.error));
   const answers = new Map(json.results.map((r) => [r.id, r]));
-  return chunk.map(({ input, sentBytes }): HttpSyncManyResult => {
+  return chunk.map((entry): HttpSyncManyResult => {
+    const { input, sentBytes } = entry;
     const answer = answers.get(input.id);
     if (!answer) {
       const error = new SyncError("closed", "the server sent no result for this document");
@@ -159,6 +203,9 @@ async function syncChunk(
         error: refusal(answer.status, error),
       };
     }
-    return { id: input.id, ok: true, ...applyAnswer(input.doc, answer as SyncAnswer, sentBytes) };
+    const result = applyAnswer(input.doc, answer as SyncAnswer, sentBytes);
+    const stuck = answer.more ? paged(entry, answer as SyncAnswer) : undefined;
+    if (stuck) return { id: input.id, ok: false, status: 200, error: stuck };
+    return { id: input.id, ok: true, ...result };
   });
 }

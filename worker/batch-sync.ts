@@ -39,6 +39,8 @@ export interface BatchDocumentInput {
   update?: string | undefined;
   epoch?: string | undefined;
   token?: string | undefined;
+  /** Answer in pages (one part with `more`), as POST /v1/docs/:id/sync with `paged`. */
+  paged?: boolean | undefined;
 }
 
 /** A document that passed every check in the Worker and is ready for its Durable Object. */
@@ -48,6 +50,7 @@ interface Ready {
   update: Uint8Array | null;
   epoch: string | null;
   role: Role;
+  paged: boolean;
 }
 
 /** A document's own refusal; the rest of the batch carries on. */
@@ -148,7 +151,7 @@ async function prepare(
         `update of ${update.length} bytes exceeds ${maxUpdateBytes}`,
       );
   }
-  return { id, stateVector, update, epoch: input.epoch ?? null, role };
+  return { id, stateVector, update, epoch: input.epoch ?? null, role, paged: input.paged === true };
 }
 
 /**
@@ -204,7 +207,8 @@ async function syncOne(c: Context<AppEnv>, doc: Ready): Promise<object> {
     const result = await callDocument(
       c,
       id,
-      async (stub) => await stub.httpSync(id, doc.stateVector, doc.update, doc.role, doc.epoch),
+      async (stub) =>
+        await stub.httpSync(id, doc.stateVector, doc.update, doc.role, doc.epoch, doc.paged),
     );
     if (!result.ok) return refuse(id, result.status, result.code, result.message);
     return {
@@ -213,6 +217,7 @@ async function syncOne(c: Context<AppEnv>, doc: Ready): Promise<object> {
       update: encodeBase64url(result.update),
       stateVector: encodeBase64url(result.stateVector),
       epoch: result.epoch,
+      ...(result.more ? { more: true } : {}),
     };
   } catch (err) {
     console.error(`edgesync: batch sync of ${id} failed: ${(err as Error).stack ?? err}`);

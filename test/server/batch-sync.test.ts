@@ -1,16 +1,23 @@
 // Batch HTTP sync against the real server: 200 documents in one request, each receiving its remote
 // changes and storing its local ones (read back through the per-document endpoint), and all of it
-// still there after a SIGKILL right after the response.
+// still there after a SIGKILL right after the response; a multi-part document answered in pages
+// (`paged`) next to a small one, and the SDK helper asking again until both are complete.
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { BATCH_MAX_DOCS, syncManyOverHttp, type HttpSyncDoc } from "../../client/http-sync-many";
 import { startServer, type RunningServer } from "../helpers/server";
 import { uniqueDocId } from "../helpers/providers";
+import { decodeBase64url, encodeBase64url } from "../../protocol/base64url";
 
 /** Per-document requests in flight while seeding and reading back (not what is under test). */
 const SEED_CONCURRENCY = 8;
 /** 200 new Durable Objects and 400 per-document requests: ~100 s on a loaded 2-core machine. */
 const CASE_TIMEOUT_MS = 300_000;
+/** Incompressible text of the paged document: ~4 parts of 256 KiB. */
+const LARGE_CHARS = 1024 * 1024;
+/** Written in pastes of this size (each its own struct, so parts can be cut between them). */
+const PASTE_CHARS = 128 * 1024;
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -107,6 +114,93 @@ describe("batch HTTP sync against the real server", () => {
       await inParallel(docs, async ({ id, doc }) => {
         expect(await storedText(id)).toBe(doc.getText("t").toString());
       });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    "answers a multi-part document in pages next to a small one, and syncManyOverHttp completes both",
+    async () => {
+      const large = uniqueDocId("batch-large");
+      const small = uniqueDocId("batch-small");
+      const write = async (id: string, doc: Y.Doc) => {
+        const res = await fetch(`${server.url}/v1/docs/${id}/update`, {
+          method: "POST",
+          body: Y.encodeStateAsUpdate(doc),
+        });
+        expect(res.status).toBe(200);
+      };
+      const bulk = randomBytes((LARGE_CHARS / 4) * 3).toString("base64");
+      const remoteLarge = new Y.Doc();
+      for (let at = 0; at < bulk.length; at += PASTE_CHARS)
+        remoteLarge.getText("t").insert(at, bulk.slice(at, at + PASTE_CHARS));
+      await write(large, remoteLarge);
+      const remoteSmall = new Y.Doc();
+      remoteSmall.getText("t").insert(0, "remote small. ");
+      await write(small, remoteSmall);
+
+      // The route: with `paged`, the large document answers one part with `more`, the small one
+      // whole; without it, the large one is answered whole as before.
+      type Result = { id: string; status: number; update: string; more?: boolean };
+      const ask = async (documents: object[]) => {
+        const res = await fetch(`${server.url}/v1/sync`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ documents }),
+        });
+        expect(res.status).toBe(200);
+        const { results } = (await res.json()) as { results: Result[] };
+        return new Map(results.map((r) => [r.id, r]));
+      };
+      const empty = encodeBase64url(Y.encodeStateVector(new Y.Doc()));
+      const paged = await ask([
+        { id: large, stateVector: empty, paged: true },
+        { id: small, stateVector: empty, paged: true },
+      ]);
+      expect(paged.get(large)).toMatchObject({ status: 200, more: true });
+      expect(decodeBase64url(paged.get(large)!.update).length).toBeLessThan(LARGE_CHARS / 2);
+      expect(paged.get(small)).toMatchObject({ status: 200 });
+      expect(paged.get(small)!.more).toBeUndefined();
+      const whole = (await ask([{ id: large, stateVector: empty }])).get(large)!;
+      expect(whole.more).toBeUndefined();
+      expect(decodeBase64url(whole.update).length).toBeGreaterThan(LARGE_CHARS);
+
+      // The SDK helper: one batch with both, then the large one alone, page after page.
+      const requests: string[][] = [];
+      const recording = ((input: string, init?: RequestInit) => {
+        const body = JSON.parse(String(init?.body)) as { documents: { id: string }[] };
+        requests.push(body.documents.map((d) => d.id));
+        return fetch(input, init);
+      }) as typeof fetch;
+      const largeDoc = new Y.Doc();
+      const smallDoc = new Y.Doc();
+      smallDoc.getText("t").insert(0, "local small. ");
+      const results = await syncManyOverHttp({
+        url: server.url,
+        docs: [
+          { id: large, doc: largeDoc },
+          { id: small, doc: smallDoc },
+        ],
+        fetch: recording,
+      });
+      expect(results.map((r) => [r.id, r.ok])).toEqual([
+        [large, true],
+        [small, true],
+      ]);
+      expect(requests[0]).toEqual([large, small]);
+      expect(requests.length).toBeGreaterThanOrEqual(4);
+      expect(requests.slice(1).every((ids) => ids.length === 1 && ids[0] === large)).toBe(true);
+      expect(largeDoc.getText("t").toString() === bulk).toBe(true);
+      const [largeResult] = results;
+      expect(largeResult!.ok && largeResult!.receivedBytes).toBeGreaterThan(LARGE_CHARS);
+      expect(largeResult!.ok && largeResult!.serverStateVector).toEqual(
+        Y.encodeStateVector(remoteLarge),
+      );
+      const smallText = smallDoc.getText("t").toString();
+      expect(smallText).toContain("local small. ");
+      expect(smallText).toContain("remote small. ");
+      expect(await storedText(small)).toBe(smallText);
+      console.log(`batch sync of ${bulk.length} characters in ${requests.length} requests`);
     },
     CASE_TIMEOUT_MS,
   );

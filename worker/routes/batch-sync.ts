@@ -28,6 +28,13 @@ const BatchDocument = z
       .string()
       .optional()
       .describe("this document's own token; without it the request's token must cover it"),
+    paged: z
+      .boolean()
+      .optional()
+      .describe(
+        "answer this document in pages of about 256 KiB: while its result says `more`, apply " +
+          "its update and name it again with the new state vector (no update)",
+      ),
   })
   .openapi("BatchSyncDocument");
 const BatchRequest = z
@@ -41,6 +48,10 @@ const Synced = z
     update: Base64url.describe("what the client lacks"),
     stateVector: Base64url.describe("the server's state vector, after the client's update"),
     epoch: z.string(),
+    more: z
+      .boolean()
+      .optional()
+      .describe("true: a page of a paged sync; name the document again for the next"),
   })
   .openapi("BatchSyncResult");
 const Refused = z
